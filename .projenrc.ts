@@ -1,0 +1,94 @@
+import { awscdk, javascript } from 'projen';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-fargate-traffic-mirror',
+  description:
+    'AWS CDK construct that keeps every task of an ECS Fargate service mirrored to a VPC Traffic Mirroring target.',
+  keywords: ['cdk', 'awscdk', 'aws-cdk', 'ecs', 'fargate', 'traffic-mirroring', 'vpc', 'security', 'ids', 'ndr'],
+  author: 'fargate-traffic-mirror contributors',
+  authorAddress: 'dev@fargate-traffic-mirror.invalid',
+  repositoryUrl: 'https://github.com/fargate-traffic-mirror/fargate-traffic-mirror.git',
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+
+  // The floor we build and test against: Lambda logGroup, addWarningV2 and every L1 we use.
+  cdkVersion: '2.170.0',
+  constructsVersion: '10.3.0',
+
+  // The repository is not on GitHub yet: no workflows, no mergify.
+  github: false,
+  release: false,
+
+  tsconfigDevFile: 'tsconfig.dev.json',
+
+  publishToPypi: {
+    distName: 'cdk-fargate-traffic-mirror',
+    module: 'cdk_fargate_traffic_mirror',
+  },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkfargatetrafficmirror',
+    mavenGroupId: 'io.github.cdkfargatetrafficmirror',
+    mavenArtifactId: 'cdk-fargate-traffic-mirror',
+  },
+  publishToGo: {
+    moduleName: 'github.com/fargate-traffic-mirror/fargate-traffic-mirror-go',
+  },
+
+  lambdaOptions: {
+    // A fixed runtime that matches the esbuild target, so the bundle runs on the Node.js it was
+    // built and tested for. determineLatestNodeRuntime() would pick nodejs20.x (end of life) on
+    // our aws-cdk-lib floor.
+    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    // The SDK v3 reuses connections by default; the v2 environment variable is noise.
+    awsSdkConnectionReuse: false,
+    // Bundle the AWS SDK instead of using the runtime's copy, so the code that ships is the
+    // code the tests ran (same SDK version, same retry behaviour). `minify` is an esbuild
+    // option projen's bundler honours but does not declare on BundlingOptions.
+    bundlingOptions: { externals: [], minify: true } as awscdk.LambdaFunctionCommonOptions['bundlingOptions'],
+  },
+
+  // Handler-only libraries: bundled into the Lambda asset at build time, never needed by
+  // consumers of the package.
+  devDeps: [
+    '@aws-sdk/client-ec2@^3',
+    '@aws-sdk/client-ecs@^3',
+    '@aws-lambda-powertools/logger@^2',
+    '@types/aws-lambda@^8',
+    'aws-sdk-client-mock@^4',
+    'aws-sdk-client-mock-jest@^4',
+    '@smithy/protocol-http',
+    '@smithy/util-retry',
+  ],
+
+  jestOptions: {
+    // CI must never rewrite snapshots; `npx projen test:update` exists to change them on purpose.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testPathIgnorePatterns: ['/node_modules/', '/examples/cdk.out/'],
+    },
+  },
+
+  gitignore: ['cdk.out/', 'examples/**/cdk.out/', '.venv/'],
+  npmIgnoreOptions: { ignorePatterns: ['examples/', '.ci/', 'tsconfig.dev.json'] },
+});
+
+// Handler modules import the bundled, dev-only SDK and Powertools; only the bundle ships them.
+project.eslint?.allowDevDeps('src/session-manager/**');
+// Lint src, test, examples and projenrc through one config that sees all of them.
+project.tsconfigDev.addInclude('.projenrc.ts');
+project.eslint?.addLintPattern('examples');
+const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;
+eslintrc.addDeletionOverride('parserOptions.projectService');
+eslintrc.addOverride('parserOptions.project', './tsconfig.dev.json');
+eslintrc.addOverride('settings.import/resolver.typescript.project', './tsconfig.dev.json');
+
+// The main job: synthesize the example stack and print what it holds.
+const synthExample = project.addTask('synth:example', {
+  description: 'Synthesize the example stack in examples/ and summarize its template',
+});
+synthExample.spawn(project.tasks.tryFind('bundle')!);
+synthExample.exec('ts-node --project tsconfig.dev.json examples/synth.ts');
+
+project.synth();

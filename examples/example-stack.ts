@@ -1,0 +1,55 @@
+import { App, Stack, StackProps, aws_ec2 as ec2, aws_ecs as ecs, aws_elasticloadbalancingv2 as elbv2 } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { FargateTrafficMirror, MirrorFilter, MirrorProtocol, MirrorTarget, TrafficDirection } from '../src';
+
+/**
+ * A web service on Fargate whose every task is mirrored to an internal Network Load Balancer
+ * (where a fleet of sensors such as Suricata or Zeek would listen on UDP 4789).
+ */
+export class ExampleStack extends Stack {
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+
+    const vpc = new ec2.Vpc(this, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    const cluster = new ecs.Cluster(this, 'Cluster', { vpc });
+
+    const taskDefinition = new ecs.FargateTaskDefinition(this, 'WebTask', { cpu: 256, memoryLimitMiB: 512 });
+    taskDefinition.addContainer('web', {
+      image: ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:stable'),
+      portMappings: [{ containerPort: 80 }],
+    });
+    const service = new ecs.FargateService(this, 'WebService', { cluster, taskDefinition, desiredCount: 2 });
+
+    // The sensors' load balancer: VXLAN (UDP 4789) from the mirrored tasks.
+    const nlb = new elbv2.NetworkLoadBalancer(this, 'SensorNlb', { vpc, internetFacing: false });
+    const sensors = new elbv2.NetworkTargetGroup(this, 'Sensors', {
+      vpc, port: 4789, protocol: elbv2.Protocol.UDP, targetType: elbv2.TargetType.IP,
+    });
+    nlb.addListener('Vxlan', { port: 4789, protocol: elbv2.Protocol.UDP, defaultTargetGroups: [sensors] });
+
+    // Mirror HTTP in both directions, and everything else the tasks send out.
+    const filter = new MirrorFilter(this, 'Filter', {
+      description: 'HTTP in, everything out',
+      rules: [
+        { direction: TrafficDirection.INGRESS, protocol: MirrorProtocol.TCP, destinationPortRange: { from: 80, to: 80 } },
+        { direction: TrafficDirection.EGRESS, destinationCidr: '0.0.0.0/0' },
+      ],
+    });
+
+    new FargateTrafficMirror(this, 'Mirror', {
+      service,
+      target: MirrorTarget.networkLoadBalancer(nlb),
+      filter,
+      packetLength: 8500,
+    });
+  }
+}
+
+/** Builds the example app; `synth.ts` and the tests use it. */
+export function buildExampleApp(outdir?: string): { app: App; stack: ExampleStack } {
+  const app = new App({ outdir });
+  const stack = new ExampleStack(app, 'FargateTrafficMirrorExample', {
+    env: { account: '123456789012', region: 'eu-central-1' },
+  });
+  return { app, stack };
+}

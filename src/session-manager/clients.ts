@@ -1,0 +1,13 @@
+import { EC2Client, EC2ClientConfig } from '@aws-sdk/client-ec2';
+
+/**
+ * Attempts per EC2 call, first try included. EC2 refills its mutating-call bucket at 5 per
+ * second, so a few spaced retries ride out a short burst; beyond that the invocation fails and
+ * the event is retried later, which spreads the load better than waiting inside one call.
+ */
+export const EC2_MAX_ATTEMPTS = 5;
+
+/** The EC2 client the session manager uses; tests pass a request handler and retry strategy. */
+export function newEc2Client(overrides: EC2ClientConfig = {}): EC2Client {
+  return new EC2Client({ maxAttempts: EC2_MAX_ATTEMPTS, ...overrides });
+}

@@ -1,0 +1,61 @@
+/**
+ * The session manager's configuration, passed from the construct as environment variables.
+ * The construct imports the variable names from here, so both sides agree on them.
+ */
+export const ENV = {
+  OWNER_ID: 'MIRROR_OWNER_ID',
+  CLUSTER_ARN: 'MIRROR_CLUSTER_ARN',
+  SERVICE_NAME: 'MIRROR_SERVICE_NAME',
+  TARGET_ID: 'MIRROR_TARGET_ID',
+  FILTER_ID: 'MIRROR_FILTER_ID',
+  SESSION_NUMBER: 'MIRROR_SESSION_NUMBER',
+  PACKET_LENGTH: 'MIRROR_PACKET_LENGTH',
+  VIRTUAL_NETWORK_ID: 'MIRROR_VIRTUAL_NETWORK_ID',
+  DESCRIPTION: 'MIRROR_DESCRIPTION',
+} as const;
+
+/** What the session manager needs to know about the construct that deployed it. */
+export interface SessionManagerConfig {
+  readonly ownerId: string;
+  readonly clusterArn: string;
+  readonly serviceName: string;
+  readonly targetId: string;
+  readonly filterId: string;
+  readonly sessionNumber: number;
+  readonly packetLength?: number;
+  readonly virtualNetworkId?: number;
+  readonly description?: string;
+}
+
+/** Reads and checks the configuration; a broken deployment fails loudly at cold start. */
+export function configFromEnv(env: Record<string, string | undefined> = process.env): SessionManagerConfig {
+  const required = (name: string): string => {
+    const value = env[name];
+    if (!value) {
+      throw new Error(`session manager misconfigured: environment variable ${name} is not set`);
+    }
+    return value;
+  };
+  const optionalInt = (name: string): number | undefined => {
+    const value = env[name];
+    if (value === undefined || value === '') {
+      return undefined;
+    }
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed)) {
+      throw new Error(`session manager misconfigured: ${name} must be an integer, got '${value}'`);
+    }
+    return parsed;
+  };
+  return {
+    ownerId: required(ENV.OWNER_ID),
+    clusterArn: required(ENV.CLUSTER_ARN),
+    serviceName: required(ENV.SERVICE_NAME),
+    targetId: required(ENV.TARGET_ID),
+    filterId: required(ENV.FILTER_ID),
+    sessionNumber: optionalInt(ENV.SESSION_NUMBER) ?? 1,
+    packetLength: optionalInt(ENV.PACKET_LENGTH),
+    virtualNetworkId: optionalInt(ENV.VIRTUAL_NETWORK_ID),
+    description: env[ENV.DESCRIPTION] || undefined,
+  };
+}

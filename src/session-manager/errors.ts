@@ -1,0 +1,89 @@
+/**
+ * Sorts AWS errors into the ones worth retrying and the ones that will fail the same way every
+ * time. Pure: reads only the error's name and HTTP status.
+ */
+
+/** Why a session could not be created or deleted; used in logs and as a metric dimension. */
+export enum FailureReason {
+  /** EC2 throttled us or answered 5xx, or the network failed, after the SDK's own retries. */
+  TRANSIENT = 'Transient',
+  /** The source ENI no longer exists (the task stopped first). */
+  SOURCE_NOT_FOUND = 'SourceNotFound',
+  /** EC2 refused the ENI as a mirror source. */
+  SOURCE_UNSUPPORTED = 'SourceUnsupported',
+  /** The ENI already has the maximum of 3 sessions. */
+  SOURCE_SESSION_LIMIT = 'SourceSessionLimit',
+  /** The target already has the maximum number of sources (ENI targets: 10). */
+  TARGET_SOURCES_LIMIT = 'TargetSourcesLimit',
+  /** Another session on the ENI already uses our session number. */
+  SESSION_NUMBER_IN_USE = 'SessionNumberInUse',
+  /** The account reached its limit of traffic mirror sessions. */
+  ACCOUNT_SESSION_LIMIT = 'AccountSessionLimit',
+  /** The traffic mirror target does not exist. */
+  TARGET_NOT_FOUND = 'TargetNotFound',
+  /** The traffic mirror filter does not exist. */
+  FILTER_NOT_FOUND = 'FilterNotFound',
+  /** IAM denied the call. */
+  ACCESS_DENIED = 'AccessDenied',
+  /** A ClientToken was reused with other parameters (configuration changed for an ENI). */
+  IDEMPOTENCY_MISMATCH = 'IdempotencyMismatch',
+  /** Any other client error. */
+  OTHER = 'Other',
+}
+
+/** How the session manager should treat an error. */
+export interface ErrorClass {
+  /** The AWS error code, or the JavaScript error name when there is none. */
+  readonly code: string;
+  /** True when trying again later may succeed; the invocation then fails so it is retried. */
+  readonly transient: boolean;
+  readonly reason: FailureReason;
+}
+
+const TRANSIENT_CODES = new Set([
+  'RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException',
+  'ServiceUnavailable', 'Unavailable', 'InternalError', 'InternalFailure', 'ServerException',
+  'RequestTimeout', 'RequestTimeoutException', 'TimeoutError', 'NetworkingError',
+  'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE',
+]);
+
+// Keys are lower case: EC2 is not consistent about "Id" versus "ID" in its codes.
+const PERMANENT_REASONS: Record<string, FailureReason> = {
+  'invalidnetworkinterfaceid.notfound': FailureReason.SOURCE_NOT_FOUND,
+  'invalidnetworkinterface.notfound': FailureReason.SOURCE_NOT_FOUND,
+  'networkinterfacenotsupported': FailureReason.SOURCE_UNSUPPORTED,
+  'interfaceinusebytrafficmirrortarget': FailureReason.SOURCE_UNSUPPORTED,
+  'trafficmirrorsourcespertargetlimitexceeded': FailureReason.TARGET_SOURCES_LIMIT,
+  'trafficmirrorsessionspertargetlimitexceeded': FailureReason.TARGET_SOURCES_LIMIT,
+  'trafficmirrorsessionsperinterfacelimitexceeded': FailureReason.SOURCE_SESSION_LIMIT,
+  'trafficmirrorsessionlimitexceeded': FailureReason.ACCOUNT_SESSION_LIMIT,
+  'invalidtrafficmirrortargetid.notfound': FailureReason.TARGET_NOT_FOUND,
+  'invalidtrafficmirrorfilterid.notfound': FailureReason.FILTER_NOT_FOUND,
+  'unauthorizedoperation': FailureReason.ACCESS_DENIED,
+  'accessdenied': FailureReason.ACCESS_DENIED,
+  'accessdeniedexception': FailureReason.ACCESS_DENIED,
+  'idempotentparametermismatch': FailureReason.IDEMPOTENCY_MISMATCH,
+};
+
+/** Classifies an error thrown by an AWS SDK v3 client. */
+export function classifyError(error: unknown): ErrorClass {
+  const err = (typeof error === 'object' && error !== null ? error : {}) as {
+    name?: unknown; Code?: unknown; code?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number };
+  };
+  const code = [err.Code, err.name, err.code].find((c): c is string => typeof c === 'string' && c !== 'Error') ?? 'UnknownError';
+  const status = err.$metadata?.httpStatusCode;
+  if (TRANSIENT_CODES.has(code) || (status !== undefined && status >= 500)) {
+    return { code, transient: true, reason: FailureReason.TRANSIENT };
+  }
+  const known = PERMANENT_REASONS[code.toLowerCase()];
+  if (known) {
+    return { code, transient: false, reason: known };
+  }
+  const message = typeof err.message === 'string' ? err.message : '';
+  // EC2 has no dedicated code for a taken session number; it answers with a parameter error
+  // whose message names the session number.
+  if (code.startsWith('InvalidParameter') && /session ?number/i.test(message)) {
+    return { code, transient: false, reason: FailureReason.SESSION_NUMBER_IN_USE };
+  }
+  return { code, transient: false, reason: FailureReason.OTHER };
+}

@@ -1,0 +1,20 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildExampleApp } from '../examples/example-stack';
+
+describe('examples/example-stack', () => {
+  test('synthesizes with the mirror target, filter, rule and session manager', () => {
+    const { stack } = buildExampleApp();
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EC2::TrafficMirrorTarget', 1);
+    template.resourceCountIs('AWS::EC2::TrafficMirrorFilter', 1);
+    template.resourceCountIs('AWS::EC2::TrafficMirrorFilterRule', 2);
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Runtime: 'nodejs22.x' });
+  });
+
+  test('template snapshot (asset hashes removed)', () => {
+    const { stack } = buildExampleApp();
+    const json = JSON.stringify(Template.fromStack(stack).toJSON()).replace(/[0-9a-f]{64}\.zip/g, 'ASSET.zip');
+    expect(JSON.parse(json)).toMatchSnapshot();
+  });
+});

@@ -1,0 +1,247 @@
+import { App, CfnParameter, Stack, aws_ecs as ecs, aws_logs as logs } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { FargateTrafficMirror, MirrorFilter, MirrorTarget, TrafficDirection } from '../src';
+import { serviceStack } from './support/service-stack';
+
+function policyStatements(template: Template): any[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+}
+
+describe('FargateTrafficMirror', () => {
+  test('NLB target: creates the target, a default accept-all filter, the rule and the function', () => {
+    const { stack, service, nlb } = serviceStack();
+    const mirror = new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
+    const template = Template.fromStack(stack);
+
+    template.hasResourceProperties('AWS::EC2::TrafficMirrorTarget', {
+      NetworkLoadBalancerArn: { Ref: Match.stringLikeRegexp('^Nlb') },
+    });
+    template.resourceCountIs('AWS::EC2::TrafficMirrorFilter', 1);
+    template.resourceCountIs('AWS::EC2::TrafficMirrorFilterRule', 4);
+    for (const direction of ['ingress', 'egress']) {
+      for (const cidr of ['0.0.0.0/0', '::/0']) {
+        template.hasResourceProperties('AWS::EC2::TrafficMirrorFilterRule', {
+          TrafficDirection: direction,
+          RuleAction: 'accept',
+          SourceCidrBlock: cidr,
+          DestinationCidrBlock: cidr,
+          Protocol: Match.absent(),
+        });
+      }
+    }
+    expect(stack.resolve(mirror.trafficMirrorTargetId)).toEqual({ Ref: expect.stringMatching(/^MirrorTarget/) });
+    expect(stack.resolve(mirror.trafficMirrorFilterId)).toEqual({ Ref: expect.stringMatching(/^MirrorFilter/) });
+  });
+
+  test('ENI target: creates the target from the interface id and warns about the 10-source limit', () => {
+    const { stack, service } = serviceStack();
+    new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkInterface('eni-0123456789abcdef0') });
+    Template.fromStack(stack).hasResourceProperties('AWS::EC2::TrafficMirrorTarget', { NetworkInterfaceId: 'eni-0123456789abcdef0' });
+    Annotations.fromStack(stack).hasWarning('/TestStack/Mirror', Match.stringLikeRegexp('at most 10 sources'));
+  });
+
+  test('GWLB endpoint target: creates the target from the endpoint id, no warning', () => {
+    const { stack, service } = serviceStack();
+    new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.gatewayLoadBalancerEndpoint('vpce-0123456789abcdef0') });
+    Template.fromStack(stack).hasResourceProperties('AWS::EC2::TrafficMirrorTarget', { GatewayLoadBalancerEndpointId: 'vpce-0123456789abcdef0' });
+    Annotations.fromStack(stack).hasNoWarning('/TestStack/Mirror', Match.anyValue());
+  });
+
+  test('existing target and filter: creates neither, and points the function and IAM at them', () => {
+    const { stack, service } = serviceStack();
+    const filter = MirrorFilter.fromMirrorFilterId(stack, 'Filter', 'tmf-0123456789abcdef0');
+    const mirror = new FargateTrafficMirror(stack, 'Mirror', {
+      service, target: MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0'), filter,
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EC2::TrafficMirrorTarget', 0);
+    template.resourceCountIs('AWS::EC2::TrafficMirrorFilter', 0);
+    expect(mirror.trafficMirrorTargetId).toBe('tmt-0123456789abcdef0');
+    expect(mirror.trafficMirrorFilterId).toBe('tmf-0123456789abcdef0');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MIRROR_TARGET_ID: 'tmt-0123456789abcdef0', MIRROR_FILTER_ID: 'tmf-0123456789abcdef0' }) },
+    });
+    const create = policyStatements(template).find(s => s.Sid === 'CreateSessionFromTaskEniToThisTargetThroughThisFilter');
+    expect(JSON.stringify(create.Resource)).toContain('traffic-mirror-target/tmt-0123456789abcdef0');
+    expect(JSON.stringify(create.Resource)).toContain('traffic-mirror-filter/tmf-0123456789abcdef0');
+  });
+
+  test('custom filter: uses its id and does not create the default one', () => {
+    const { stack, service, nlb } = serviceStack();
+    const filter = new MirrorFilter(stack, 'Custom', { rules: [{ direction: TrafficDirection.EGRESS, destinationCidr: '10.0.0.0/8' }] });
+    const mirror = new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb), filter });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::EC2::TrafficMirrorFilter', 1);
+    template.resourceCountIs('AWS::EC2::TrafficMirrorFilterRule', 1);
+    expect(stack.resolve(mirror.trafficMirrorFilterId)).toEqual({ Ref: expect.stringMatching(/^Custom/) });
+  });
+
+  test('event pattern matches only this cluster and this service', () => {
+    const { stack, service, nlb } = serviceStack();
+    new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.ecs'],
+        'detail-type': ['ECS Task State Change'],
+        'detail': {
+          clusterArn: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] }],
+          group: [{ 'Fn::Join': ['', ['service:', { 'Fn::GetAtt': [Match.stringLikeRegexp('^Service'), 'Name'] }]] }],
+        },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorSessionManager'), 'Arn'] } })],
+    });
+  });
+
+  test('function environment carries the session settings, owner id and scope', () => {
+    const { stack, service, nlb } = serviceStack();
+    const mirror = new FargateTrafficMirror(stack, 'Mirror', {
+      service,
+      target: MirrorTarget.networkLoadBalancer(nlb),
+      sessionNumber: 7,
+      packetLength: 128,
+      virtualNetworkId: 4242,
+      description: 'ids feed',
+    });
+    expect(mirror.ownerId).toMatch(/^ftm-[0-9a-f]{24}$/);
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      Environment: {
+        Variables: {
+          MIRROR_OWNER_ID: mirror.ownerId,
+          MIRROR_CLUSTER_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] },
+          MIRROR_SERVICE_NAME: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Service'), 'Name'] },
+          MIRROR_TARGET_ID: { Ref: Match.stringLikeRegexp('^MirrorTarget') },
+          MIRROR_FILTER_ID: { Ref: Match.stringLikeRegexp('^MirrorFilter') },
+          MIRROR_SESSION_NUMBER: '7',
+          MIRROR_PACKET_LENGTH: '128',
+          MIRROR_VIRTUAL_NETWORK_ID: '4242',
+          MIRROR_DESCRIPTION: 'ids feed',
+          POWERTOOLS_SERVICE_NAME: 'fargate-traffic-mirror',
+        },
+      },
+    });
+  });
+
+  test('defaults leave packet length and VNI to AWS and keep logs for a month', () => {
+    const { stack, service, nlb } = serviceStack();
+    new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MIRROR_SESSION_NUMBER: '1', MIRROR_PACKET_LENGTH: Match.absent(), MIRROR_VIRTUAL_NETWORK_ID: Match.absent() }) },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  test('logRetention is configurable', () => {
+    const { stack, service, nlb } = serviceStack();
+    new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb), logRetention: logs.RetentionDays.ONE_YEAR });
+    Template.fromStack(stack).hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+  });
+
+  test('owner id is stable for the same stack and path, and differs between instances', () => {
+    const a = serviceStack();
+    const b = serviceStack();
+    const m1 = new FargateTrafficMirror(a.stack, 'Mirror', { service: a.service, target: MirrorTarget.networkLoadBalancer(a.nlb) });
+    const m2 = new FargateTrafficMirror(b.stack, 'Mirror', { service: b.service, target: MirrorTarget.networkLoadBalancer(b.nlb) });
+    const m3 = new FargateTrafficMirror(b.stack, 'Mirror2', { service: b.service, target: MirrorTarget.networkLoadBalancer(b.nlb) });
+    expect(m1.ownerId).toBe(m2.ownerId);
+    expect(m3.ownerId).not.toBe(m2.ownerId);
+  });
+
+  test('imported service: the rule and environment use the imported cluster and name', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Imported', { env: { account: '123456789012', region: 'us-east-1' } });
+    const cluster = ecs.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'prod' });
+    const service = ecs.FargateService.fromFargateServiceAttributes(stack, 'Service', { cluster, serviceName: 'web' });
+    new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0') });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        detail: {
+          clusterArn: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:us-east-1:123456789012:cluster/prod']] }],
+          group: ['service:web'],
+        },
+      }),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MIRROR_SERVICE_NAME: 'web' }) },
+    });
+  });
+
+  test('imported service without a cluster fails at synth', () => {
+    const app = new App();
+    const stack = new Stack(app, 'NoCluster');
+    const service = { serviceName: 'web', serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/web', cluster: undefined } as unknown as ecs.IBaseService;
+    expect(() => new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0') }))
+      .toThrow(/service must have a known cluster/);
+  });
+
+  describe('IAM', () => {
+    test('grants only the session calls, scoped to target, filter and owner tag', () => {
+      const { stack, service, nlb } = serviceStack();
+      const mirror = new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
+      const statements = policyStatements(Template.fromStack(stack));
+      const actions = statements.flatMap(s => [].concat(s.Action));
+      expect(actions.sort()).toEqual([
+        'ec2:CreateTags', 'ec2:CreateTrafficMirrorSession', 'ec2:CreateTrafficMirrorSession',
+        'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions',
+      ]);
+      for (const s of statements) {
+        expect(s.Effect).toBe('Allow');
+        if (s.Resource === '*') {
+          expect([].concat(s.Action).every((a: string) => /^ec2:Describe/.test(a))).toBe(true);
+        }
+      }
+      const bySid = Object.fromEntries(statements.map(s => [s.Sid, s]));
+      expect(bySid.CreateOnlySessionsTaggedWithThisOwner.Condition).toEqual({
+        StringEquals: { 'aws:RequestTag/fargate-traffic-mirror:owner': mirror.ownerId },
+      });
+      expect(JSON.stringify(bySid.CreateOnlySessionsTaggedWithThisOwner.Resource)).toContain('traffic-mirror-session/*');
+      expect(bySid.TagSessionsOnlyWhileCreatingThem.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'CreateTrafficMirrorSession' } });
+      expect(bySid.DeleteOnlySessionsThisOwnerCreated.Condition).toEqual({
+        StringEquals: { 'aws:ResourceTag/fargate-traffic-mirror:owner': mirror.ownerId },
+      });
+      const scoped = JSON.stringify(bySid.CreateSessionFromTaskEniToThisTargetThroughThisFilter.Resource);
+      expect(scoped).toContain('network-interface/*');
+      expect(scoped).toMatch(/traffic-mirror-target\/",\{"Ref":"MirrorTarget/);
+      expect(scoped).toMatch(/traffic-mirror-filter\/",\{"Ref":"MirrorFilter/);
+    });
+  });
+
+  describe('validation', () => {
+    const cases: Array<[string, object, RegExp]> = [
+      ['session number 0', { sessionNumber: 0 }, /sessionNumber must be an integer between 1 and 32766, got 0/],
+      ['session number 32767', { sessionNumber: 32767 }, /sessionNumber must be an integer between 1 and 32766, got 32767/],
+      ['fractional session number', { sessionNumber: 1.5 }, /sessionNumber must be an integer between 1 and 32766, got 1.5/],
+      ['VNI below 0', { virtualNetworkId: -1 }, /virtualNetworkId must be an integer between 0 and 16777215, got -1/],
+      ['VNI above 24 bits', { virtualNetworkId: 16777216 }, /virtualNetworkId must be an integer between 0 and 16777215, got 16777216/],
+      ['packet length 0', { packetLength: 0 }, /packetLength must be an integer between 1 and 8500 for a Network Load Balancer target, got 0/],
+      ['packet length above the NLB limit', { packetLength: 8501 }, /packetLength must be an integer between 1 and 8500 for a Network Load Balancer target, got 8501/],
+    ];
+    test.each(cases)('%s fails at synth', (_name, props, message) => {
+      const { stack, service, nlb } = serviceStack();
+      expect(() => new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb), ...props }))
+        .toThrow(message);
+    });
+
+    test('packet length above 8500 is fine for a non-NLB target', () => {
+      const { stack, service } = serviceStack();
+      expect(() => new FargateTrafficMirror(stack, 'Mirror', {
+        service, target: MirrorTarget.gatewayLoadBalancerEndpoint('vpce-0123456789abcdef0'), packetLength: 9001,
+      })).not.toThrow();
+      expect(() => new FargateTrafficMirror(stack, 'Mirror2', {
+        service, target: MirrorTarget.gatewayLoadBalancerEndpoint('vpce-0123456789abcdef0'), packetLength: 65536,
+      })).toThrow(/packetLength must be an integer between 1 and 65535, got 65536/);
+    });
+
+    test('unresolved tokens are not validated', () => {
+      const { stack, service, nlb } = serviceStack();
+      const n = new CfnParameter(stack, 'N', { type: 'Number' }).valueAsNumber;
+      expect(() => new FargateTrafficMirror(stack, 'Mirror', {
+        service, target: MirrorTarget.networkLoadBalancer(nlb), sessionNumber: n, packetLength: n, virtualNetworkId: n,
+      })).not.toThrow();
+    });
+  });
+});

@@ -1,0 +1,34 @@
+import { ENV, configFromEnv } from '../../src/session-manager/config';
+
+const base = {
+  [ENV.OWNER_ID]: 'ftm-1',
+  [ENV.CLUSTER_ARN]: 'arn:aws:ecs:us-east-1:123456789012:cluster/prod',
+  [ENV.SERVICE_NAME]: 'web',
+  [ENV.TARGET_ID]: 'tmt-0123456789abcdef0',
+  [ENV.FILTER_ID]: 'tmf-0123456789abcdef0',
+};
+
+describe('configFromEnv', () => {
+  test('reads every setting', () => {
+    expect(configFromEnv({ ...base, [ENV.SESSION_NUMBER]: '3', [ENV.PACKET_LENGTH]: '100', [ENV.VIRTUAL_NETWORK_ID]: '0', [ENV.DESCRIPTION]: 'd' })).toEqual({
+      ownerId: 'ftm-1',
+      clusterArn: base[ENV.CLUSTER_ARN],
+      serviceName: 'web',
+      targetId: 'tmt-0123456789abcdef0',
+      filterId: 'tmf-0123456789abcdef0',
+      sessionNumber: 3,
+      packetLength: 100,
+      virtualNetworkId: 0,
+      description: 'd',
+    });
+  });
+
+  test('defaults the session number and leaves the rest to AWS', () => {
+    expect(configFromEnv(base)).toMatchObject({ sessionNumber: 1, packetLength: undefined, virtualNetworkId: undefined, description: undefined });
+  });
+
+  test('fails loudly when misconfigured', () => {
+    expect(() => configFromEnv({ ...base, [ENV.TARGET_ID]: undefined })).toThrow(/MIRROR_TARGET_ID is not set/);
+    expect(() => configFromEnv({ ...base, [ENV.PACKET_LENGTH]: 'big' })).toThrow(/MIRROR_PACKET_LENGTH must be an integer, got 'big'/);
+  });
+});

@@ -1,0 +1,205 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  CreateTrafficMirrorSessionCommand, DeleteTrafficMirrorSessionCommand, DescribeTrafficMirrorSessionsCommand, EC2Client,
+} from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { SessionManagerConfig } from '../../src/session-manager/config';
+import { handleTaskEvent } from '../../src/session-manager/handle-task-event';
+import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
+import { OWNER_TAG_KEY, TASK_TAG_KEY, clientTokenFor } from '../../src/session-manager/ownership';
+import { CLUSTER_ARN, SERVICE_NAME, taskArnOf, taskEvent } from '../fixtures/task-events';
+
+const config: SessionManagerConfig = {
+  ownerId: 'ftm-0123456789abcdef01234567',
+  clusterArn: CLUSTER_ARN,
+  serviceName: SERVICE_NAME,
+  targetId: 'tmt-0123456789abcdef0',
+  filterId: 'tmf-0123456789abcdef0',
+  sessionNumber: 2,
+  packetLength: 8500,
+  virtualNetworkId: 77,
+  description: 'ids feed',
+};
+const ENI = 'eni-0a1b2c3d4e5f60718';
+const TASK = taskArnOf('0d2a4b8c3e1f4a5b9c7d6e5f4a3b2c1d');
+
+const ec2Mock = mockClient(EC2Client);
+let logger: Logger;
+let deps: Parameters<typeof handleTaskEvent>[1];
+
+function awsError(name: string, status: number) {
+  return Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+}
+
+beforeEach(() => {
+  ec2Mock.reset();
+  logger = new Logger({ logLevel: 'SILENT' });
+  jest.spyOn(logger, 'error');
+  jest.spyOn(logger, 'warn');
+  jest.spyOn(logger, 'info');
+  deps = { config, sessions: new MirrorSessions(new EC2Client({ region: 'us-east-1' }), config), logger };
+});
+
+describe('task start', () => {
+  test.each(['PENDING', 'RUNNING'])('%s creates one tagged session with a deterministic ClientToken', async lastStatus => {
+    ec2Mock.on(CreateTrafficMirrorSessionCommand).resolves({ TrafficMirrorSession: { TrafficMirrorSessionId: 'tms-1' } });
+    const outcome = await handleTaskEvent(taskEvent({ lastStatus }), deps);
+
+    expect(outcome).toEqual({ action: 'start', outcome: 'created', taskArn: TASK, networkInterfaceId: ENI, sessionIds: ['tms-1'] });
+    const calls = ec2Mock.commandCalls(CreateTrafficMirrorSessionCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].args[0].input).toEqual({
+      NetworkInterfaceId: ENI,
+      TrafficMirrorTargetId: 'tmt-0123456789abcdef0',
+      TrafficMirrorFilterId: 'tmf-0123456789abcdef0',
+      SessionNumber: 2,
+      PacketLength: 8500,
+      VirtualNetworkId: 77,
+      Description: 'ids feed',
+      ClientToken: clientTokenFor(config.ownerId, ENI, 2),
+      TagSpecifications: [{
+        ResourceType: 'traffic-mirror-session',
+        Tags: [
+          { Key: OWNER_TAG_KEY, Value: config.ownerId },
+          { Key: 'fargate-traffic-mirror:cluster', Value: CLUSTER_ARN },
+          { Key: 'fargate-traffic-mirror:service', Value: SERVICE_NAME },
+          { Key: TASK_TAG_KEY, Value: TASK },
+        ],
+      }],
+    });
+    expect(calls[0].args[0].input.ClientToken!.length).toBeLessThanOrEqual(64);
+    expect(ec2Mock.commandCalls(DescribeTrafficMirrorSessionsCommand)).toHaveLength(0);
+  });
+
+  test('a duplicate event sends the same ClientToken, so EC2 returns the same session', async () => {
+    ec2Mock.on(CreateTrafficMirrorSessionCommand).resolves({ TrafficMirrorSession: { TrafficMirrorSessionId: 'tms-1' } });
+    await handleTaskEvent(taskEvent(), deps);
+    await handleTaskEvent(taskEvent(), deps);
+    const tokens = ec2Mock.commandCalls(CreateTrafficMirrorSessionCommand).map(c => c.args[0].input.ClientToken);
+    expect(tokens).toHaveLength(2);
+    expect(new Set(tokens).size).toBe(1);
+  });
+
+  test('different ENIs and session numbers get different tokens', () => {
+    expect(clientTokenFor('o', 'eni-1', 1)).not.toBe(clientTokenFor('o', 'eni-2', 1));
+    expect(clientTokenFor('o', 'eni-1', 1)).not.toBe(clientTokenFor('o', 'eni-1', 2));
+    expect(clientTokenFor('o', 'eni-1', 1)).not.toBe(clientTokenFor('p', 'eni-1', 1));
+  });
+});
+
+describe('task stop', () => {
+  test.each(['STOPPED', 'DEPROVISIONING'])('%s deletes the owned session of the task', async lastStatus => {
+    ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({
+      TrafficMirrorSessions: [{
+        TrafficMirrorSessionId: 'tms-1',
+        NetworkInterfaceId: ENI,
+        SessionNumber: 2,
+        Tags: [{ Key: OWNER_TAG_KEY, Value: config.ownerId }, { Key: TASK_TAG_KEY, Value: TASK }],
+      }],
+    });
+    ec2Mock.on(DeleteTrafficMirrorSessionCommand).resolves({ TrafficMirrorSessionId: 'tms-1' });
+
+    const outcome = await handleTaskEvent(taskEvent({ lastStatus, desiredStatus: 'STOPPED' }), deps);
+
+    expect(outcome).toEqual({ action: 'stop', outcome: 'deleted', taskArn: TASK, networkInterfaceId: ENI, sessionIds: ['tms-1'] });
+    expect(ec2Mock.commandCalls(DescribeTrafficMirrorSessionsCommand)[0].args[0].input.Filters).toEqual([
+      { Name: 'traffic-mirror-target-id', Values: ['tmt-0123456789abcdef0'] },
+      { Name: `tag:${OWNER_TAG_KEY}`, Values: [config.ownerId] },
+      { Name: `tag:${TASK_TAG_KEY}`, Values: [TASK] },
+    ]);
+    expect(ec2Mock.commandCalls(DeleteTrafficMirrorSessionCommand)[0].args[0].input).toEqual({ TrafficMirrorSessionId: 'tms-1' });
+  });
+
+  test('never deletes a session without our owner tag, even if the API returns one', async () => {
+    ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({
+      TrafficMirrorSessions: [{
+        TrafficMirrorSessionId: 'tms-foreign',
+        NetworkInterfaceId: ENI,
+        SessionNumber: 1,
+        Tags: [{ Key: OWNER_TAG_KEY, Value: 'someone-else' }, { Key: TASK_TAG_KEY, Value: TASK }],
+      }],
+    });
+    const outcome = await handleTaskEvent(taskEvent({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }), deps);
+    expect(outcome.outcome).toBe('already-gone');
+    expect(ec2Mock.commandCalls(DeleteTrafficMirrorSessionCommand)).toHaveLength(0);
+  });
+
+  test('a session already deleted with its ENI is success', async () => {
+    ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({ TrafficMirrorSessions: [] });
+    const outcome = await handleTaskEvent(taskEvent({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }), deps);
+    expect(outcome).toMatchObject({ action: 'stop', outcome: 'already-gone', sessionIds: [] });
+  });
+
+  test('not-found on delete (raced with ENI deletion) is success', async () => {
+    ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({
+      TrafficMirrorSessions: [{ TrafficMirrorSessionId: 'tms-1', NetworkInterfaceId: ENI, Tags: [{ Key: OWNER_TAG_KEY, Value: config.ownerId }] }],
+    });
+    ec2Mock.on(DeleteTrafficMirrorSessionCommand).rejects(awsError('InvalidTrafficMirrorSessionId.NotFound', 400));
+    const outcome = await handleTaskEvent(taskEvent({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }), deps);
+    expect(outcome).toMatchObject({ outcome: 'already-gone' });
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+});
+
+describe('events that are not ours', () => {
+  test.each([
+    ['another service', taskEvent({ group: 'service:api' })],
+    ['another cluster', taskEvent({ clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/other' })],
+    ['a task without an ENI', taskEvent({ lastStatus: 'PENDING', eni: null })],
+    ['a malformed event', { 'source': 'aws.ecs', 'detail-type': 'ECS Task State Change', 'detail': [] }],
+  ])('%s is logged and skipped with no AWS call', async (_name, event) => {
+    const outcome = await handleTaskEvent(event, deps);
+    expect(outcome.outcome).toBe('skipped');
+    expect(ec2Mock.calls()).toHaveLength(0);
+    expect(logger.info).toHaveBeenCalledWith('event skipped', expect.objectContaining({ reason: outcome.reason }));
+  });
+});
+
+describe('out-of-order events', () => {
+  test('a late start after the stop re-creates only through the same token (no second session id)', async () => {
+    ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({ TrafficMirrorSessions: [] });
+    ec2Mock.on(CreateTrafficMirrorSessionCommand).rejects(awsError('InvalidNetworkInterfaceID.NotFound', 400));
+    const stop = await handleTaskEvent(taskEvent({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED', version: 6 }), deps);
+    const lateStart = await handleTaskEvent(taskEvent({ lastStatus: 'RUNNING', version: 3 }), deps);
+    expect(stop.outcome).toBe('already-gone');
+    // The ENI is gone with the task, so EC2 refuses the late create: logged once, not retried.
+    expect(lateStart).toMatchObject({ outcome: 'failed', reason: 'SourceNotFound', errorCode: 'InvalidNetworkInterfaceID.NotFound' });
+  });
+});
+
+describe('AWS errors', () => {
+  test.each([
+    ['RequestLimitExceeded', 503],
+    ['InternalError', 500],
+    ['ServiceUnavailable', 503],
+  ])('transient %s fails the invocation so it is retried', async (name, status) => {
+    ec2Mock.on(CreateTrafficMirrorSessionCommand).rejects(awsError(name, status));
+    await expect(handleTaskEvent(taskEvent(), deps)).rejects.toThrow(name);
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringMatching(/transient/), expect.objectContaining({ errorCode: name, taskArn: TASK, networkInterfaceId: ENI }));
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
+  test('transient errors on the stop path fail the invocation too', async () => {
+    ec2Mock.on(DescribeTrafficMirrorSessionsCommand).rejects(awsError('RequestLimitExceeded', 503));
+    await expect(handleTaskEvent(taskEvent({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }), deps)).rejects.toThrow();
+  });
+
+  test.each([
+    ['NetworkInterfaceNotSupported', 'SourceUnsupported'],
+    ['TrafficMirrorSourcesPerTargetLimitExceeded', 'TargetSourcesLimit'],
+    ['TrafficMirrorSessionsPerInterfaceLimitExceeded', 'SourceSessionLimit'],
+    ['TrafficMirrorSessionLimitExceeded', 'AccountSessionLimit'],
+    ['InvalidTrafficMirrorTargetId.NotFound', 'TargetNotFound'],
+    ['InvalidTrafficMirrorFilterId.NotFound', 'FilterNotFound'],
+    ['UnauthorizedOperation', 'AccessDenied'],
+  ])('permanent %s is logged once with code, ENI and task, and not retried', async (name, reason) => {
+    ec2Mock.on(CreateTrafficMirrorSessionCommand).rejects(awsError(name, 400));
+    const outcome = await handleTaskEvent(taskEvent(), deps);
+    expect(outcome).toEqual({ action: 'start', outcome: 'failed', taskArn: TASK, networkInterfaceId: ENI, reason, errorCode: name });
+    expect(ec2Mock.commandCalls(CreateTrafficMirrorSessionCommand)).toHaveLength(1);
+    expect(logger.error).toHaveBeenCalledTimes(1);
+    expect(logger.error).toHaveBeenCalledWith(expect.any(String), expect.objectContaining({
+      errorCode: name, reason, networkInterfaceId: ENI, taskArn: TASK, transient: false,
+    }));
+  });
+});

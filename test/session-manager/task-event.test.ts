@@ -1,0 +1,89 @@
+import { networkInterfaceIdOf, parseTaskEvent } from '../../src/session-manager/task-event';
+import { CLUSTER_ARN, SERVICE_NAME, taskArnOf, taskEvent } from '../fixtures/task-events';
+
+const scope = { clusterArn: CLUSTER_ARN, serviceName: SERVICE_NAME };
+const TASK = taskArnOf('0d2a4b8c3e1f4a5b9c7d6e5f4a3b2c1d');
+
+describe('parseTaskEvent', () => {
+  test.each(['PENDING', 'ACTIVATING', 'RUNNING'])('%s with an ENI and desired RUNNING starts a session', lastStatus => {
+    expect(parseTaskEvent(taskEvent({ lastStatus, version: 2 }), scope)).toEqual({
+      action: 'start', taskArn: TASK, networkInterfaceId: 'eni-0a1b2c3d4e5f60718', lastStatus, version: 2,
+    });
+  });
+
+  test.each(['DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED'])('%s stops the session', lastStatus => {
+    expect(parseTaskEvent(taskEvent({ lastStatus, desiredStatus: 'STOPPED', version: 5 }), scope)).toMatchObject({
+      action: 'stop', taskArn: TASK, lastStatus, version: 5,
+    });
+  });
+
+  test('desired STOPPED while still RUNNING stops the session', () => {
+    expect(parseTaskEvent(taskEvent({ lastStatus: 'RUNNING', desiredStatus: 'STOPPED' }), scope)).toMatchObject({ action: 'stop' });
+  });
+
+  test('a stop without an ENI attachment still stops (sessions are found by task)', () => {
+    expect(parseTaskEvent(taskEvent({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED', eni: null }), scope)).toEqual({
+      action: 'stop', taskArn: TASK, networkInterfaceId: undefined, lastStatus: 'STOPPED', version: 3,
+    });
+  });
+
+  test('PROVISIONING is skipped even with an ENI id (the interface may not exist yet)', () => {
+    expect(parseTaskEvent(taskEvent({ lastStatus: 'PROVISIONING', attachmentStatus: 'PRECREATED' }), scope))
+      .toMatchObject({ action: 'skip', reason: expect.stringMatching(/nothing to do in state PROVISIONING/) });
+  });
+
+  test('a starting task without an ENI is skipped', () => {
+    expect(parseTaskEvent(taskEvent({ lastStatus: 'PENDING', eni: null }), scope))
+      .toMatchObject({ action: 'skip', reason: 'task has no network interface yet (state PENDING)', taskArn: TASK });
+  });
+
+  test.each([
+    ['another cluster', taskEvent({ clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/staging' }), /another cluster/],
+    ['another account', taskEvent({ clusterArn: 'arn:aws:ecs:us-east-1:210987654321:cluster/prod' }), /another cluster/],
+    ['another region', taskEvent({ clusterArn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod' }), /another cluster/],
+    ['another service', taskEvent({ group: 'service:api' }), /another group \(service:api\)/],
+    ['a standalone task', taskEvent({ group: 'family:web' }), /another group/],
+    ['a service whose name starts with ours', taskEvent({ group: 'service:web-canary' }), /another group/],
+  ])('%s is skipped', (_name, event, reason) => {
+    expect(parseTaskEvent(event, scope)).toMatchObject({ action: 'skip', reason: expect.stringMatching(reason) });
+  });
+
+  test.each([
+    ['null', null, /not an object/],
+    ['a string', 'hello', /not an object/],
+    ['an array', [taskEvent()], /not an object/],
+    ['another source', { ...taskEvent(), source: 'aws.ec2' }, /not an ECS task state change/],
+    ['another detail-type', { ...taskEvent(), 'detail-type': 'ECS Container Instance State Change' }, /not an ECS task state change/],
+    ['no detail', { ...taskEvent(), detail: undefined }, /no detail object/],
+    ['detail of the wrong type', { ...taskEvent(), detail: 'RUNNING' }, /no detail object/],
+    ['no task ARN', { ...taskEvent(), detail: { ...taskEvent().detail, taskArn: undefined } }, /taskArn is missing/],
+    ['a task ARN of the wrong shape', { ...taskEvent(), detail: { ...taskEvent().detail, taskArn: 'arn:aws:ec2:us-east-1:123456789012:instance/i-1' } }, /taskArn is missing or not a task ARN/],
+    ['no lastStatus', { ...taskEvent(), detail: { ...taskEvent().detail, lastStatus: 7 } }, /lastStatus or detail.desiredStatus is missing/],
+    ['an ENI id of the wrong shape', taskEvent({ eni: 'eni-../../etc' }), /not an ENI id/],
+  ])('%s is skipped without throwing', (_name, event, reason) => {
+    expect(parseTaskEvent(event, scope)).toMatchObject({ action: 'skip', reason: expect.stringMatching(reason) });
+  });
+
+  test('unknown fields are tolerated', () => {
+    const event = taskEvent();
+    event.detail.someFutureField = { nested: [1, 2, 3] };
+    event.newTopLevel = true;
+    expect(parseTaskEvent(event, scope)).toMatchObject({ action: 'start' });
+  });
+});
+
+describe('networkInterfaceIdOf', () => {
+  test('reads DescribeTasks-style attachments too', () => {
+    expect(networkInterfaceIdOf([
+      { type: 'ElasticNetworkInterface', details: [{ name: 'networkInterfaceId', value: 'eni-0123456789abcdef0' }] },
+    ])).toBe('eni-0123456789abcdef0');
+  });
+
+  test('ignores attachments of other types and broken entries', () => {
+    expect(networkInterfaceIdOf([
+      null, 'x', { type: 'Service Connect', details: [{ name: 'networkInterfaceId', value: 'eni-0123456789abcdef0' }] },
+      { type: 'eni', details: 'nope' }, { type: 'eni', details: [null, { name: 'networkInterfaceId', value: 42 }] },
+    ])).toBeUndefined();
+    expect(networkInterfaceIdOf('not-an-array')).toBeUndefined();
+  });
+});
