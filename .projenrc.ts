@@ -55,6 +55,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-ec2@^3',
     '@aws-sdk/client-ecs@^3',
     '@aws-lambda-powertools/logger@^2',
+    '@aws-lambda-powertools/metrics@^2',
+    'fast-check@^3',
     '@types/aws-lambda@^8',
     'aws-sdk-client-mock@^4',
     'aws-sdk-client-mock-jest@^4',
@@ -83,6 +85,13 @@ const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;
 eslintrc.addDeletionOverride('parserOptions.projectService');
 eslintrc.addOverride('parserOptions.project', './tsconfig.dev.json');
 eslintrc.addOverride('settings.import/resolver.typescript.project', './tsconfig.dev.json');
+
+// ts-jest runs with isolatedModules (no type checking), so type-check tests and examples here.
+const typecheck = project.addTask('typecheck', {
+  description: 'Type-check src, test, examples and .projenrc.ts',
+  exec: 'tsc --noEmit -p tsconfig.dev.json',
+});
+project.testTask.prependSpawn(typecheck);
 
 // The main job: synthesize the example stack and print what it holds.
 const synthExample = project.addTask('synth:example', {

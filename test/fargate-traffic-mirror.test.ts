@@ -1,4 +1,4 @@
-import { App, CfnParameter, Stack, aws_ecs as ecs, aws_logs as logs } from 'aws-cdk-lib';
+import { App, CfnParameter, Stack, aws_ec2 as ec2, aws_ecs as ecs, aws_logs as logs } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { FargateTrafficMirror, MirrorFilter, MirrorTarget, TrafficDirection } from '../src';
 import { serviceStack } from './support/service-stack';
@@ -153,7 +153,8 @@ describe('FargateTrafficMirror', () => {
   test('imported service: the rule and environment use the imported cluster and name', () => {
     const app = new App();
     const stack = new Stack(app, 'Imported', { env: { account: '123456789012', region: 'us-east-1' } });
-    const cluster = ecs.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'prod' });
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a'] });
+    const cluster = ecs.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'prod', vpc });
     const service = ecs.FargateService.fromFargateServiceAttributes(stack, 'Service', { cluster, serviceName: 'web' });
     new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0') });
     const template = Template.fromStack(stack);
