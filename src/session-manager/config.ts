@@ -12,6 +12,7 @@ export const ENV = {
   PACKET_LENGTH: 'MIRROR_PACKET_LENGTH',
   VIRTUAL_NETWORK_ID: 'MIRROR_VIRTUAL_NETWORK_ID',
   DESCRIPTION: 'MIRROR_DESCRIPTION',
+  PICK_FREE_SESSION_NUMBER: 'MIRROR_PICK_FREE_SESSION_NUMBER',
 } as const;
 
 /** What the session manager needs to know about the construct that deployed it. */
@@ -25,6 +26,8 @@ export interface SessionManagerConfig {
   readonly packetLength?: number;
   readonly virtualNetworkId?: number;
   readonly description?: string;
+  /** Use the lowest free session number when the configured one is taken on an ENI. */
+  readonly pickFreeSessionNumber?: boolean;
 }
 
 /** Reads and checks the configuration; a broken deployment fails loudly at cold start. */
@@ -57,5 +60,6 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     packetLength: optionalInt(ENV.PACKET_LENGTH),
     virtualNetworkId: optionalInt(ENV.VIRTUAL_NETWORK_ID),
     description: env[ENV.DESCRIPTION] || undefined,
+    pickFreeSessionNumber: env[ENV.PICK_FREE_SESSION_NUMBER] === 'true',
   };
 }

@@ -1,10 +1,8 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { SessionManagerConfig } from './config';
 import { classifyError } from './errors';
-import { MirrorSessions } from './mirror-sessions';
-import { parseTaskEvent } from './task-event';
+import { ReconcilerDeps, mirrorTask } from './reconciler';
+import { TaskEventAction, parseTaskEvent } from './task-event';
 
-/** What one event led to; returned by the handler so tests and logs can see it. */
+/** What one event led to; returned so tests and logs can see it. */
 export interface TaskEventOutcome {
   readonly action: 'start' | 'stop' | 'skip';
   readonly outcome: 'created' | 'deleted' | 'already-gone' | 'skipped' | 'failed';
@@ -15,22 +13,18 @@ export interface TaskEventOutcome {
   readonly errorCode?: string;
 }
 
-/** Everything the event path needs, injected so tests can use real SDK clients on fakes. */
-export interface TaskEventDeps {
-  readonly config: SessionManagerConfig;
-  readonly sessions: MirrorSessions;
-  readonly logger: Logger;
-}
-
 /**
  * Handles one ECS task state change: creates the task's session when it starts, deletes it
- * when it stops. Transient AWS errors are rethrown so the invocation fails and is retried;
- * permanent ones and unusable events are logged once and reported in the outcome.
+ * when it stops. Transient AWS errors are rethrown so the message is retried (and finally
+ * dead-lettered); permanent ones and unusable events are logged once and reported.
  */
-export async function handleTaskEvent(event: unknown, deps: TaskEventDeps): Promise<TaskEventOutcome> {
-  const { config, sessions, logger } = deps;
-  const parsed = parseTaskEvent(event, config);
+export async function handleTaskEvent(event: unknown, deps: ReconcilerDeps): Promise<TaskEventOutcome> {
+  return applyTaskAction(parseTaskEvent(event, deps.config), deps);
+}
 
+/** Applies an already parsed event; see {@link handleTaskEvent}. */
+export async function applyTaskAction(parsed: TaskEventAction, deps: ReconcilerDeps): Promise<TaskEventOutcome> {
+  const { sessions, logger, metrics } = deps;
   if (parsed.action === 'skip') {
     logger.info('event skipped', { action: 'skip', outcome: 'skipped', reason: parsed.reason, taskArn: parsed.taskArn });
     return { action: 'skip', outcome: 'skipped', reason: parsed.reason, taskArn: parsed.taskArn };
@@ -39,9 +33,16 @@ export async function handleTaskEvent(event: unknown, deps: TaskEventDeps): Prom
   const { taskArn, networkInterfaceId } = parsed;
   try {
     if (parsed.action === 'start') {
-      const sessionId = await sessions.create(parsed.networkInterfaceId, taskArn);
-      logger.info('session created', { action: 'start', outcome: 'created', taskArn, networkInterfaceId, sessionId, lastStatus: parsed.lastStatus });
-      return { action: 'start', outcome: 'created', taskArn, networkInterfaceId, sessionIds: [sessionId] };
+      const result = await mirrorTask(deps, { taskArn, networkInterfaceId: parsed.networkInterfaceId });
+      if (result.failure) {
+        metrics.failure(result.failure.reason);
+        logger.error('task cannot be mirrored with the configured session number', {
+          action: 'start', outcome: 'failed', taskArn, networkInterfaceId, errorCode: result.failure.code, reason: result.failure.reason, transient: false,
+        });
+        return { action: 'start', outcome: 'failed', taskArn, networkInterfaceId, reason: result.failure.reason, errorCode: result.failure.code };
+      }
+      logger.info('session created', { action: 'start', outcome: 'created', taskArn, networkInterfaceId, sessionId: result.sessionId, lastStatus: parsed.lastStatus, version: parsed.version });
+      return { action: 'start', outcome: 'created', taskArn, networkInterfaceId, sessionIds: [result.sessionId!] };
     }
 
     const owned = await sessions.findOwnedByTask(taskArn);
@@ -49,25 +50,22 @@ export async function handleTaskEvent(event: unknown, deps: TaskEventDeps): Prom
     for (const session of owned) {
       if (await sessions.delete(session.sessionId)) {
         deleted.push(session.sessionId);
+        metrics.sessionDeleted();
       }
     }
     const outcome = deleted.length > 0 ? 'deleted' : 'already-gone';
-    logger.info(deleted.length > 0 ? 'session deleted' : 'no session left to delete', { action: 'stop', outcome, taskArn, networkInterfaceId, sessionIds: deleted, lastStatus: parsed.lastStatus });
+    logger.info(deleted.length > 0 ? 'session deleted' : 'no session left to delete', { action: 'stop', outcome, taskArn, networkInterfaceId, sessionIds: deleted, lastStatus: parsed.lastStatus, version: parsed.version });
     return { action: 'stop', outcome, taskArn, networkInterfaceId, sessionIds: deleted };
   } catch (error) {
     const cls = classifyError(error);
     const details = {
-      action: parsed.action,
-      outcome: 'failed',
-      taskArn,
-      networkInterfaceId,
-      errorCode: cls.code,
-      reason: cls.reason,
-      transient: cls.transient,
+      action: parsed.action, outcome: 'failed', taskArn, networkInterfaceId,
+      errorCode: cls.code, reason: cls.reason, transient: cls.transient,
       message: error instanceof Error ? error.message : String(error),
     };
+    metrics.failure(cls.reason);
     if (cls.transient) {
-      logger.warn('transient AWS error after SDK retries; failing the invocation so it is retried', details);
+      logger.warn('transient AWS error after SDK retries; failing so the event is retried', details);
       throw error;
     }
     logger.error('permanent AWS error; not retrying', details);

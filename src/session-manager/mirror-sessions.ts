@@ -2,10 +2,14 @@ import {
   CreateTrafficMirrorSessionCommand,
   DeleteTrafficMirrorSessionCommand,
   EC2Client,
+  Filter,
   paginateDescribeTrafficMirrorSessions,
 } from '@aws-sdk/client-ec2';
 import { SessionManagerConfig } from './config';
 import { CLUSTER_TAG_KEY, OWNER_TAG_KEY, SERVICE_TAG_KEY, TASK_TAG_KEY, clientTokenFor } from './ownership';
+
+/** ENIs per DescribeTrafficMirrorSessions filter; keeps each request well inside API limits. */
+const ENI_FILTER_BATCH = 200;
 
 /** A traffic mirror session as the session manager sees it. */
 export interface MirrorSession {
@@ -29,17 +33,17 @@ export class MirrorSessions {
    * Creates the session for one task's ENI. Idempotent: the ClientToken is derived from owner,
    * ENI and session number, so a repeat returns the session created the first time.
    */
-  public async create(networkInterfaceId: string, taskArn: string): Promise<string> {
+  public async create(networkInterfaceId: string, taskArn: string, sessionNumber = this.config.sessionNumber): Promise<string> {
     const c = this.config;
     const response = await this.ec2.send(new CreateTrafficMirrorSessionCommand({
       NetworkInterfaceId: networkInterfaceId,
       TrafficMirrorTargetId: c.targetId,
       TrafficMirrorFilterId: c.filterId,
-      SessionNumber: c.sessionNumber,
+      SessionNumber: sessionNumber,
       PacketLength: c.packetLength,
       VirtualNetworkId: c.virtualNetworkId,
       Description: c.description,
-      ClientToken: clientTokenFor(c.ownerId, networkInterfaceId, c.sessionNumber),
+      ClientToken: clientTokenFor(c.ownerId, networkInterfaceId, sessionNumber),
       TagSpecifications: [{
         ResourceType: 'traffic-mirror-session',
         Tags: [
@@ -55,7 +59,21 @@ export class MirrorSessions {
 
   /** The sessions this construct owns that mirror the given task. */
   public async findOwnedByTask(taskArn: string): Promise<MirrorSession[]> {
-    return this.describe([{ Name: `tag:${TASK_TAG_KEY}`, Values: [taskArn] }]);
+    return this.ownedOnly(await this.describe([...this.ownerFilters(), { Name: `tag:${TASK_TAG_KEY}`, Values: [taskArn] }]));
+  }
+
+  /** Every session this construct owns. */
+  public async listOwned(): Promise<MirrorSession[]> {
+    return this.ownedOnly(await this.describe(this.ownerFilters()));
+  }
+
+  /** Every session on the given ENIs, whoever owns it (to see which session numbers are taken). */
+  public async listOnInterfaces(networkInterfaceIds: readonly string[]): Promise<MirrorSession[]> {
+    const sessions: MirrorSession[] = [];
+    for (let i = 0; i < networkInterfaceIds.length; i += ENI_FILTER_BATCH) {
+      sessions.push(...await this.describe([{ Name: 'network-interface-id', Values: networkInterfaceIds.slice(i, i + ENI_FILTER_BATCH) }]));
+    }
+    return sessions;
   }
 
   /**
@@ -76,15 +94,24 @@ export class MirrorSessions {
     }
   }
 
-  private async describe(extraFilters: Array<{ Name: string; Values: string[] }>): Promise<MirrorSession[]> {
+  private ownerFilters(): Filter[] {
+    return [
+      { Name: 'traffic-mirror-target-id', Values: [this.config.targetId] },
+      { Name: `tag:${OWNER_TAG_KEY}`, Values: [this.config.ownerId] },
+    ];
+  }
+
+  /**
+   * The tag filter is the API's; this check is ours, so a filter bug can never make us delete
+   * a session another tool owns.
+   */
+  private ownedOnly(sessions: MirrorSession[]): MirrorSession[] {
+    return sessions.filter(s => s.ownerId === this.config.ownerId);
+  }
+
+  private async describe(filters: Filter[]): Promise<MirrorSession[]> {
     const sessions: MirrorSession[] = [];
-    const pages = paginateDescribeTrafficMirrorSessions({ client: this.ec2 }, {
-      Filters: [
-        { Name: 'traffic-mirror-target-id', Values: [this.config.targetId] },
-        { Name: `tag:${OWNER_TAG_KEY}`, Values: [this.config.ownerId] },
-        ...extraFilters,
-      ],
-    });
+    const pages = paginateDescribeTrafficMirrorSessions({ client: this.ec2, pageSize: 1000 }, { Filters: filters });
     for await (const page of pages) {
       for (const s of page.TrafficMirrorSessions ?? []) {
         const tags = new Map((s.Tags ?? []).map(t => [t.Key, t.Value]));
@@ -100,8 +127,6 @@ export class MirrorSessions {
         });
       }
     }
-    // The tag filter is the API's; the check here is ours, so a filter bug can never make us
-    // delete a session another tool owns.
-    return sessions.filter(s => s.ownerId === this.config.ownerId);
+    return sessions;
   }
 }

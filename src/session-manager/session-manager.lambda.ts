@@ -1,16 +1,27 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { newEc2Client } from './clients';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EC2_MAX_ATTEMPTS, newEc2Client } from './clients';
 import { configFromEnv } from './config';
-import { TaskEventOutcome, handleTaskEvent } from './handle-task-event';
+import { route } from './entry';
+import { EmfMirrorMetrics } from './metrics';
 import { MirrorSessions } from './mirror-sessions';
+import { ServiceTasks } from './service-tasks';
 
-// Built once per container, outside the handler, so warm invocations reuse the client's
+// Built once per container, outside the handler, so warm invocations reuse the clients'
 // connections. The SDK retries throttling and 5xx with backoff before we see an error.
-const logger = new Logger({ serviceName: 'fargate-traffic-mirror' });
 const config = configFromEnv();
-const sessions = new MirrorSessions(newEc2Client(), config);
+const deps = {
+  config,
+  logger: new Logger({ serviceName: 'fargate-traffic-mirror' }),
+  metrics: new EmfMirrorMetrics(config.ownerId),
+  sessions: new MirrorSessions(newEc2Client(), config),
+  tasks: new ServiceTasks(new ECSClient({ maxAttempts: EC2_MAX_ATTEMPTS }), config.clusterArn, config.serviceName),
+};
 
-/** Lambda entry point: one ECS task state change event from EventBridge. */
-export async function handler(event: unknown): Promise<TaskEventOutcome> {
-  return handleTaskEvent(event, { config, sessions, logger });
+/**
+ * Lambda entry point for all three triggers: SQS batches of task state changes, the periodic
+ * sweep, and the CloudFormation custom resource (through the provider framework).
+ */
+export async function handler(event: unknown): Promise<unknown> {
+  return route(event, deps);
 }

@@ -10,7 +10,7 @@ const base = {
 
 describe('configFromEnv', () => {
   test('reads every setting', () => {
-    expect(configFromEnv({ ...base, [ENV.SESSION_NUMBER]: '3', [ENV.PACKET_LENGTH]: '100', [ENV.VIRTUAL_NETWORK_ID]: '0', [ENV.DESCRIPTION]: 'd' })).toEqual({
+    expect(configFromEnv({ ...base, [ENV.SESSION_NUMBER]: '3', [ENV.PACKET_LENGTH]: '100', [ENV.VIRTUAL_NETWORK_ID]: '0', [ENV.DESCRIPTION]: 'd', [ENV.PICK_FREE_SESSION_NUMBER]: 'true' })).toEqual({
       ownerId: 'ftm-1',
       clusterArn: base[ENV.CLUSTER_ARN],
       serviceName: 'web',
@@ -18,7 +18,7 @@ describe('configFromEnv', () => {
       filterId: 'tmf-0123456789abcdef0',
       sessionNumber: 3,
       packetLength: 100,
-      virtualNetworkId: 0,
+      virtualNetworkId: 0, pickFreeSessionNumber: true,
       description: 'd',
     });
   });

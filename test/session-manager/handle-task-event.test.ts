@@ -2,12 +2,15 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import {
   CreateTrafficMirrorSessionCommand, DeleteTrafficMirrorSessionCommand, DescribeTrafficMirrorSessionsCommand, EC2Client,
 } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SessionManagerConfig } from '../../src/session-manager/config';
 import { handleTaskEvent } from '../../src/session-manager/handle-task-event';
 import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
 import { OWNER_TAG_KEY, TASK_TAG_KEY, clientTokenFor } from '../../src/session-manager/ownership';
+import { ServiceTasks } from '../../src/session-manager/service-tasks';
 import { CLUSTER_ARN, SERVICE_NAME, taskArnOf, taskEvent } from '../fixtures/task-events';
+import { RecordingMetrics } from '../support/recording-metrics';
 
 const config: SessionManagerConfig = {
   ownerId: 'ftm-0123456789abcdef01234567',
@@ -25,6 +28,7 @@ const TASK = taskArnOf('0d2a4b8c3e1f4a5b9c7d6e5f4a3b2c1d');
 
 const ec2Mock = mockClient(EC2Client);
 let logger: Logger;
+let metrics: RecordingMetrics;
 let deps: Parameters<typeof handleTaskEvent>[1];
 
 function awsError(name: string, status: number) {
@@ -37,7 +41,12 @@ beforeEach(() => {
   jest.spyOn(logger, 'error');
   jest.spyOn(logger, 'warn');
   jest.spyOn(logger, 'info');
-  deps = { config, sessions: new MirrorSessions(new EC2Client({ region: 'us-east-1' }), config), logger };
+  metrics = new RecordingMetrics();
+  deps = {
+    config, logger, metrics,
+    sessions: new MirrorSessions(new EC2Client({ region: 'us-east-1' }), config),
+    tasks: new ServiceTasks(new ECSClient({ region: 'us-east-1' }), config.clusterArn, config.serviceName),
+  };
 });
 
 describe('task start', () => {
@@ -68,6 +77,7 @@ describe('task start', () => {
       }],
     });
     expect(calls[0].args[0].input.ClientToken!.length).toBeLessThanOrEqual(64);
+    expect(metrics.created).toBe(1);
     expect(ec2Mock.commandCalls(DescribeTrafficMirrorSessionsCommand)).toHaveLength(0);
   });
 
@@ -108,6 +118,7 @@ describe('task stop', () => {
       { Name: `tag:${TASK_TAG_KEY}`, Values: [TASK] },
     ]);
     expect(ec2Mock.commandCalls(DeleteTrafficMirrorSessionCommand)[0].args[0].input).toEqual({ TrafficMirrorSessionId: 'tms-1' });
+    expect(metrics.deleted).toBe(1);
   });
 
   test('never deletes a session without our owner tag, even if the API returns one', async () => {
@@ -194,9 +205,14 @@ describe('AWS errors', () => {
     ['UnauthorizedOperation', 'AccessDenied'],
   ])('permanent %s is logged once with code, ENI and task, and not retried', async (name, reason) => {
     ec2Mock.on(CreateTrafficMirrorSessionCommand).rejects(awsError(name, 400));
+    // Only consulted for the per-ENI limit: the ENI's three sessions belong to other tools.
+    ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({
+      TrafficMirrorSessions: [1, 2, 3].map(n => ({ TrafficMirrorSessionId: `tms-other-${n}`, NetworkInterfaceId: ENI, SessionNumber: n, Tags: [] })),
+    });
     const outcome = await handleTaskEvent(taskEvent(), deps);
     expect(outcome).toEqual({ action: 'start', outcome: 'failed', taskArn: TASK, networkInterfaceId: ENI, reason, errorCode: name });
     expect(ec2Mock.commandCalls(CreateTrafficMirrorSessionCommand)).toHaveLength(1);
+    expect(metrics.failures).toEqual([reason]);
     expect(logger.error).toHaveBeenCalledTimes(1);
     expect(logger.error).toHaveBeenCalledWith(expect.any(String), expect.objectContaining({
       errorCode: name, reason, networkInterfaceId: ENI, taskArn: TASK, transient: false,

@@ -1,38 +1,22 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { ConfiguredRetryStrategy } from '@smithy/util-retry';
-import { EC2_MAX_ATTEMPTS, newEc2Client } from '../../src/session-manager/clients';
+import { EC2_MAX_ATTEMPTS } from '../../src/session-manager/clients';
 import { SessionManagerConfig } from '../../src/session-manager/config';
 import { handleTaskEvent } from '../../src/session-manager/handle-task-event';
-import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
-import { CLUSTER_ARN, SERVICE_NAME, taskEvent } from '../fixtures/task-events';
+import { ReconcilerDeps } from '../../src/session-manager/reconciler';
+import { taskEvent } from '../fixtures/task-events';
 import { FakeEc2Endpoint } from '../support/fake-ec2-endpoint';
+import { harness } from '../support/harness';
 
 /**
  * The real EC2 client (serializer, XML parser, retry middleware) against an in-process fake
  * endpoint. Only the backoff delay is set to zero so the suite does not sleep.
  */
-const config: SessionManagerConfig = {
-  ownerId: 'ftm-aaaaaaaaaaaaaaaaaaaaaaaa',
-  clusterArn: CLUSTER_ARN,
-  serviceName: SERVICE_NAME,
-  targetId: 'tmt-0123456789abcdef0',
-  filterId: 'tmf-0123456789abcdef0',
-  sessionNumber: 1,
-};
-
 let ec2: FakeEc2Endpoint;
-let deps: Parameters<typeof handleTaskEvent>[1];
+let deps: ReconcilerDeps;
+let config: SessionManagerConfig;
 
 beforeEach(() => {
-  ec2 = new FakeEc2Endpoint();
-  const client = newEc2Client({
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-    requestHandler: ec2.requestHandler as any,
-    retryStrategy: new ConfiguredRetryStrategy(EC2_MAX_ATTEMPTS, () => 0),
-  });
-  deps = { config, sessions: new MirrorSessions(client, config), logger: new Logger({ logLevel: 'SILENT' }) };
+  ({ ec2, deps, config } = harness());
 });
 
 test('throttling then success: the SDK retries and one session exists', async () => {

@@ -1,0 +1,69 @@
+import { applyTaskAction } from './handle-task-event';
+import { ReconcilerDeps } from './reconciler';
+import { StartAction, StopAction, parseTaskEvent } from './task-event';
+
+/** The parts of an SQS record the session manager reads. */
+export interface QueueRecord {
+  readonly messageId: string;
+  readonly body: string;
+}
+
+/** SQS partial batch response: only the failed messages are retried. */
+export interface BatchResponse {
+  batchItemFailures: Array<{ itemIdentifier: string }>;
+}
+
+type TaskAction = StartAction | StopAction;
+
+/**
+ * Which of two events about one task wins. A stop always beats a start (a task never comes
+ * back); otherwise the higher `detail.version` wins. Duplicates and late events therefore never
+ * undo a newer state within a batch.
+ */
+function newer(a: TaskAction, b: TaskAction): TaskAction {
+  if (a.action !== b.action) return a.action === 'stop' ? a : b;
+  return (b.version ?? -1) > (a.version ?? -1) ? b : a;
+}
+
+/**
+ * Handles a batch of task state change events from the queue. Events are grouped by task and
+ * only the newest state of each task is applied. A task whose action fails transiently reports
+ * all its messages as failed so SQS redelivers them (and finally dead-letters them); malformed
+ * and foreign messages are logged and acknowledged.
+ */
+export async function handleQueueBatch(records: readonly QueueRecord[], deps: ReconcilerDeps): Promise<BatchResponse> {
+  const { logger } = deps;
+  const byTask = new Map<string, { action: TaskAction; messageIds: string[] }>();
+
+  for (const record of records) {
+    let event: unknown;
+    try {
+      event = JSON.parse(record.body);
+    } catch {
+      logger.warn('message skipped: body is not JSON', { action: 'skip', outcome: 'skipped', messageId: record.messageId, bodyLength: record.body.length });
+      continue;
+    }
+    const parsed = parseTaskEvent(event, deps.config);
+    if (parsed.action === 'skip') {
+      await applyTaskAction(parsed, deps);
+      continue;
+    }
+    const entry = byTask.get(parsed.taskArn);
+    if (entry) {
+      entry.action = newer(entry.action, parsed);
+      entry.messageIds.push(record.messageId);
+    } else {
+      byTask.set(parsed.taskArn, { action: parsed, messageIds: [record.messageId] });
+    }
+  }
+
+  const failures: string[] = [];
+  for (const { action, messageIds } of byTask.values()) {
+    try {
+      await applyTaskAction(action, deps);
+    } catch {
+      failures.push(...messageIds);
+    }
+  }
+  return { batchItemFailures: failures.map(itemIdentifier => ({ itemIdentifier })) };
+}

@@ -1,0 +1,21 @@
+/**
+ * CloudWatch names the session manager publishes under and the construct's `metricXxx()`
+ * methods read. Shared, so the two cannot drift apart. No SDK, no aws-cdk-lib.
+ */
+export const METRIC_NAMESPACE = 'FargateTrafficMirror';
+/** Powertools adds this dimension (the service name) to every metric. */
+export const SERVICE_DIMENSION = 'service';
+export const SERVICE_DIMENSION_VALUE = 'fargate-traffic-mirror';
+/** One construct instance's metrics: its owner id. */
+export const OWNER_DIMENSION = 'Owner';
+/** Failure metrics broken down by reason (see FailureReason). */
+export const REASON_DIMENSION = 'Reason';
+
+export const METRIC = {
+  SESSIONS_CREATED: 'SessionsCreated',
+  SESSIONS_DELETED: 'SessionsDeleted',
+  SESSION_FAILURES: 'SessionFailures',
+  RUNNING_TASKS: 'RunningTasks',
+  MIRRORED_TASKS: 'MirroredTasks',
+  UNMIRRORED_TASKS: 'UnmirroredTasks',
+} as const;

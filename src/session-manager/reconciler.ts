@@ -1,0 +1,219 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SessionManagerConfig } from './config';
+import { ErrorClass, FailureReason, classifyError } from './errors';
+import { MirrorMetrics } from './metrics';
+import { MirrorSession, MirrorSessions } from './mirror-sessions';
+import { DesiredTask, ExistingSession, ReconcilePlan, reconcile } from './reconcile';
+import { ServiceTasks } from './service-tasks';
+
+/** Everything the reconciler talks to; injected so tests run the real SDK clients on fakes. */
+export interface ReconcilerDeps {
+  readonly config: SessionManagerConfig;
+  readonly sessions: MirrorSessions;
+  readonly tasks: ServiceTasks;
+  readonly logger: Logger;
+  readonly metrics: MirrorMetrics;
+}
+
+/** What a whole-service reconciliation did. */
+export interface SweepResult {
+  readonly runningTasks: number;
+  readonly mirroredTasks: number;
+  readonly created: number;
+  readonly deleted: number;
+  readonly conflicts: number;
+  readonly failures: number;
+  /** Transient failures: the next sweep (or an event retry) will try again. */
+  readonly transientFailures: number;
+}
+
+/** What removing every owned session did. */
+export interface RemoveAllResult {
+  readonly deleted: number;
+  readonly failures: number;
+  readonly errors: string[];
+}
+
+/** Creates and deletes run this many at a time: fast, yet gentle on EC2's 5/s token bucket. */
+const ACTION_CONCURRENCY = 4;
+
+/** Whether EC2's answer means the configured session number cannot be used on this ENI. */
+function isSessionNumberProblem(cls: ErrorClass): boolean {
+  return cls.reason === FailureReason.SESSION_NUMBER_IN_USE || cls.reason === FailureReason.SOURCE_SESSION_LIMIT;
+}
+
+function toExisting(sessions: readonly MirrorSession[], ownerId: string): ExistingSession[] {
+  return sessions.map(s => ({
+    sessionId: s.sessionId, networkInterfaceId: s.networkInterfaceId, sessionNumber: s.sessionNumber, owned: s.ownerId === ownerId,
+  }));
+}
+
+/**
+ * Mirrors one starting task: a single CreateTrafficMirrorSession with the configured number and
+ * a deterministic ClientToken (no reads on the common path). Only when EC2 says the number is
+ * taken does it look at the ENI's sessions and let the pure core decide.
+ *
+ * @returns the id of the session mirroring the task, or the reason it is not mirrored
+ */
+export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask): Promise<{ sessionId?: string; failure?: ErrorClass }> {
+  const { config, sessions, logger, metrics } = deps;
+  try {
+    const sessionId = await sessions.create(task.networkInterfaceId, task.taskArn);
+    metrics.sessionCreated();
+    return { sessionId };
+  } catch (error) {
+    const cls = classifyError(error);
+    if (!isSessionNumberProblem(cls)) {
+      throw error;
+    }
+    const onEni = await sessions.listOnInterfaces([task.networkInterfaceId]);
+    const plan = reconcile({
+      desired: [task], sessions: toExisting(onEni, config.ownerId),
+      sessionNumber: config.sessionNumber, pickFreeSessionNumber: config.pickFreeSessionNumber ?? false,
+    });
+    const owned = onEni.find(s => s.ownerId === config.ownerId);
+    if (owned) {
+      return { sessionId: owned.sessionId };
+    }
+    const create = plan.creates[0];
+    if (create) {
+      const sessionId = await sessions.create(task.networkInterfaceId, task.taskArn, create.sessionNumber);
+      logger.info('configured session number taken on the ENI; used the lowest free one', {
+        taskArn: task.taskArn, networkInterfaceId: task.networkInterfaceId, sessionNumber: create.sessionNumber, configuredSessionNumber: config.sessionNumber,
+      });
+      metrics.sessionCreated();
+      return { sessionId };
+    }
+    const conflict = plan.conflicts[0];
+    const reason = conflict?.reason === 'SourceSessionLimit' ? FailureReason.SOURCE_SESSION_LIMIT : FailureReason.SESSION_NUMBER_IN_USE;
+    return { failure: { code: cls.code, transient: false, reason } };
+  }
+}
+
+/**
+ * Reconciles the whole service: creates the sessions running tasks lack and deletes the owned
+ * sessions whose task is gone. Per-session failures are logged and counted, not thrown, so one
+ * bad ENI cannot stop the rest; listing failures are thrown.
+ */
+export async function sweep(deps: ReconcilerDeps): Promise<SweepResult> {
+  const { config, sessions, tasks, logger, metrics } = deps;
+  // Owned sessions first, then tasks: a session created after this listing belongs to a task
+  // the task listing is at least as likely to show.
+  const owned = await sessions.listOwned();
+  const desired = await tasks.listActive();
+  const desiredEnis = new Set(desired.map(t => t.networkInterfaceId));
+
+  // ListTasks can lag behind a task that just started. Before deleting a session, ask ECS
+  // directly about its task; if it is active, it stays desired.
+  const orphanTaskArns = [...new Set(owned.filter(s => !desiredEnis.has(s.networkInterfaceId)).map(s => s.taskArn).filter((a): a is string => !!a))];
+  for (const task of orphanTaskArns.length ? await tasks.describeActive(orphanTaskArns) : []) {
+    if (!desiredEnis.has(task.networkInterfaceId)) {
+      desired.push(task);
+      desiredEnis.add(task.networkInterfaceId);
+    }
+  }
+
+  // Only ENIs that still need a session are worth a look for other tools' sessions.
+  const ownedEnis = new Set(owned.map(s => s.networkInterfaceId));
+  const unmirrored = [...desiredEnis].filter(eni => !ownedEnis.has(eni));
+  const foreign = unmirrored.length ? (await sessions.listOnInterfaces(unmirrored)).filter(s => s.ownerId !== config.ownerId) : [];
+
+  const plan = reconcile({
+    desired, sessions: toExisting([...owned, ...foreign], config.ownerId),
+    sessionNumber: config.sessionNumber, pickFreeSessionNumber: config.pickFreeSessionNumber ?? false,
+  });
+  const result = await execute(deps, plan);
+  const mirrored = plan.alreadyMirrored + result.created;
+  metrics.coverage(desired.length, mirrored);
+  const summary: SweepResult = {
+    runningTasks: desired.length, mirroredTasks: mirrored, created: result.created, deleted: result.deleted,
+    conflicts: plan.conflicts.length, failures: result.failures, transientFailures: result.transientFailures,
+  };
+  logger.info('sweep finished', { action: 'sweep', ...summary });
+  return summary;
+}
+
+/**
+ * Deletes every session this construct owns (stack deletion). Never throws: a failure is
+ * reported in the result and the logs, so CloudFormation can finish deleting the stack.
+ */
+export async function removeAll(deps: ReconcilerDeps): Promise<RemoveAllResult> {
+  const { logger } = deps;
+  let owned: MirrorSession[];
+  try {
+    owned = await deps.sessions.listOwned();
+  } catch (error) {
+    const cls = classifyError(error);
+    logger.error('could not list owned sessions for removal', { action: 'remove-all', outcome: 'failed', errorCode: cls.code, reason: cls.reason });
+    return { deleted: 0, failures: 1, errors: [`${cls.code}: ${(error as Error).message ?? String(error)}`] };
+  }
+  const result = await execute(deps, {
+    creates: [], conflicts: [], alreadyMirrored: 0,
+    deletes: owned.map(s => ({ sessionId: s.sessionId, networkInterfaceId: s.networkInterfaceId, reason: 'orphaned' as const })),
+  });
+  logger.info('removed owned sessions', { action: 'remove-all', deleted: result.deleted, failures: result.failures });
+  return { deleted: result.deleted, failures: result.failures, errors: result.errors };
+}
+
+async function execute(deps: ReconcilerDeps, plan: ReconcilePlan) {
+  const { logger, metrics, sessions } = deps;
+  let created = 0;
+  let deleted = 0;
+  let failures = 0;
+  let transientFailures = 0;
+  const errors: string[] = [];
+
+  const fail = (action: string, cls: ErrorClass, details: object) => {
+    failures++;
+    if (cls.transient) transientFailures++;
+    errors.push(`${action} ${JSON.stringify(details)}: ${cls.code}`);
+    metrics.failure(cls.reason);
+    logger.error(`${action} failed`, { action, outcome: 'failed', errorCode: cls.code, reason: cls.reason, transient: cls.transient, ...details });
+  };
+
+  for (const conflict of plan.conflicts) {
+    failures++;
+    metrics.failure(conflict.reason);
+    logger.error('task cannot be mirrored with the configured session number', {
+      action: 'start', outcome: 'failed', reason: conflict.reason, taskArn: conflict.taskArn,
+      networkInterfaceId: conflict.networkInterfaceId, usedSessionNumbers: conflict.usedSessionNumbers,
+      hint: conflict.reason === 'SessionNumberInUse' ? 'another tool uses this session number on the ENI; set pickFreeSessionNumber or another sessionNumber' : 'the ENI already has 3 sessions',
+    });
+  }
+
+  const jobs: Array<() => Promise<void>> = [
+    ...plan.deletes.map(d => async () => {
+      try {
+        if (await sessions.delete(d.sessionId)) {
+          deleted++;
+          metrics.sessionDeleted();
+        }
+        logger.info('session deleted', { action: 'delete', outcome: 'deleted', sessionId: d.sessionId, networkInterfaceId: d.networkInterfaceId, why: d.reason });
+      } catch (error) {
+        fail('delete', classifyError(error), { sessionId: d.sessionId, networkInterfaceId: d.networkInterfaceId });
+      }
+    }),
+    ...plan.creates.map(c => async () => {
+      try {
+        const sessionId = await sessions.create(c.networkInterfaceId, c.taskArn, c.sessionNumber);
+        created++;
+        metrics.sessionCreated();
+        logger.info('session created', { action: 'start', outcome: 'created', sessionId, taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId, sessionNumber: c.sessionNumber });
+      } catch (error) {
+        fail('start', classifyError(error), { taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId });
+      }
+    }),
+  ];
+  await runWithConcurrency(jobs, ACTION_CONCURRENCY);
+  return { created, deleted, failures, transientFailures, errors };
+}
+
+async function runWithConcurrency(jobs: Array<() => Promise<void>>, concurrency: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      await jobs[next++]();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
+}

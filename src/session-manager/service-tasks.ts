@@ -1,0 +1,48 @@
+import { DescribeTasksCommand, ECSClient, paginateListTasks } from '@aws-sdk/client-ecs';
+import { DesiredTask } from './reconcile';
+import { networkInterfaceIdOf } from './task-event';
+
+/** DescribeTasks accepts at most 100 tasks per call. */
+const DESCRIBE_BATCH = 100;
+/** States in which a task's ENI exists and the task is meant to run. */
+const ACTIVE_STATES = new Set(['PENDING', 'ACTIVATING', 'RUNNING']);
+
+/**
+ * The ECS side of the sweep: which tasks of the service are running, with their ENIs.
+ */
+export class ServiceTasks {
+  constructor(private readonly ecs: ECSClient, private readonly clusterArn: string, private readonly serviceName: string) {}
+
+  /** Every task of the service that should be mirrored now. */
+  public async listActive(): Promise<DesiredTask[]> {
+    const arns: string[] = [];
+    const pages = paginateListTasks({ client: this.ecs, pageSize: DESCRIBE_BATCH }, {
+      cluster: this.clusterArn, serviceName: this.serviceName, desiredStatus: 'RUNNING',
+    });
+    for await (const page of pages) {
+      arns.push(...(page.taskArns ?? []));
+    }
+    return this.describeActive(arns);
+  }
+
+  /**
+   * Of the given tasks, those still active, with their ENIs. The sweep asks this about the
+   * tasks of sessions it would delete, so a task too new to appear in ListTasks keeps its session.
+   */
+  public async describeActive(taskArns: readonly string[]): Promise<DesiredTask[]> {
+    const active: DesiredTask[] = [];
+    for (let i = 0; i < taskArns.length; i += DESCRIBE_BATCH) {
+      const response = await this.ecs.send(new DescribeTasksCommand({
+        cluster: this.clusterArn, tasks: taskArns.slice(i, i + DESCRIBE_BATCH),
+      }));
+      for (const task of response.tasks ?? []) {
+        const eni = networkInterfaceIdOf(task.attachments);
+        if (task.taskArn && eni && task.desiredStatus === 'RUNNING' && ACTIVE_STATES.has(task.lastStatus ?? '')
+          && task.group === `service:${this.serviceName}`) {
+          active.push({ taskArn: task.taskArn, networkInterfaceId: eni });
+        }
+      }
+    }
+    return active;
+  }
+}

@@ -1,0 +1,78 @@
+import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
+import { Readable } from 'stream';
+
+/** A task as the fake ECS endpoint stores it. */
+export interface FakeTask {
+  readonly taskArn: string;
+  readonly group: string;
+  lastStatus: string;
+  desiredStatus: string;
+  networkInterfaceId?: string;
+}
+
+/**
+ * An in-process stand-in for the ECS JSON API's ListTasks and DescribeTasks, plugged into a real
+ * `ECSClient` as its request handler. ListTasks pages hold at most `maxResults` (100) tasks and
+ * DescribeTasks refuses more than 100, like the real service.
+ */
+export class FakeEcsEndpoint {
+  public readonly tasks = new Map<string, FakeTask>();
+  public readonly calls: string[] = [];
+  /** Task ARNs ListTasks does not show yet (eventual consistency), though DescribeTasks does. */
+  public readonly hiddenFromList = new Set<string>();
+
+  public readonly requestHandler = {
+    handle: async (request: HttpRequest) => {
+      const action = String(request.headers['x-amz-target'] ?? '').split('.').pop()!;
+      this.calls.push(action);
+      const input = JSON.parse(String(request.body ?? '{}'));
+      return { response: this.answer(action, input) };
+    },
+  };
+
+  constructor(private readonly clusterArn: string) {}
+
+  public count(action: string): number {
+    return this.calls.filter(c => c === action).length;
+  }
+
+  private answer(action: string, input: any): HttpResponse {
+    if (input.cluster !== this.clusterArn) {
+      return json(400, { __type: 'ClusterNotFoundException', message: 'Cluster not found.' });
+    }
+    if (action === 'ListTasks') {
+      const all = [...this.tasks.values()]
+        .filter(t => !this.hiddenFromList.has(t.taskArn))
+        .filter(t => !input.serviceName || t.group === `service:${input.serviceName}`)
+        .filter(t => !input.desiredStatus || t.desiredStatus === input.desiredStatus)
+        .map(t => t.taskArn);
+      const start = Number(input.nextToken ?? 0);
+      const size = Math.min(input.maxResults ?? 100, 100);
+      const page = all.slice(start, start + size);
+      return json(200, { taskArns: page, ...(start + size < all.length ? { nextToken: String(start + size) } : {}) });
+    }
+    if (action === 'DescribeTasks') {
+      if (input.tasks.length > 100) {
+        return json(400, { __type: 'InvalidParameterException', message: 'Tasks cannot be longer than 100.' });
+      }
+      const found = input.tasks.map((arn: string) => this.tasks.get(arn)).filter(Boolean) as FakeTask[];
+      return json(200, {
+        tasks: found.map(t => ({
+          taskArn: t.taskArn, group: t.group, lastStatus: t.lastStatus, desiredStatus: t.desiredStatus, launchType: 'FARGATE',
+          attachments: t.networkInterfaceId ? [{
+            type: 'ElasticNetworkInterface', status: 'ATTACHED',
+            details: [{ name: 'subnetId', value: 'subnet-1' }, { name: 'networkInterfaceId', value: t.networkInterfaceId }],
+          }] : [],
+        })),
+        failures: input.tasks.filter((arn: string) => !this.tasks.has(arn)).map((arn: string) => ({ arn, reason: 'MISSING' })),
+      });
+    }
+    return json(400, { __type: 'UnknownOperationException' });
+  }
+}
+
+function json(statusCode: number, body: object): HttpResponse {
+  return new HttpResponse({
+    statusCode, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: Readable.from([Buffer.from(JSON.stringify(body))]),
+  });
+}

@@ -1,0 +1,40 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ConfiguredRetryStrategy } from '@smithy/util-retry';
+import { FakeEc2Endpoint } from './fake-ec2-endpoint';
+import { FakeEcsEndpoint } from './fake-ecs-endpoint';
+import { RecordingMetrics } from './recording-metrics';
+import { EC2_MAX_ATTEMPTS, newEc2Client } from '../../src/session-manager/clients';
+import { SessionManagerConfig } from '../../src/session-manager/config';
+import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
+import { ReconcilerDeps } from '../../src/session-manager/reconciler';
+import { ServiceTasks } from '../../src/session-manager/service-tasks';
+import { CLUSTER_ARN, SERVICE_NAME } from '../fixtures/task-events';
+
+export const TEST_CONFIG: SessionManagerConfig = {
+  ownerId: 'ftm-aaaaaaaaaaaaaaaaaaaaaaaa', clusterArn: CLUSTER_ARN, serviceName: SERVICE_NAME,
+  targetId: 'tmt-0123456789abcdef0', filterId: 'tmf-0123456789abcdef0', sessionNumber: 1,
+};
+
+const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
+
+/**
+ * The session manager's real modules and real SDK clients, wired to in-process fake EC2 and
+ * ECS endpoints. Only the backoff delay is zero, so retries happen without sleeping.
+ */
+export function harness(config: Partial<SessionManagerConfig> = {}) {
+  const cfg = { ...TEST_CONFIG, ...config };
+  const ec2 = new FakeEc2Endpoint();
+  const ecs = new FakeEcsEndpoint(cfg.clusterArn);
+  const retryStrategy = new ConfiguredRetryStrategy(EC2_MAX_ATTEMPTS, () => 0);
+  const ec2Client = newEc2Client({ region: 'us-east-1', credentials, requestHandler: ec2.requestHandler as any, retryStrategy });
+  const ecsClient = new ECSClient({ region: 'us-east-1', credentials, requestHandler: ecs.requestHandler as any, retryStrategy });
+  const metrics = new RecordingMetrics();
+  const logger = new Logger({ logLevel: 'SILENT' });
+  const deps: ReconcilerDeps = {
+    config: cfg, logger, metrics,
+    sessions: new MirrorSessions(ec2Client, cfg),
+    tasks: new ServiceTasks(ecsClient, cfg.clusterArn, cfg.serviceName),
+  };
+  return { ec2, ecs, metrics, logger, deps, config: cfg };
+}

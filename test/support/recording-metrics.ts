@@ -1,0 +1,16 @@
+import { MirrorMetrics } from '../../src/session-manager/metrics';
+
+/** Counts what the session manager reports, for assertions. */
+export class RecordingMetrics implements MirrorMetrics {
+  public created = 0;
+  public deleted = 0;
+  public failures: string[] = [];
+  public coverages: Array<{ running: number; mirrored: number }> = [];
+  public flushes = 0;
+
+  public sessionCreated(): void { this.created++; }
+  public sessionDeleted(): void { this.deleted++; }
+  public failure(reason: string): void { this.failures.push(reason); }
+  public coverage(running: number, mirrored: number): void { this.coverages.push({ running, mirrored }); }
+  public flush(): void { this.flushes++; }
+}
