@@ -1,4 +1,5 @@
 import { Readable } from 'stream';
+import { bodyText } from './body-text';
 import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
 
 /** A session as the fake EC2 endpoint stores it. */
@@ -31,11 +32,15 @@ export class FakeEc2Endpoint {
   /** Answers to return before normal processing, consumed one per request of that action. */
   public readonly failures = new Map<string, FakeFailure[]>();
   public describePageSize = 1000;
+  /** ENIs that no longer exist: creating a session on one fails like EC2 does. */
+  public readonly deletedEnis = new Set<string>();
+  /** ENIs EC2 refuses as mirror sources. */
+  public readonly unsupportedEnis = new Set<string>();
   private nextId = 1;
 
   /** The smithy request handler interface the SDK calls. */
   public readonly requestHandler = {
-    handle: async (request: HttpRequest) => ({ response: this.answer(new URLSearchParams(String(request.body ?? ''))) }),
+    handle: async (request: HttpRequest) => ({ response: this.answer(new URLSearchParams(bodyText(request))) }),
   };
 
   /** Queues `count` failures for the next requests of `action`. */
@@ -74,6 +79,19 @@ export class FakeEc2Endpoint {
         return error(400, 'IdempotentParameterMismatch');
       }
       return xml(200, createResponse(existing));
+    }
+    if (this.deletedEnis.has(eni)) {
+      return error(400, 'InvalidNetworkInterfaceID.NotFound');
+    }
+    if (this.unsupportedEnis.has(eni)) {
+      return error(400, 'NetworkInterfaceNotSupported');
+    }
+    const onEni = [...this.sessions.values()].filter(s => s.networkInterfaceId === eni);
+    if (onEni.length >= 3) {
+      return error(400, 'TrafficMirrorSessionsPerInterfaceLimitExceeded');
+    }
+    if (onEni.some(s => s.sessionNumber === sessionNumber)) {
+      return error(400, 'InvalidParameterValue', `The session number ${sessionNumber} is already in use on ${eni}.`);
     }
     const tags: Record<string, string> = {};
     for (let i = 1; params.has(`TagSpecification.1.Tag.${i}.Key`); i++) {
@@ -139,8 +157,8 @@ function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-function error(status: number, code: string): HttpResponse {
-  return xml(status, `<Response><Errors><Error><Code>${code}</Code><Message>${code}</Message></Error></Errors><RequestID>r</RequestID></Response>`);
+function error(status: number, code: string, message = code): HttpResponse {
+  return xml(status, `<Response><Errors><Error><Code>${code}</Code><Message>${escape(message)}</Message></Error></Errors><RequestID>r</RequestID></Response>`);
 }
 
 function xml(statusCode: number, body: string): HttpResponse {

@@ -1,5 +1,6 @@
 import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
 import { Readable } from 'stream';
+import { bodyText } from './body-text';
 
 /** A task as the fake ECS endpoint stores it. */
 export interface FakeTask {
@@ -25,7 +26,7 @@ export class FakeEcsEndpoint {
     handle: async (request: HttpRequest) => {
       const action = String(request.headers['x-amz-target'] ?? '').split('.').pop()!;
       this.calls.push(action);
-      const input = JSON.parse(String(request.body ?? '{}'));
+      const input = JSON.parse(bodyText(request) || '{}');
       return { response: this.answer(action, input) };
     },
   };

@@ -1,0 +1,255 @@
+import { route } from '../../src/session-manager/entry';
+import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/session-manager/ownership';
+import { SweepResult } from '../../src/session-manager/reconciler';
+import { CLUSTER_ARN, SERVICE_NAME, taskArnOf, taskEvent } from '../fixtures/task-events';
+import { FakeSession } from '../support/fake-ec2-endpoint';
+import { harness } from '../support/harness';
+
+const SCHEDULED = { 'source': 'aws.events', 'detail-type': 'Scheduled Event', 'detail': {} };
+const eniOf = (n: number) => `eni-${n.toString(16).padStart(17, '0')}`;
+const taskIdOf = (n: number) => `task${n.toString().padStart(8, '0')}`;
+
+/** A harness with `n` running tasks of the service (ids 0..n-1). */
+function withTasks(n: number, config = {}) {
+  const h = harness(config);
+  for (let i = 0; i < n; i++) addTask(h, i);
+  return h;
+}
+
+function addTask(h: ReturnType<typeof harness>, i: number, status = 'RUNNING') {
+  const taskArn = taskArnOf(taskIdOf(i));
+  h.ecs.tasks.set(taskArn, { taskArn, group: `service:${SERVICE_NAME}`, lastStatus: status, desiredStatus: 'RUNNING', networkInterfaceId: eniOf(i) });
+  return taskArn;
+}
+
+function stopTask(h: ReturnType<typeof harness>, i: number) {
+  const task = h.ecs.tasks.get(taskArnOf(taskIdOf(i)))!;
+  task.lastStatus = 'STOPPED';
+  task.desiredStatus = 'STOPPED';
+  // EC2 deletes sessions together with their ENI.
+  h.ec2.deletedEnis.add(eniOf(i));
+  for (const [id, s] of h.ec2.sessions) if (s.networkInterfaceId === eniOf(i)) h.ec2.sessions.delete(id);
+}
+
+function ownedEnis(h: ReturnType<typeof harness>): string[] {
+  return [...h.ec2.sessions.values()].filter(s => s.tags[OWNER_TAG_KEY] === h.config.ownerId).map(s => s.networkInterfaceId).sort();
+}
+
+function foreignSession(id: string, eni: string, sessionNumber: number): FakeSession {
+  return { id, networkInterfaceId: eni, targetId: 'tmt-other', filterId: 'tmf-other', sessionNumber, tags: { [OWNER_TAG_KEY]: 'another-tool' } };
+}
+
+function sqs(...events: any[]) {
+  return { Records: events.map((e, i) => ({ messageId: `m${i}`, body: typeof e === 'string' ? e : JSON.stringify(e), eventSource: 'aws:sqs' })) };
+}
+
+describe('deploy-time enrollment (custom resource)', () => {
+  test('Create mirrors every task that was already running', async () => {
+    const h = withTasks(7);
+    const response: any = await route({ RequestType: 'Create', ResourceProperties: {} }, h.deps);
+    expect(response.Data).toMatchObject({ RunningTasks: 7, MirroredTasks: 7, Created: 7, Failures: 0 });
+    expect(response.PhysicalResourceId).toBe(`fargate-traffic-mirror-${h.config.ownerId}`);
+    expect(ownedEnis(h)).toEqual([0, 1, 2, 3, 4, 5, 6].map(eniOf).sort());
+    expect(h.metrics.flushes).toBe(1);
+  });
+
+  test('Update reconciles again without duplicating', async () => {
+    const h = withTasks(3);
+    await route({ RequestType: 'Create' }, h.deps);
+    const response: any = await route({ RequestType: 'Update' }, h.deps);
+    expect(response.Data).toMatchObject({ Created: 0, MirroredTasks: 3 });
+    expect(h.ec2.sessions.size).toBe(3);
+  });
+
+  test('Delete removes every owned session and only those', async () => {
+    const h = withTasks(4);
+    await route({ RequestType: 'Create' }, h.deps);
+    h.ec2.sessions.set('tms-foreign', foreignSession('tms-foreign', eniOf(0), 2));
+    const response: any = await route({ RequestType: 'Delete' }, h.deps);
+    expect(response.Data).toMatchObject({ Deleted: 4, Failures: 0 });
+    expect([...h.ec2.sessions.keys()]).toEqual(['tms-foreign']);
+  });
+
+  test('Delete succeeds even when cleanup fails, and reports the failure', async () => {
+    const h = withTasks(2);
+    await route({ RequestType: 'Create' }, h.deps);
+    h.ec2.failNext('DescribeTrafficMirrorSessions', { code: 'UnauthorizedOperation', status: 403 });
+    const response: any = await route({ RequestType: 'Delete' }, h.deps);
+    expect(response.Data.Failures).toBe(1);
+    expect(response.Data.Errors).toMatch(/UnauthorizedOperation/);
+  });
+
+  test('Delete with a delete that fails permanently still answers success', async () => {
+    const h = withTasks(2);
+    await route({ RequestType: 'Create' }, h.deps);
+    h.ec2.failNext('DeleteTrafficMirrorSession', { code: 'UnauthorizedOperation', status: 403 });
+    const response: any = await route({ RequestType: 'Delete' }, h.deps);
+    expect(response.Data).toMatchObject({ Deleted: 1, Failures: 1 });
+  });
+});
+
+describe('periodic sweep', () => {
+  test('creates missing sessions, deletes orphaned owned ones, ignores foreign ones', async () => {
+    const h = withTasks(3);
+    await route(SCHEDULED, h.deps);
+    stopTask(h, 0);
+    // An owned session whose ENI survived its task (e.g. a missed stop event).
+    const ghost = addTask(h, 9);
+    await route(SCHEDULED, h.deps);
+    h.ecs.tasks.get(ghost)!.desiredStatus = 'STOPPED';
+    h.ecs.tasks.get(ghost)!.lastStatus = 'STOPPED';
+    addTask(h, 3);
+    h.ec2.sessions.set('tms-foreign', foreignSession('tms-foreign', eniOf(8), 1));
+
+    const result = await route(SCHEDULED, h.deps) as SweepResult;
+    expect(result).toMatchObject({ runningTasks: 3, mirroredTasks: 3, created: 1, deleted: 1, failures: 0 });
+    expect(ownedEnis(h)).toEqual([1, 2, 3].map(eniOf).sort());
+    expect(h.ec2.sessions.has('tms-foreign')).toBe(true);
+    expect(h.metrics.coverages.at(-1)).toEqual({ running: 3, mirrored: 3 });
+  });
+
+  test('a session deleted by hand is recreated by the next sweep', async () => {
+    const h = withTasks(2);
+    await route(SCHEDULED, h.deps);
+    const [first] = h.ec2.sessions.keys();
+    h.ec2.sessions.delete(first);
+    const result = await route(SCHEDULED, h.deps) as SweepResult;
+    expect(result.created).toBe(1);
+    expect(ownedEnis(h)).toEqual([eniOf(0), eniOf(1)]);
+  });
+
+  test('does not delete the session of a task too new to be listed', async () => {
+    const h = withTasks(1);
+    const fresh = addTask(h, 5, 'PENDING');
+    h.ecs.hiddenFromList.add(fresh);
+    await route(taskEvent({ taskId: taskIdOf(5), lastStatus: 'PENDING', eni: eniOf(5) }), h.deps);
+    const result = await route(SCHEDULED, h.deps) as SweepResult;
+    expect(result.deleted).toBe(0);
+    expect(ownedEnis(h)).toEqual([eniOf(0), eniOf(5)]);
+  });
+
+  test('pages through 250 tasks and 250 sessions', async () => {
+    const h = withTasks(250);
+    h.ec2.describePageSize = 100;
+    await route(SCHEDULED, h.deps);
+    expect(h.ec2.sessions.size).toBe(250);
+    h.ecs.calls.length = 0;
+    h.ec2.calls.length = 0;
+    const result = await route(SCHEDULED, h.deps) as SweepResult;
+    expect(result).toMatchObject({ runningTasks: 250, mirroredTasks: 250, created: 0, deleted: 0 });
+    expect(h.ecs.count('ListTasks')).toBe(3);
+    expect(h.ecs.count('DescribeTasks')).toBe(3);
+    expect(h.ec2.count('DescribeTrafficMirrorSessions')).toBe(3);
+    expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(0);
+  });
+
+  test('throttling then success: the sweep completes', async () => {
+    const h = withTasks(5);
+    h.ec2.failNext('CreateTrafficMirrorSession', { code: 'RequestLimitExceeded', status: 503 }, 3);
+    const result = await route(SCHEDULED, h.deps) as SweepResult;
+    expect(result).toMatchObject({ created: 5, failures: 0 });
+  });
+
+  test('a permanent error is reported once per sweep and does not loop', async () => {
+    const h = withTasks(3);
+    h.ec2.unsupportedEnis.add(eniOf(1));
+    const first = await route(SCHEDULED, h.deps) as SweepResult;
+    expect(first).toMatchObject({ created: 2, failures: 1, mirroredTasks: 2, runningTasks: 3 });
+    expect(h.metrics.failures).toEqual(['SourceUnsupported']);
+    expect(h.metrics.coverages.at(-1)).toEqual({ running: 3, mirrored: 2 });
+    expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(3);
+  });
+
+  test('a session number used by another tool is reported, or the lowest free one is used when allowed', async () => {
+    for (const pick of [false, true]) {
+      const h = withTasks(1, { pickFreeSessionNumber: pick });
+      h.ec2.sessions.set('tms-other', foreignSession('tms-other', eniOf(0), 1));
+      const result = await route(SCHEDULED, h.deps) as SweepResult;
+      if (pick) {
+        expect(result).toMatchObject({ created: 1, conflicts: 0 });
+        expect([...h.ec2.sessions.values()].find(s => s.tags[OWNER_TAG_KEY] === h.config.ownerId)?.sessionNumber).toBe(2);
+      } else {
+        expect(result).toMatchObject({ created: 0, conflicts: 1 });
+        expect(h.metrics.failures).toEqual(['SessionNumberInUse']);
+        expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(0);
+      }
+    }
+  });
+});
+
+describe('event path with a queue', () => {
+  const start = (i: number, version = 2, lastStatus = 'PENDING') => taskEvent({ taskId: taskIdOf(i), eni: eniOf(i), lastStatus, version });
+  const stop = (i: number, version = 6) => taskEvent({ taskId: taskIdOf(i), eni: eniOf(i), lastStatus: 'STOPPED', desiredStatus: 'STOPPED', version });
+
+  test('one create per task start, no reads', async () => {
+    const h = withTasks(3);
+    const response = await route(sqs(start(0), start(1), start(2)), h.deps);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(3);
+    expect(h.ec2.count('DescribeTrafficMirrorSessions')).toBe(0);
+  });
+
+  test('a late start in the same batch as the stop does not undo it', async () => {
+    const h = withTasks(1);
+    await route(sqs(start(0)), h.deps);
+    stopTask(h, 0);
+    await route(sqs(stop(0, 6), start(0, 4, 'RUNNING')), h.deps);
+    expect(h.ec2.sessions.size).toBe(0);
+    expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(1);
+  });
+
+  test('a late start for a task that is gone creates nothing', async () => {
+    const h = withTasks(1);
+    stopTask(h, 0);
+    const response = await route(sqs(start(0, 4, 'RUNNING')), h.deps);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(h.ec2.sessions.size).toBe(0);
+    expect(h.metrics.failures).toEqual(['SourceNotFound']);
+  });
+
+  test('duplicated, reordered and lost events converge after one sweep', async () => {
+    const h = withTasks(6);
+    // Task 0 and 1: duplicated; task 2: reordered (RUNNING before PENDING); task 3: lost;
+    // task 4 stopped but its stop event is lost; task 5 started and stopped, events reversed.
+    await route(sqs(start(0), start(0), start(1, 3, 'RUNNING'), start(1, 3, 'RUNNING')), h.deps);
+    await route(sqs(start(2, 3, 'RUNNING')), h.deps);
+    await route(sqs(start(2, 2, 'PENDING'), start(4), start(5)), h.deps);
+    stopTask(h, 5);
+    await route(sqs(stop(5)), h.deps);
+    await route(sqs(start(5, 3, 'RUNNING')), h.deps);
+    h.ecs.tasks.get(taskArnOf(taskIdOf(4)))!.desiredStatus = 'STOPPED';
+    h.ecs.tasks.get(taskArnOf(taskIdOf(4)))!.lastStatus = 'STOPPED';
+
+    await route(SCHEDULED, h.deps);
+    expect(ownedEnis(h)).toEqual([0, 1, 2, 3].map(eniOf).sort());
+    const perEni = new Map<string, number>();
+    for (const s of h.ec2.sessions.values()) perEni.set(s.networkInterfaceId, (perEni.get(s.networkInterfaceId) ?? 0) + 1);
+    expect([...perEni.values()].every(n => n === 1)).toBe(true);
+  });
+
+  test('a transient failure reports only that task\'s messages for redelivery', async () => {
+    const h = withTasks(2);
+    h.ec2.failNext('CreateTrafficMirrorSession', { code: 'RequestLimitExceeded', status: 503 }, 5);
+    const response = await route(sqs(start(0), start(0, 3, 'RUNNING'), start(1)), h.deps);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }, { itemIdentifier: 'm1' }] });
+    expect(ownedEnis(h)).toEqual([eniOf(1)]);
+  });
+
+  test('malformed and foreign messages are acknowledged without any AWS call', async () => {
+    const h = withTasks(1);
+    const response = await route(sqs('not json', { hello: 'world' }, taskEvent({ group: 'service:other' }),
+      { ...start(0), detail: { ...start(0).detail, clusterArn: CLUSTER_ARN.replace('123456789012', '999999999999') } }), h.deps);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(h.ec2.calls).toEqual([]);
+  });
+
+  test('stop deletes the owned session found by task tag', async () => {
+    const h = withTasks(1);
+    await route(sqs(start(0)), h.deps);
+    const [session] = h.ec2.sessions.values();
+    expect(session.tags[TASK_TAG_KEY]).toBe(taskArnOf(taskIdOf(0)));
+    await route(sqs(stop(0)), h.deps);
+    expect(h.ec2.sessions.size).toBe(0);
+    expect(h.metrics.deleted).toBe(1);
+  });
+});
