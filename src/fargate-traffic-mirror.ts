@@ -1,13 +1,16 @@
 import {
-  Annotations, ArnFormat, Duration, Stack, Token,
-  aws_ecs as ecs, aws_events as events, aws_events_targets as targets,
-  aws_iam as iam, aws_lambda as lambda, aws_logs as logs,
+  Annotations, CustomResource, Duration, Stack, Token,
+  aws_cloudwatch as cloudwatch, aws_ecs as ecs, aws_events as events, aws_events_targets as targets,
+  aws_lambda as lambda, aws_lambda_event_sources as sources, aws_logs as logs, aws_sqs as sqs,
+  custom_resources as cr,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { IMirrorFilter, MirrorFilter } from './mirror-filter';
 import { MirrorTarget, MirrorTargetKind } from './mirror-target';
 import { ENV } from './session-manager/config';
-import { OWNER_TAG_KEY, ownerIdFor } from './session-manager/ownership';
+import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE } from './session-manager/metric-names';
+import { ownerIdFor } from './session-manager/ownership';
+import { grantSessionManagement } from './session-manager/permissions';
 import { SessionManagerFunction } from './session-manager/session-manager-function';
 import { validateIntegerRange } from './validation';
 
@@ -58,6 +61,33 @@ export interface FargateTrafficMirrorProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * When the configured `sessionNumber` is already used on a task's ENI by another tool, use
+   * the lowest free number instead of reporting the task as unmirrored.
+   * @default false
+   */
+  readonly pickFreeSessionNumber?: boolean;
+
+  /**
+   * Reconcile the whole service on a schedule: mirror tasks whose events were lost, remove
+   * sessions whose task is gone, recreate sessions deleted by hand.
+   * @default true
+   */
+  readonly periodicReconcile?: boolean;
+
+  /**
+   * How often the periodic reconciliation runs (whole minutes, at least 1).
+   * @default Duration.minutes(5)
+   */
+  readonly reconcileInterval?: Duration;
+
+  /**
+   * Create CloudWatch alarms for tasks that stay unmirrored (three reconciliations in a row)
+   * and for events in the dead-letter queue. Attach actions through `alarms`.
+   * @default false
+   */
+  readonly createAlarms?: boolean;
 }
 
 const MAX_SESSION_NUMBER = 32766;
@@ -89,10 +119,18 @@ export class FargateTrafficMirror extends Construct {
   public readonly trafficMirrorTargetId: string;
   /** The id of the traffic mirror filter every session uses. */
   public readonly trafficMirrorFilterId: string;
-  /** The Lambda function that creates and deletes sessions. */
+  /** The Lambda function that handles task state changes from the queue. */
   public readonly sessionManager: lambda.IFunction;
-  /** The EventBridge rule that sends the service's task state changes to the session manager. */
+  /** The Lambda function that reconciles the whole service (schedule, deploy, stack delete). */
+  public readonly reconciler: lambda.IFunction;
+  /** The EventBridge rule that sends the service's task state changes to the queue. */
   public readonly rule: events.IRule;
+  /** The encrypted queue between the rule and the session manager. */
+  public readonly queue: sqs.IQueue;
+  /** Task state changes that could not be processed after 5 receives. */
+  public readonly deadLetterQueue: sqs.IQueue;
+  /** Alarms created when `createAlarms` is true; empty otherwise. */
+  public readonly alarms: cloudwatch.IAlarm[] = [];
   /**
    * The value of the `fargate-traffic-mirror:owner` tag on every session this construct
    * creates; derived from the stack name and construct path, so it is stable across deploys.
@@ -121,36 +159,71 @@ export class FargateTrafficMirror extends Construct {
     this.trafficMirrorTargetId = target.trafficMirrorTargetId;
     this.trafficMirrorFilterId = (props.filter ?? new MirrorFilter(this, 'Filter')).trafficMirrorFilterId;
 
-    // Not Names.uniqueId: that would change if the construct tree above us is refactored in a
-    // way that keeps the path, and the owner tag must survive as long as the sessions do.
+    // Not Names.uniqueId: the owner tag must stay the same for as long as the sessions live,
+    // and depends only on what the user sees: stack name and construct path.
     this.ownerId = Token.isUnresolved(stack.stackName)
       ? ownerIdFor(stack.node.path, this.node.path)
       : ownerIdFor(stack.stackName, this.node.path);
 
-    const logGroup = new logs.LogGroup(this, 'SessionManagerLogs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-    });
-    const fn = new SessionManagerFunction(this, 'SessionManager', {
-      description: `Keeps the tasks of ECS service ${props.service.serviceName} mirrored (cdk-fargate-traffic-mirror)`,
+    const environment: Record<string, string> = {
+      [ENV.OWNER_ID]: this.ownerId,
+      [ENV.CLUSTER_ARN]: cluster.clusterArn,
+      [ENV.SERVICE_NAME]: props.service.serviceName,
+      [ENV.TARGET_ID]: this.trafficMirrorTargetId,
+      [ENV.FILTER_ID]: this.trafficMirrorFilterId,
+      [ENV.SESSION_NUMBER]: String(props.sessionNumber ?? 1),
+      ...(props.packetLength !== undefined ? { [ENV.PACKET_LENGTH]: String(props.packetLength) } : {}),
+      ...(props.virtualNetworkId !== undefined ? { [ENV.VIRTUAL_NETWORK_ID]: String(props.virtualNetworkId) } : {}),
+      ...(props.description !== undefined ? { [ENV.DESCRIPTION]: props.description } : {}),
+      ...(props.pickFreeSessionNumber ? { [ENV.PICK_FREE_SESSION_NUMBER]: 'true' } : {}),
+      POWERTOOLS_SERVICE_NAME: SERVICE_DIMENSION_VALUE,
+    };
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const permissions = { ownerId: this.ownerId, targetId: this.trafficMirrorTargetId, filterId: this.trafficMirrorFilterId };
+
+    // Event path: one task at a time, so a short timeout; the queue's visibility timeout must
+    // exceed it.
+    const eventTimeout = Duration.minutes(1);
+    const sessionManager = new SessionManagerFunction(this, 'SessionManager', {
+      description: `Mirrors the tasks of ECS service ${props.service.serviceName} as they start and stop (cdk-fargate-traffic-mirror)`,
       memorySize: 256,
-      // The SDK's own retries of a throttled call can take several seconds.
-      timeout: Duration.minutes(1),
-      logGroup,
-      environment: {
-        [ENV.OWNER_ID]: this.ownerId,
-        [ENV.CLUSTER_ARN]: cluster.clusterArn,
-        [ENV.SERVICE_NAME]: props.service.serviceName,
-        [ENV.TARGET_ID]: this.trafficMirrorTargetId,
-        [ENV.FILTER_ID]: this.trafficMirrorFilterId,
-        [ENV.SESSION_NUMBER]: String(props.sessionNumber ?? 1),
-        ...(props.packetLength !== undefined ? { [ENV.PACKET_LENGTH]: String(props.packetLength) } : {}),
-        ...(props.virtualNetworkId !== undefined ? { [ENV.VIRTUAL_NETWORK_ID]: String(props.virtualNetworkId) } : {}),
-        ...(props.description !== undefined ? { [ENV.DESCRIPTION]: props.description } : {}),
-        POWERTOOLS_SERVICE_NAME: 'fargate-traffic-mirror',
-      },
+      timeout: eventTimeout,
+      environment,
+      logGroup: new logs.LogGroup(this, 'SessionManagerLogs', { retention: logRetention }),
     });
-    this.sessionManager = fn;
-    grantSessionManagement(fn, this.ownerId, this.trafficMirrorTargetId, this.trafficMirrorFilterId);
+    grantSessionManagement(sessionManager, permissions);
+    this.sessionManager = sessionManager;
+
+    // Whole-service path: a sweep of thousands of tasks is paced by EC2's 5 writes per second.
+    const reconciler = new SessionManagerFunction(this, 'Reconciler', {
+      description: `Reconciles the mirror sessions of ECS service ${props.service.serviceName} (cdk-fargate-traffic-mirror)`,
+      memorySize: 256,
+      timeout: Duration.minutes(15),
+      environment,
+      logGroup: new logs.LogGroup(this, 'ReconcilerLogs', { retention: logRetention }),
+    });
+    grantSessionManagement(reconciler, { ...permissions, cluster: { clusterArn: cluster.clusterArn, clusterName: cluster.clusterName } });
+    this.reconciler = reconciler;
+
+    // Durable events: EventBridge -> encrypted queue -> Lambda, with partial batch responses,
+    // bounded concurrency and a dead-letter queue. Nothing is lost when EC2 throttles.
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'TaskStateQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: eventTimeout.plus(Duration.seconds(30)),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+    });
+    sessionManager.addEventSource(new sources.SqsEventSource(this.queue, {
+      batchSize: 10,
+      reportBatchItemFailures: true,
+      // Few concurrent pollers keep a deployment burst from turning into an EC2 throttling storm.
+      maxConcurrency: 2,
+    }));
 
     this.rule = new events.Rule(this, 'TaskStateChange', {
       description: `ECS task state changes of service ${props.service.serviceName}, for traffic mirroring`,
@@ -162,12 +235,101 @@ export class FargateTrafficMirror extends Construct {
           group: [`service:${props.service.serviceName}`],
         },
       },
-      targets: [new targets.LambdaFunction(fn, { retryAttempts: 8, maxEventAge: Duration.hours(2) })],
+      targets: [new targets.SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
     });
+
+    if (props.periodicReconcile ?? true) {
+      new events.Rule(this, 'ReconcileSchedule', {
+        description: `Periodic reconciliation of the mirror sessions of ECS service ${props.service.serviceName}`,
+        schedule: events.Schedule.rate(props.reconcileInterval ?? Duration.minutes(5)),
+        targets: [new targets.LambdaFunction(reconciler, { retryAttempts: 0 })],
+      });
+    }
+
+    // Deploy and delete: enroll the tasks that are already running; remove every owned session
+    // when the stack goes away. Created after the event path exists, so no start is missed.
+    const provider = new cr.Provider(this, 'EnrollmentProvider', { onEventHandler: reconciler });
+    const enrollment = new CustomResource(this, 'Enrollment', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::FargateTrafficMirrorEnrollment',
+      // A change to any of these re-enrolls the service (Update).
+      properties: { ...environment },
+    });
+    enrollment.node.addDependency(this.rule, sessionManager, this.queue);
+    enrollment.node.addDependency(props.service);
+
+    if (props.createAlarms) {
+      this.alarms.push(
+        this.metricUnmirroredTasks({ period: props.reconcileInterval ?? Duration.minutes(5), statistic: 'Maximum' }).createAlarm(this, 'UnmirroredTasksAlarm', {
+          alarmDescription: `Tasks of ECS service ${props.service.serviceName} stayed unmirrored for three reconciliations in a row`,
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 3,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }).createAlarm(this, 'DeadLetterQueueAlarm', {
+          alarmDescription: `Task state changes of ECS service ${props.service.serviceName} could not be processed and are in the dead-letter queue`,
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+  }
+
+  /**
+   * A metric the session manager publishes for this construct (namespace `FargateTrafficMirror`,
+   * dimensions `service` and `Owner`).
+   */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName,
+      statistic: 'Sum',
+      ...props,
+      dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_DIMENSION_VALUE, [OWNER_DIMENSION]: this.ownerId, ...props?.dimensionsMap },
+    });
+  }
+
+  /** Sessions created (sum over 5 minutes unless `props` say otherwise). */
+  public metricSessionsCreated(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.SESSIONS_CREATED, props);
+  }
+
+  /** Sessions deleted (sum over 5 minutes unless `props` say otherwise). */
+  public metricSessionsDeleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.SESSIONS_DELETED, props);
+  }
+
+  /**
+   * Sessions that could not be created or deleted, and tasks that cannot be mirrored as
+   * configured (sum over 5 minutes unless `props` say otherwise). Add
+   * `dimensionsMap: { Reason: 'TargetSourcesLimit' }` for one reason.
+   */
+  public metricSessionFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.SESSION_FAILURES, props);
+  }
+
+  /** Running tasks without a session, as counted by the reconciler (maximum over 5 minutes unless `props` say otherwise). */
+  public metricUnmirroredTasks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.UNMIRRORED_TASKS, { statistic: 'Maximum', ...props });
+  }
+
+  /** Running tasks of the service, as counted by the reconciler (maximum over 5 minutes unless `props` say otherwise). */
+  public metricRunningTasks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.RUNNING_TASKS, { statistic: 'Maximum', ...props });
   }
 }
 
 function validateProps(props: FargateTrafficMirrorProps, kind: MirrorTargetKind): void {
+  const interval = props.reconcileInterval;
+  if (interval && !interval.isUnresolved()) {
+    const seconds = interval.toSeconds();
+    if (seconds < 60 || seconds % 60 !== 0) {
+      throw new Error(`reconcileInterval must be a whole number of minutes, at least 1, got ${interval.toHumanString()}`);
+    }
+  }
   validateIntegerRange('sessionNumber', props.sessionNumber, 1, MAX_SESSION_NUMBER);
   validateIntegerRange('virtualNetworkId', props.virtualNetworkId, 0, MAX_VNI);
   if (kind === MirrorTargetKind.NETWORK_LOAD_BALANCER) {
@@ -175,44 +337,4 @@ function validateProps(props: FargateTrafficMirrorProps, kind: MirrorTargetKind)
   } else {
     validateIntegerRange('packetLength', props.packetLength, 1, MAX_PACKET_LENGTH);
   }
-}
-
-/**
- * Grants exactly what the session manager calls, scoped to this construct's target, filter
- * and owner tag. See README "IAM permissions" for why each statement exists.
- */
-function grantSessionManagement(fn: lambda.IFunction, ownerId: string, targetId: string, filterId: string): void {
-  const stack = Stack.of(fn);
-  const ec2Arn = (resource: string, resourceName: string) =>
-    stack.formatArn({ service: 'ec2', resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-  const sessionArn = ec2Arn('traffic-mirror-session', '*');
-
-  fn.addToRolePolicy(new iam.PolicyStatement({
-    sid: 'CreateSessionFromTaskEniToThisTargetThroughThisFilter',
-    actions: ['ec2:CreateTrafficMirrorSession'],
-    resources: [ec2Arn('network-interface', '*'), ec2Arn('traffic-mirror-target', targetId), ec2Arn('traffic-mirror-filter', filterId)],
-  }));
-  fn.addToRolePolicy(new iam.PolicyStatement({
-    sid: 'CreateOnlySessionsTaggedWithThisOwner',
-    actions: ['ec2:CreateTrafficMirrorSession'],
-    resources: [sessionArn],
-    conditions: { StringEquals: { [`aws:RequestTag/${OWNER_TAG_KEY}`]: ownerId } },
-  }));
-  fn.addToRolePolicy(new iam.PolicyStatement({
-    sid: 'TagSessionsOnlyWhileCreatingThem',
-    actions: ['ec2:CreateTags'],
-    resources: [sessionArn],
-    conditions: { StringEquals: { 'ec2:CreateAction': 'CreateTrafficMirrorSession' } },
-  }));
-  fn.addToRolePolicy(new iam.PolicyStatement({
-    sid: 'DeleteOnlySessionsThisOwnerCreated',
-    actions: ['ec2:DeleteTrafficMirrorSession'],
-    resources: [sessionArn],
-    conditions: { StringEquals: { [`aws:ResourceTag/${OWNER_TAG_KEY}`]: ownerId } },
-  }));
-  fn.addToRolePolicy(new iam.PolicyStatement({
-    sid: 'DescribeCallsCannotBeScoped',
-    actions: ['ec2:DescribeTrafficMirrorSessions'],
-    resources: ['*'],
-  }));
 }

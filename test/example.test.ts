@@ -8,7 +8,7 @@ describe('examples/example-stack', () => {
     template.resourceCountIs('AWS::EC2::TrafficMirrorTarget', 1);
     template.resourceCountIs('AWS::EC2::TrafficMirrorFilter', 1);
     template.resourceCountIs('AWS::EC2::TrafficMirrorFilterRule', 2);
-    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.resourceCountIs('AWS::Events::Rule', 2); // task state changes + reconcile schedule
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Runtime: 'nodejs22.x' });
   });
 

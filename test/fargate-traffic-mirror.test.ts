@@ -3,9 +3,14 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { FargateTrafficMirror, MirrorFilter, MirrorTarget, TrafficDirection } from '../src';
 import { serviceStack } from './support/service-stack';
 
-function policyStatements(template: Template): any[] {
-  const policies = template.findResources('AWS::IAM::Policy');
-  return Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+function policyStatements(template: Template, functionPrefix = 'MirrorSessionManager'): any[] {
+  const functions = template.findResources('AWS::Lambda::Function');
+  const fnId = Object.keys(functions).find(id => new RegExp(`^${functionPrefix}[0-9A-F]{8}$`).test(id));
+  expect(fnId).toBeDefined();
+  const roleId = functions[fnId!].Properties.Role['Fn::GetAtt'][0];
+  const policies = Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === roleId));
+  return policies.flatMap((p: any) => p.Properties.PolicyDocument.Statement);
 }
 
 describe('FargateTrafficMirror', () => {
@@ -89,7 +94,7 @@ describe('FargateTrafficMirror', () => {
           group: [{ 'Fn::Join': ['', ['service:', { 'Fn::GetAtt': [Match.stringLikeRegexp('^Service'), 'Name'] }]] }],
         },
       },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorSessionManager'), 'Arn'] } })],
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorTaskStateQueue'), 'Arn'] } })],
     });
   });
 
@@ -188,6 +193,8 @@ describe('FargateTrafficMirror', () => {
       expect(actions.sort()).toEqual([
         'ec2:CreateTags', 'ec2:CreateTrafficMirrorSession', 'ec2:CreateTrafficMirrorSession',
         'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions',
+        // reading its own queue
+        'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage',
       ]);
       for (const s of statements) {
         expect(s.Effect).toBe('Allow');
@@ -208,6 +215,27 @@ describe('FargateTrafficMirror', () => {
       expect(scoped).toContain('network-interface/*');
       expect(scoped).toMatch(/traffic-mirror-target\/",\{"Ref":"MirrorTarget/);
       expect(scoped).toMatch(/traffic-mirror-filter\/",\{"Ref":"MirrorFilter/);
+    });
+
+    test('the reconciler may also list and describe tasks, of this cluster only', () => {
+      const { stack, service, nlb } = serviceStack();
+      new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
+      const statements = policyStatements(Template.fromStack(stack), 'MirrorReconciler');
+      const actions = statements.flatMap(s => [].concat(s.Action)).sort();
+      expect(actions).toEqual([
+        'ec2:CreateTags', 'ec2:CreateTrafficMirrorSession', 'ec2:CreateTrafficMirrorSession',
+        'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions', 'ecs:DescribeTasks', 'ecs:ListTasks',
+      ]);
+      const clusterArn = { 'Fn::GetAtt': [expect.stringMatching(/^Cluster/), 'Arn'] };
+      const bySid = Object.fromEntries(statements.map(s => [s.Sid, s]));
+      expect(bySid.ListTasksOfThisClusterOnly).toMatchObject({ Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': clusterArn } } });
+      expect(bySid.DescribeTasksOfThisClusterOnly.Condition).toEqual({ ArnEquals: { 'ecs:cluster': clusterArn } });
+      expect(JSON.stringify(bySid.DescribeTasksOfThisClusterOnly.Resource)).toMatch(/:task\/",\{"Ref":"Cluster[0-9A-F]+"\},"\/\*"/);
+      for (const s of statements) {
+        if (s.Resource === '*') {
+          expect([].concat(s.Action).every((a: string) => /^(ec2:Describe|ecs:List)/.test(a))).toBe(true);
+        }
+      }
     });
   });
 

@@ -1,0 +1,133 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { serviceStack } from './support/service-stack';
+import { FargateTrafficMirror, MirrorTarget } from '../src';
+
+function mirrorStack(props: Partial<ConstructorParameters<typeof FargateTrafficMirror>[2]> = {}) {
+  const s = serviceStack();
+  const mirror = new FargateTrafficMirror(s.stack, 'Mirror', { service: s.service, target: MirrorTarget.networkLoadBalancer(s.nlb), ...props });
+  return { ...s, mirror, template: Template.fromStack(s.stack) };
+}
+
+describe('durable event processing', () => {
+  test('the rule feeds an encrypted queue with a dead-letter queue', () => {
+    const { template, mirror, stack } = mirrorStack();
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+    template.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 90,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorDeadLetterQueue'), 'Arn'] }, maxReceiveCount: 5 },
+    });
+    // Both queues refuse unencrypted transport.
+    const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy')).map((p: any) => JSON.stringify(p.Properties.PolicyDocument));
+    expect(policies.filter(p => p.includes('"aws:SecureTransport":"false"')).length).toBe(2);
+    expect(stack.resolve(mirror.deadLetterQueue.queueArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^MirrorDeadLetterQueue/), 'Arn'] });
+  });
+
+  test('the session manager reads the queue with partial batch responses and bounded concurrency', () => {
+    const { template } = mirrorStack();
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: Match.stringLikeRegexp('^MirrorSessionManager') },
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorTaskStateQueue'), 'Arn'] },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+  });
+
+  test('events the rule cannot deliver go to the dead-letter queue', () => {
+    mirrorStack().template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorDeadLetterQueue'), 'Arn'] } } })],
+    });
+  });
+});
+
+describe('periodic reconciliation', () => {
+  test('runs every 5 minutes by default on the reconciler', () => {
+    mirrorStack().template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorReconciler'), 'Arn'] } })],
+    });
+  });
+
+  test('interval is configurable and the schedule can be turned off', () => {
+    mirrorStack({ reconcileInterval: Duration.minutes(15) }).template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
+    const off = mirrorStack({ periodicReconcile: false }).template;
+    expect(Object.values(off.findResources('AWS::Events::Rule')).some((r: any) => r.Properties.ScheduleExpression)).toBe(false);
+  });
+
+  test.each([
+    [Duration.seconds(30), /reconcileInterval must be a whole number of minutes, at least 1, got 30 seconds/],
+    [Duration.seconds(90), /reconcileInterval must be a whole number of minutes, at least 1, got 1 minute 30 seconds/],
+  ])('interval %s fails at synth', (reconcileInterval, message) => {
+    expect(() => mirrorStack({ reconcileInterval })).toThrow(message);
+  });
+
+  test('the reconciler has room for a large sweep', () => {
+    const functions = mirrorStack().template.findResources('AWS::Lambda::Function');
+    const timeouts = Object.fromEntries(Object.entries(functions).map(([id, f]: [string, any]) => [id.replace(/[0-9A-F]{8}$/, ''), f.Properties.Timeout]));
+    expect(timeouts).toMatchObject({ MirrorReconciler: 900, MirrorSessionManager: 60 });
+  });
+});
+
+describe('enrollment custom resource', () => {
+  test('runs the reconciler through a provider, after the event path exists', () => {
+    const { template } = mirrorStack({ sessionNumber: 3 });
+    const resources = template.findResources('Custom::FargateTrafficMirrorEnrollment');
+    const [id, enrollment] = Object.entries(resources)[0] as [string, any];
+    expect(id).toMatch(/^MirrorEnrollment/);
+    expect(enrollment.Properties.MIRROR_SESSION_NUMBER).toBe('3');
+    expect(enrollment.DependsOn).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^MirrorTaskStateChange/), expect.stringMatching(/^MirrorTaskStateQueue/), expect.stringMatching(/^MirrorSessionManager/),
+    ]));
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorReconciler'), 'Arn'] } } },
+    });
+  });
+
+  test('passes pickFreeSessionNumber to the functions', () => {
+    mirrorStack({ pickFreeSessionNumber: true }).template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MIRROR_PICK_FREE_SESSION_NUMBER: 'true' }) },
+    });
+  });
+});
+
+describe('metrics and alarms', () => {
+  test('metric methods point at the published namespace and dimensions', () => {
+    const { mirror, stack } = mirrorStack();
+    const dims = { service: 'fargate-traffic-mirror', Owner: mirror.ownerId };
+    for (const [metric, name, statistic] of [
+      [mirror.metricSessionsCreated(), 'SessionsCreated', 'Sum'],
+      [mirror.metricSessionsDeleted(), 'SessionsDeleted', 'Sum'],
+      [mirror.metricSessionFailures(), 'SessionFailures', 'Sum'],
+      [mirror.metricUnmirroredTasks(), 'UnmirroredTasks', 'Maximum'],
+      [mirror.metricRunningTasks(), 'RunningTasks', 'Maximum'],
+    ] as const) {
+      expect(metric.namespace).toBe('FargateTrafficMirror');
+      expect(metric.metricName).toBe(name);
+      expect(metric.statistic).toBe(statistic);
+      expect(stack.resolve(metric.dimensions)).toEqual(dims);
+    }
+    expect(mirror.metricSessionFailures({ dimensionsMap: { Reason: 'TargetSourcesLimit' } }).dimensions).toEqual({ ...dims, Reason: 'TargetSourcesLimit' });
+  });
+
+  test('no alarms unless asked', () => {
+    const { template, mirror } = mirrorStack();
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    expect(mirror.alarms).toEqual([]);
+  });
+
+  test('createAlarms: unmirrored tasks for three sweeps, and a non-empty dead-letter queue', () => {
+    const { template, mirror } = mirrorStack({ createAlarms: true });
+    expect(mirror.alarms).toHaveLength(2);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'FargateTrafficMirror', MetricName: 'UnmirroredTasks', Statistic: 'Maximum', Period: 300,
+      Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3, TreatMissingData: 'notBreaching',
+      Dimensions: Match.arrayWith([{ Name: 'Owner', Value: mirror.ownerId }]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorDeadLetterQueue'), 'QueueName'] } }],
+    });
+  });
+});
