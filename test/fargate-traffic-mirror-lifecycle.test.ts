@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { serviceStack } from './support/service-stack';
 import { FargateTrafficMirror, MirrorTarget } from '../src';
+import { serviceStack } from './support/service-stack';
 
 function mirrorStack(props: Partial<ConstructorParameters<typeof FargateTrafficMirror>[2]> = {}) {
   const s = serviceStack();
@@ -121,12 +121,21 @@ describe('metrics and alarms', () => {
     const { template, mirror } = mirrorStack({ createAlarms: true });
     expect(mirror.alarms).toHaveLength(2);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'FargateTrafficMirror', MetricName: 'UnmirroredTasks', Statistic: 'Maximum', Period: 300,
-      Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3, TreatMissingData: 'notBreaching',
+      Namespace: 'FargateTrafficMirror',
+      MetricName: 'UnmirroredTasks',
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 3,
+      TreatMissingData: 'notBreaching',
       Dimensions: Match.arrayWith([{ Name: 'Owner', Value: mirror.ownerId }]),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold',
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorDeadLetterQueue'), 'QueueName'] } }],
     });
   });

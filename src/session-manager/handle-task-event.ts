@@ -59,8 +59,13 @@ export async function applyTaskAction(parsed: TaskEventAction, deps: ReconcilerD
   } catch (error) {
     const cls = classifyError(error);
     const details = {
-      action: parsed.action, outcome: 'failed', taskArn, networkInterfaceId,
-      errorCode: cls.code, reason: cls.reason, transient: cls.transient,
+      action: parsed.action,
+      outcome: 'failed',
+      taskArn,
+      networkInterfaceId,
+      errorCode: cls.code,
+      reason: cls.reason,
+      transient: cls.transient,
       message: error instanceof Error ? error.message : String(error),
     };
     metrics.failure(cls.reason);

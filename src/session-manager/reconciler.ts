@@ -68,8 +68,10 @@ export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask): Promi
     }
     const onEni = await sessions.listOnInterfaces([task.networkInterfaceId]);
     const plan = reconcile({
-      desired: [task], sessions: toExisting(onEni, config.ownerId),
-      sessionNumber: config.sessionNumber, pickFreeSessionNumber: config.pickFreeSessionNumber ?? false,
+      desired: [task],
+      sessions: toExisting(onEni, config.ownerId),
+      sessionNumber: config.sessionNumber,
+      pickFreeSessionNumber: config.pickFreeSessionNumber ?? false,
     });
     const owned = onEni.find(s => s.ownerId === config.ownerId);
     if (owned) {
@@ -79,7 +81,10 @@ export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask): Promi
     if (create) {
       const sessionId = await sessions.create(task.networkInterfaceId, task.taskArn, create.sessionNumber);
       logger.info('configured session number taken on the ENI; used the lowest free one', {
-        taskArn: task.taskArn, networkInterfaceId: task.networkInterfaceId, sessionNumber: create.sessionNumber, configuredSessionNumber: config.sessionNumber,
+        taskArn: task.taskArn,
+        networkInterfaceId: task.networkInterfaceId,
+        sessionNumber: create.sessionNumber,
+        configuredSessionNumber: config.sessionNumber,
       });
       metrics.sessionCreated();
       return { sessionId };
@@ -119,15 +124,22 @@ export async function sweep(deps: ReconcilerDeps): Promise<SweepResult> {
   const foreign = unmirrored.length ? (await sessions.listOnInterfaces(unmirrored)).filter(s => s.ownerId !== config.ownerId) : [];
 
   const plan = reconcile({
-    desired, sessions: toExisting([...owned, ...foreign], config.ownerId),
-    sessionNumber: config.sessionNumber, pickFreeSessionNumber: config.pickFreeSessionNumber ?? false,
+    desired,
+    sessions: toExisting([...owned, ...foreign], config.ownerId),
+    sessionNumber: config.sessionNumber,
+    pickFreeSessionNumber: config.pickFreeSessionNumber ?? false,
   });
   const result = await execute(deps, plan);
   const mirrored = plan.alreadyMirrored + result.created;
   metrics.coverage(desired.length, mirrored);
   const summary: SweepResult = {
-    runningTasks: desired.length, mirroredTasks: mirrored, created: result.created, deleted: result.deleted,
-    conflicts: plan.conflicts.length, failures: result.failures, transientFailures: result.transientFailures,
+    runningTasks: desired.length,
+    mirroredTasks: mirrored,
+    created: result.created,
+    deleted: result.deleted,
+    conflicts: plan.conflicts.length,
+    failures: result.failures,
+    transientFailures: result.transientFailures,
   };
   logger.info('sweep finished', { action: 'sweep', ...summary });
   return summary;
@@ -148,7 +160,9 @@ export async function removeAll(deps: ReconcilerDeps): Promise<RemoveAllResult> 
     return { deleted: 0, failures: 1, errors: [`${cls.code}: ${(error as Error).message ?? String(error)}`] };
   }
   const result = await execute(deps, {
-    creates: [], conflicts: [], alreadyMirrored: 0,
+    creates: [],
+    conflicts: [],
+    alreadyMirrored: 0,
     deletes: owned.map(s => ({ sessionId: s.sessionId, networkInterfaceId: s.networkInterfaceId, reason: 'orphaned' as const })),
   });
   logger.info('removed owned sessions', { action: 'remove-all', deleted: result.deleted, failures: result.failures });
@@ -175,8 +189,12 @@ async function execute(deps: ReconcilerDeps, plan: ReconcilePlan) {
     failures++;
     metrics.failure(conflict.reason);
     logger.error('task cannot be mirrored with the configured session number', {
-      action: 'start', outcome: 'failed', reason: conflict.reason, taskArn: conflict.taskArn,
-      networkInterfaceId: conflict.networkInterfaceId, usedSessionNumbers: conflict.usedSessionNumbers,
+      action: 'start',
+      outcome: 'failed',
+      reason: conflict.reason,
+      taskArn: conflict.taskArn,
+      networkInterfaceId: conflict.networkInterfaceId,
+      usedSessionNumbers: conflict.usedSessionNumbers,
       hint: conflict.reason === 'SessionNumberInUse' ? 'another tool uses this session number on the ENI; set pickFreeSessionNumber or another sessionNumber' : 'the ENI already has 3 sessions',
     });
   }

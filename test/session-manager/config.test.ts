@@ -18,7 +18,8 @@ describe('configFromEnv', () => {
       filterId: 'tmf-0123456789abcdef0',
       sessionNumber: 3,
       packetLength: 100,
-      virtualNetworkId: 0, pickFreeSessionNumber: true,
+      virtualNetworkId: 0,
+      pickFreeSessionNumber: true,
       description: 'd',
     });
   });

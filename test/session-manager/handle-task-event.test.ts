@@ -43,7 +43,9 @@ beforeEach(() => {
   jest.spyOn(logger, 'info');
   metrics = new RecordingMetrics();
   deps = {
-    config, logger, metrics,
+    config,
+    logger,
+    metrics,
     sessions: new MirrorSessions(new EC2Client({ region: 'us-east-1' }), config),
     tasks: new ServiceTasks(new ECSClient({ region: 'us-east-1' }), config.clusterArn, config.serviceName),
   };

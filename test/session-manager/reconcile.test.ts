@@ -2,8 +2,10 @@ import * as fc from 'fast-check';
 import { ExistingSession, MAX_SESSIONS_PER_ENI, chooseSessionNumber, reconcile } from '../../src/session-manager/reconcile';
 
 const task = (n: number) => ({ taskArn: `arn:aws:ecs:us-east-1:123456789012:task/prod/t${n}`, networkInterfaceId: `eni-${n}` });
-const owned = (id: string, eni: string, sessionNumber = 1): ExistingSession => ({ sessionId: id, networkInterfaceId: eni, sessionNumber, owned: true });
-const foreign = (id: string, eni: string, sessionNumber: number): ExistingSession => ({ sessionId: id, networkInterfaceId: eni, sessionNumber, owned: false });
+const owned = (id: string, eni: string, sessionNumber = 1): ExistingSession =>
+  ({ sessionId: id, networkInterfaceId: eni, sessionNumber, owned: true });
+const foreign = (id: string, eni: string, sessionNumber: number): ExistingSession =>
+  ({ sessionId: id, networkInterfaceId: eni, sessionNumber, owned: false });
 const base = { sessionNumber: 1, pickFreeSessionNumber: false };
 
 describe('reconcile', () => {

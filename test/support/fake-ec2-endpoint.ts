@@ -1,6 +1,6 @@
 import { Readable } from 'stream';
-import { bodyText } from './body-text';
 import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
+import { bodyText } from './body-text';
 
 /** A session as the fake EC2 endpoint stores it. */
 export interface FakeSession {

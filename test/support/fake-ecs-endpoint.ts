@@ -1,5 +1,5 @@
-import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
 import { Readable } from 'stream';
+import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
 import { bodyText } from './body-text';
 
 /** A task as the fake ECS endpoint stores it. */
@@ -59,9 +59,14 @@ export class FakeEcsEndpoint {
       const found = input.tasks.map((arn: string) => this.tasks.get(arn)).filter(Boolean) as FakeTask[];
       return json(200, {
         tasks: found.map(t => ({
-          taskArn: t.taskArn, group: t.group, lastStatus: t.lastStatus, desiredStatus: t.desiredStatus, launchType: 'FARGATE',
+          taskArn: t.taskArn,
+          group: t.group,
+          lastStatus: t.lastStatus,
+          desiredStatus: t.desiredStatus,
+          launchType: 'FARGATE',
           attachments: t.networkInterfaceId ? [{
-            type: 'ElasticNetworkInterface', status: 'ATTACHED',
+            type: 'ElasticNetworkInterface',
+            status: 'ATTACHED',
             details: [{ name: 'subnetId', value: 'subnet-1' }, { name: 'networkInterfaceId', value: t.networkInterfaceId }],
           }] : [],
         })),

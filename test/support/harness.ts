@@ -12,8 +12,12 @@ import { ServiceTasks } from '../../src/session-manager/service-tasks';
 import { CLUSTER_ARN, SERVICE_NAME } from '../fixtures/task-events';
 
 export const TEST_CONFIG: SessionManagerConfig = {
-  ownerId: 'ftm-aaaaaaaaaaaaaaaaaaaaaaaa', clusterArn: CLUSTER_ARN, serviceName: SERVICE_NAME,
-  targetId: 'tmt-0123456789abcdef0', filterId: 'tmf-0123456789abcdef0', sessionNumber: 1,
+  ownerId: 'ftm-aaaaaaaaaaaaaaaaaaaaaaaa',
+  clusterArn: CLUSTER_ARN,
+  serviceName: SERVICE_NAME,
+  targetId: 'tmt-0123456789abcdef0',
+  filterId: 'tmf-0123456789abcdef0',
+  sessionNumber: 1,
 };
 
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
@@ -32,7 +36,9 @@ export function harness(config: Partial<SessionManagerConfig> = {}) {
   const metrics = new RecordingMetrics();
   const logger = new Logger({ logLevel: 'SILENT' });
   const deps: ReconcilerDeps = {
-    config: cfg, logger, metrics,
+    config: cfg,
+    logger,
+    metrics,
     sessions: new MirrorSessions(ec2Client, cfg),
     tasks: new ServiceTasks(ecsClient, cfg.clusterArn, cfg.serviceName),
   };
