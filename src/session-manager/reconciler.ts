@@ -42,10 +42,16 @@ function isSessionNumberProblem(cls: ErrorClass): boolean {
   return cls.reason === FailureReason.SESSION_NUMBER_IN_USE || cls.reason === FailureReason.SOURCE_SESSION_LIMIT;
 }
 
-function toExisting(sessions: readonly MirrorSession[], ownerId: string): ExistingSession[] {
-  return sessions.map(s => ({
-    sessionId: s.sessionId, networkInterfaceId: s.networkInterfaceId, sessionNumber: s.sessionNumber, owned: s.ownerId === ownerId,
-  }));
+/** Runs the pure core on what the adapters found, with this deployment's settings. */
+function planFor(config: SessionManagerConfig, desired: DesiredTask[], sessions: readonly MirrorSession[]): ReconcilePlan {
+  return reconcile({
+    desired,
+    sessions: sessions.map((s): ExistingSession => ({
+      sessionId: s.sessionId, networkInterfaceId: s.networkInterfaceId, sessionNumber: s.sessionNumber, owned: s.ownerId === config.ownerId,
+    })),
+    sessionNumber: config.sessionNumber,
+    pickFreeSessionNumber: config.pickFreeSessionNumber ?? false,
+  });
 }
 
 /**
@@ -67,16 +73,12 @@ export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask): Promi
       throw error;
     }
     const onEni = await sessions.listOnInterfaces([task.networkInterfaceId]);
-    const plan = reconcile({
-      desired: [task],
-      sessions: toExisting(onEni, config.ownerId),
-      sessionNumber: config.sessionNumber,
-      pickFreeSessionNumber: config.pickFreeSessionNumber ?? false,
-    });
+    // Our own session already on the ENI (an earlier event won the race): nothing to decide.
     const owned = onEni.find(s => s.ownerId === config.ownerId);
     if (owned) {
       return { sessionId: owned.sessionId };
     }
+    const plan = planFor(config, [task], onEni);
     const create = plan.creates[0];
     if (create) {
       const sessionId = await sessions.create(task.networkInterfaceId, task.taskArn, create.sessionNumber);
@@ -123,12 +125,7 @@ export async function sweep(deps: ReconcilerDeps): Promise<SweepResult> {
   const unmirrored = [...desiredEnis].filter(eni => !ownedEnis.has(eni));
   const foreign = unmirrored.length ? (await sessions.listOnInterfaces(unmirrored)).filter(s => s.ownerId !== config.ownerId) : [];
 
-  const plan = reconcile({
-    desired,
-    sessions: toExisting([...owned, ...foreign], config.ownerId),
-    sessionNumber: config.sessionNumber,
-    pickFreeSessionNumber: config.pickFreeSessionNumber ?? false,
-  });
+  const plan = planFor(config, desired, [...owned, ...foreign]);
   const result = await execute(deps, plan);
   const mirrored = plan.alreadyMirrored + result.created;
   metrics.coverage(desired.length, mirrored);
