@@ -12,6 +12,7 @@ import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, SERVICE_DIMENSION, SERVICE_D
 import { ownerIdFor } from './session-manager/ownership';
 import { grantSessionManagement } from './session-manager/permissions';
 import { SessionManagerFunction } from './session-manager/session-manager-function';
+import { START_STATE, STOP_STATE } from './session-manager/task-event';
 import { validateIntegerRange } from './validation';
 
 /** Properties of a {@link FargateTrafficMirror}. */
@@ -233,13 +234,17 @@ export class FargateTrafficMirror extends Construct {
         detail: {
           clusterArn: [cluster.clusterArn],
           group: [`service:${props.service.serviceName}`],
+          // Only the two states the session manager acts on, so the other transitions of a
+          // task cost neither a queue message nor an invocation.
+          lastStatus: [START_STATE, STOP_STATE],
         },
       },
       targets: [new targets.SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
     });
 
+    let schedule: events.Rule | undefined;
     if (props.periodicReconcile ?? true) {
-      new events.Rule(this, 'ReconcileSchedule', {
+      schedule = new events.Rule(this, 'ReconcileSchedule', {
         description: `Periodic reconciliation of the mirror sessions of ECS service ${props.service.serviceName}`,
         schedule: events.Schedule.rate(props.reconcileInterval ?? Duration.minutes(5)),
         targets: [new targets.LambdaFunction(reconciler, { retryAttempts: 0 })],
@@ -255,8 +260,16 @@ export class FargateTrafficMirror extends Construct {
       // A change to any of these re-enrolls the service (Update).
       properties: { ...environment },
     });
-    enrollment.node.addDependency(this.rule, sessionManager, this.queue);
+    // Order matters both ways. Deploy: rule and queue first, so task changes during enrollment
+    // wait in the queue; the queue is drained only after enrollment. Delete: CloudFormation
+    // goes in reverse, so the event source mapping and the schedule are gone before the
+    // enrollment's Delete removes every owned session, and nothing re-creates one after it.
+    enrollment.node.addDependency(this.rule, this.queue);
     enrollment.node.addDependency(props.service);
+    for (const mapping of sessionManager.node.children.filter(c => c instanceof lambda.EventSourceMapping)) {
+      mapping.node.addDependency(enrollment);
+    }
+    schedule?.node.addDependency(enrollment);
 
     if (props.createAlarms) {
       this.alarms.push(

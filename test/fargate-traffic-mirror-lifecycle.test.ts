@@ -71,15 +71,23 @@ describe('periodic reconciliation', () => {
 });
 
 describe('enrollment custom resource', () => {
-  test('runs the reconciler through a provider, after the event path exists', () => {
+  test('runs the reconciler through a provider, after the rule and queue exist and before the queue is drained', () => {
     const { template } = mirrorStack({ sessionNumber: 3 });
     const resources = template.findResources('Custom::FargateTrafficMirrorEnrollment');
     const [id, enrollment] = Object.entries(resources)[0] as [string, any];
     expect(id).toMatch(/^MirrorEnrollment/);
     expect(enrollment.Properties.MIRROR_SESSION_NUMBER).toBe('3');
     expect(enrollment.DependsOn).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^MirrorTaskStateChange/), expect.stringMatching(/^MirrorTaskStateQueue/), expect.stringMatching(/^MirrorSessionManager/),
+      expect.stringMatching(/^MirrorTaskStateChange/), expect.stringMatching(/^MirrorTaskStateQueue/),
     ]));
+    // CloudFormation deletes in reverse order: the mapping and the schedule go before the
+    // enrollment's Delete removes the sessions, so nothing re-creates one afterwards.
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as any[];
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0].DependsOn).toContain(id);
+    const schedules = Object.values(template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: Match.anyValue() } })) as any[];
+    expect(schedules).toHaveLength(1);
+    expect(schedules[0].DependsOn).toContain(id);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorReconciler'), 'Arn'] } } },
     });

@@ -82,7 +82,7 @@ describe('FargateTrafficMirror', () => {
     expect(stack.resolve(mirror.trafficMirrorFilterId)).toEqual({ Ref: expect.stringMatching(/^Custom/) });
   });
 
-  test('event pattern matches only this cluster and this service', () => {
+  test('event pattern matches only this cluster, this service and the two states acted on', () => {
     const { stack, service, nlb } = serviceStack();
     new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
     Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
@@ -92,6 +92,7 @@ describe('FargateTrafficMirror', () => {
         'detail': {
           clusterArn: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] }],
           group: [{ 'Fn::Join': ['', ['service:', { 'Fn::GetAtt': [Match.stringLikeRegexp('^Service'), 'Name'] }]] }],
+          lastStatus: ['RUNNING', 'STOPPED'],
         },
       },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorTaskStateQueue'), 'Arn'] } })],

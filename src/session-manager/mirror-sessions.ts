@@ -31,9 +31,9 @@ export class MirrorSessions {
 
   /**
    * Creates the session for one task's ENI. Idempotent: the ClientToken is derived from owner,
-   * ENI and session number, so a repeat returns the session created the first time.
+   * ENI, session number and `tokenSalt`, so a repeat returns the session created the first time.
    */
-  public async create(networkInterfaceId: string, taskArn: string, sessionNumber = this.config.sessionNumber): Promise<string> {
+  public async create(networkInterfaceId: string, taskArn: string, sessionNumber = this.config.sessionNumber, tokenSalt = ''): Promise<string> {
     const c = this.config;
     const response = await this.ec2.send(new CreateTrafficMirrorSessionCommand({
       NetworkInterfaceId: networkInterfaceId,
@@ -43,7 +43,7 @@ export class MirrorSessions {
       PacketLength: c.packetLength,
       VirtualNetworkId: c.virtualNetworkId,
       Description: c.description,
-      ClientToken: clientTokenFor(c.ownerId, networkInterfaceId, sessionNumber),
+      ClientToken: clientTokenFor(c.ownerId, networkInterfaceId, sessionNumber, tokenSalt),
       TagSpecifications: [{
         ResourceType: 'traffic-mirror-session',
         Tags: [

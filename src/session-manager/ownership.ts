@@ -23,10 +23,12 @@ export function ownerIdFor(stackName: string, constructPath: string): string {
 }
 
 /**
- * Deterministic `ClientToken` for CreateTrafficMirrorSession (EC2 allows at most 64 ASCII
- * characters). Retries and duplicate events for the same ENI reuse it, so EC2 returns the
- * session it already created instead of making a second one.
+ * `ClientToken` for CreateTrafficMirrorSession (EC2 allows at most 64 ASCII characters).
+ * Without a salt it is deterministic: retries and duplicate events for the same ENI reuse it,
+ * so EC2 returns the session it already created instead of making a second one. EC2 remembers
+ * a token even after its session is deleted, so a sweep re-creating a session that someone
+ * deleted must use a fresh salt, or it would only get the dead session's id back.
  */
-export function clientTokenFor(ownerId: string, networkInterfaceId: string, sessionNumber: number): string {
-  return createHash('sha256').update(`${ownerId}|${networkInterfaceId}|${sessionNumber}`).digest('hex');
+export function clientTokenFor(ownerId: string, networkInterfaceId: string, sessionNumber: number, salt = ''): string {
+  return createHash('sha256').update(`${ownerId}|${networkInterfaceId}|${sessionNumber}${salt ? `|${salt}` : ''}`).digest('hex');
 }

@@ -126,8 +126,10 @@ export async function sweep(deps: ReconcilerDeps): Promise<SweepResult> {
   const foreign = unmirrored.length ? (await sessions.listOnInterfaces(unmirrored)).filter(s => s.ownerId !== config.ownerId) : [];
 
   const plan = planFor(config, desired, [...owned, ...foreign]);
-  const result = await execute(deps, plan);
-  const mirrored = plan.alreadyMirrored + result.created;
+  // A task without a session at this point either never got one or lost it to a hand delete;
+  // a fresh token per sweep makes EC2 create a new session in the second case too.
+  const result = await execute(deps, plan, `sweep-${Date.now()}-${Math.random()}`);
+  const mirrored = plan.alreadyMirrored + result.created + result.raced;
   metrics.coverage(desired.length, mirrored);
   const summary: SweepResult = {
     runningTasks: desired.length,
@@ -166,9 +168,10 @@ export async function removeAll(deps: ReconcilerDeps): Promise<RemoveAllResult> 
   return { deleted: result.deleted, failures: result.failures, errors: result.errors };
 }
 
-async function execute(deps: ReconcilerDeps, plan: ReconcilePlan) {
+async function execute(deps: ReconcilerDeps, plan: ReconcilePlan, tokenSalt = '') {
   const { logger, metrics, sessions } = deps;
   let created = 0;
+  let raced = 0;
   let deleted = 0;
   let failures = 0;
   let transientFailures = 0;
@@ -210,17 +213,31 @@ async function execute(deps: ReconcilerDeps, plan: ReconcilePlan) {
     }),
     ...plan.creates.map(c => async () => {
       try {
-        const sessionId = await sessions.create(c.networkInterfaceId, c.taskArn, c.sessionNumber);
+        const sessionId = await sessions.create(c.networkInterfaceId, c.taskArn, c.sessionNumber, tokenSalt);
         created++;
         metrics.sessionCreated();
         logger.info('session created', { action: 'start', outcome: 'created', sessionId, taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId, sessionNumber: c.sessionNumber });
       } catch (error) {
-        fail('start', classifyError(error), { taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId });
+        const cls = classifyError(error);
+        // The event path may have mirrored the task since the listing: that is success.
+        if (isSessionNumberProblem(cls) && await ownsSessionOn(deps, c.networkInterfaceId)) {
+          raced++;
+          return;
+        }
+        fail('start', cls, { taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId });
       }
     }),
   ];
   await runWithConcurrency(jobs, ACTION_CONCURRENCY);
-  return { created, deleted, failures, transientFailures, errors };
+  return { created, raced, deleted, failures, transientFailures, errors };
+}
+
+async function ownsSessionOn(deps: ReconcilerDeps, networkInterfaceId: string): Promise<boolean> {
+  try {
+    return (await deps.sessions.listOnInterfaces([networkInterfaceId])).some(s => s.ownerId === deps.config.ownerId);
+  } catch {
+    return false;
+  }
 }
 
 async function runWithConcurrency(jobs: Array<() => Promise<void>>, concurrency: number): Promise<void> {

@@ -4,10 +4,18 @@
  * because a thrown error would make Lambda retry an event that can never succeed.
  */
 
-/** Task states in which the task's ENI exists and the task is on its way up. */
-const STARTING_STATES = new Set(['PENDING', 'ACTIVATING', 'RUNNING']);
-/** Task states from which a task only goes down. */
-const STOPPING_STATES = new Set(['DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED']);
+/**
+ * The one state in which a starting task is mirrored. Earlier states (PENDING, ACTIVATING) may
+ * already carry the ENI, but acting on each of them would cost one EC2 write per event; the
+ * RUNNING transition happens once per task, so the event path makes one write per task start.
+ */
+export const START_STATE = 'RUNNING';
+/**
+ * The one state in which a stopped task's leftovers are removed. EC2 deletes a session with its
+ * ENI, which ECS deletes before STOPPED, so this is a check, not the usual way sessions go; and
+ * a draining task (DEACTIVATING, STOPPING) keeps being mirrored until its ENI is gone.
+ */
+export const STOP_STATE = 'STOPPED';
 
 /** Matches EC2 network interface ids; anything else is refused before it reaches an API call. */
 export const ENI_ID_PATTERN = /^eni-[0-9a-f]{8,17}$/;
@@ -28,7 +36,7 @@ export interface StartAction {
   readonly version?: number;
 }
 
-/** A task of our service is going away: its session should go too. */
+/** A task of our service has stopped: any session EC2 did not delete with its ENI goes too. */
 export interface StopAction {
   readonly action: 'stop';
   readonly taskArn: string;
@@ -110,10 +118,10 @@ export function parseTaskEvent(event: unknown, scope: EventScope): TaskEventActi
     return { action: 'skip', reason: 'attachment networkInterfaceId is not an ENI id', taskArn };
   }
 
-  if (desiredStatus === 'STOPPED' || STOPPING_STATES.has(lastStatus)) {
+  if (lastStatus === STOP_STATE) {
     return { action: 'stop', taskArn, networkInterfaceId: eni, lastStatus, version };
   }
-  if (desiredStatus !== 'RUNNING' || !STARTING_STATES.has(lastStatus)) {
+  if (desiredStatus !== 'RUNNING' || lastStatus !== START_STATE) {
     return { action: 'skip', reason: `nothing to do in state ${lastStatus} (desired ${desiredStatus})`, taskArn };
   }
   if (eni === undefined) {

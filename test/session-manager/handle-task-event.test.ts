@@ -52,9 +52,9 @@ beforeEach(() => {
 });
 
 describe('task start', () => {
-  test.each(['PENDING', 'RUNNING'])('%s creates one tagged session with a deterministic ClientToken', async lastStatus => {
+  test('RUNNING creates one tagged session with a deterministic ClientToken', async () => {
     ec2Mock.on(CreateTrafficMirrorSessionCommand).resolves({ TrafficMirrorSession: { TrafficMirrorSessionId: 'tms-1' } });
-    const outcome = await handleTaskEvent(taskEvent({ lastStatus }), deps);
+    const outcome = await handleTaskEvent(taskEvent({ lastStatus: 'RUNNING' }), deps);
 
     expect(outcome).toEqual({ action: 'start', outcome: 'created', taskArn: TASK, networkInterfaceId: ENI, sessionIds: ['tms-1'] });
     const calls = ec2Mock.commandCalls(CreateTrafficMirrorSessionCommand);
@@ -92,7 +92,9 @@ describe('task start', () => {
     expect(new Set(tokens).size).toBe(1);
   });
 
-  test('different ENIs and session numbers get different tokens', () => {
+  test('different ENIs, session numbers and salts get different tokens', () => {
+    expect(clientTokenFor('o', 'eni-1', 1)).not.toBe(clientTokenFor('o', 'eni-1', 1, 'sweep-1'));
+    expect(clientTokenFor('o', 'eni-1', 1, 'sweep-1')).not.toBe(clientTokenFor('o', 'eni-1', 1, 'sweep-2'));
     expect(clientTokenFor('o', 'eni-1', 1)).not.toBe(clientTokenFor('o', 'eni-2', 1));
     expect(clientTokenFor('o', 'eni-1', 1)).not.toBe(clientTokenFor('o', 'eni-1', 2));
     expect(clientTokenFor('o', 'eni-1', 1)).not.toBe(clientTokenFor('p', 'eni-1', 1));
@@ -100,7 +102,8 @@ describe('task start', () => {
 });
 
 describe('task stop', () => {
-  test.each(['STOPPED', 'DEPROVISIONING'])('%s deletes the owned session of the task', async lastStatus => {
+  test('STOPPED deletes an owned session EC2 left behind', async () => {
+    const lastStatus = 'STOPPED';
     ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({
       TrafficMirrorSessions: [{
         TrafficMirrorSessionId: 'tms-1',
@@ -158,7 +161,8 @@ describe('events that are not ours', () => {
   test.each([
     ['another service', taskEvent({ group: 'service:api' })],
     ['another cluster', taskEvent({ clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/other' })],
-    ['a task without an ENI', taskEvent({ lastStatus: 'PENDING', eni: null })],
+    ['a task without an ENI', taskEvent({ lastStatus: 'RUNNING', eni: null })],
+    ['a PENDING task (the RUNNING event acts)', taskEvent({ lastStatus: 'PENDING' })],
     ['a malformed event', { 'source': 'aws.ecs', 'detail-type': 'ECS Task State Change', 'detail': [] }],
   ])('%s is logged and skipped with no AWS call', async (_name, event) => {
     const outcome = await handleTaskEvent(event, deps);

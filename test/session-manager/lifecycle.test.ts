@@ -120,9 +120,9 @@ describe('periodic sweep', () => {
 
   test('does not delete the session of a task too new to be listed', async () => {
     const h = withTasks(1);
-    const fresh = addTask(h, 5, 'PENDING');
+    const fresh = addTask(h, 5, 'RUNNING');
     h.ecs.hiddenFromList.add(fresh);
-    await route(taskEvent({ taskId: taskIdOf(5), lastStatus: 'PENDING', eni: eniOf(5) }), h.deps);
+    await route(taskEvent({ taskId: taskIdOf(5), lastStatus: 'RUNNING', eni: eniOf(5) }), h.deps);
     const result = await route(SCHEDULED, h.deps) as SweepResult;
     expect(result.deleted).toBe(0);
     expect(ownedEnis(h)).toEqual([eniOf(0), eniOf(5)]);
@@ -178,7 +178,7 @@ describe('periodic sweep', () => {
 });
 
 describe('event path with a queue', () => {
-  const start = (i: number, version = 2, lastStatus = 'PENDING') => taskEvent({ taskId: taskIdOf(i), eni: eniOf(i), lastStatus, version });
+  const start = (i: number, version = 2, lastStatus = 'RUNNING') => taskEvent({ taskId: taskIdOf(i), eni: eniOf(i), lastStatus, version });
   const stop = (i: number, version = 6) => taskEvent({ taskId: taskIdOf(i), eni: eniOf(i), lastStatus: 'STOPPED', desiredStatus: 'STOPPED', version });
 
   test('one create per task start, no reads', async () => {
@@ -209,7 +209,7 @@ describe('event path with a queue', () => {
 
   test('duplicated, reordered and lost events converge after one sweep', async () => {
     const h = withTasks(6);
-    // Task 0 and 1: duplicated; task 2: reordered (RUNNING before PENDING); task 3: lost;
+    // Task 0 and 1: duplicated; task 2: reordered (RUNNING before PENDING, which is skipped); task 3: lost;
     // task 4 stopped but its stop event is lost; task 5 started and stopped, events reversed.
     await route(sqs(start(0), start(0), start(1, 3, 'RUNNING'), start(1, 3, 'RUNNING')), h.deps);
     await route(sqs(start(2, 3, 'RUNNING')), h.deps);

@@ -5,20 +5,28 @@ const scope = { clusterArn: CLUSTER_ARN, serviceName: SERVICE_NAME };
 const TASK = taskArnOf('0d2a4b8c3e1f4a5b9c7d6e5f4a3b2c1d');
 
 describe('parseTaskEvent', () => {
-  test.each(['PENDING', 'ACTIVATING', 'RUNNING'])('%s with an ENI and desired RUNNING starts a session', lastStatus => {
-    expect(parseTaskEvent(taskEvent({ lastStatus, version: 2 }), scope)).toEqual({
-      action: 'start', taskArn: TASK, networkInterfaceId: 'eni-0a1b2c3d4e5f60718', lastStatus, version: 2,
+  test('RUNNING with an ENI and desired RUNNING starts a session', () => {
+    expect(parseTaskEvent(taskEvent({ lastStatus: 'RUNNING', version: 2 }), scope)).toEqual({
+      action: 'start', taskArn: TASK, networkInterfaceId: 'eni-0a1b2c3d4e5f60718', lastStatus: 'RUNNING', version: 2,
     });
   });
 
-  test.each(['DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED'])('%s stops the session', lastStatus => {
-    expect(parseTaskEvent(taskEvent({ lastStatus, desiredStatus: 'STOPPED', version: 5 }), scope)).toMatchObject({
-      action: 'stop', taskArn: TASK, lastStatus, version: 5,
+  // One write per task start: the earlier states also carry the ENI, but only RUNNING acts.
+  test.each(['PENDING', 'ACTIVATING'])('%s with an ENI is skipped (the RUNNING event mirrors the task)', lastStatus => {
+    expect(parseTaskEvent(taskEvent({ lastStatus, version: 2 }), scope))
+      .toMatchObject({ action: 'skip', reason: `nothing to do in state ${lastStatus} (desired RUNNING)`, taskArn: TASK });
+  });
+
+  test('STOPPED checks for leftover sessions', () => {
+    expect(parseTaskEvent(taskEvent({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED', version: 5 }), scope)).toMatchObject({
+      action: 'stop', taskArn: TASK, lastStatus: 'STOPPED', version: 5,
     });
   });
 
-  test('desired STOPPED while still RUNNING stops the session', () => {
-    expect(parseTaskEvent(taskEvent({ lastStatus: 'RUNNING', desiredStatus: 'STOPPED' }), scope)).toMatchObject({ action: 'stop' });
+  // A draining task still carries traffic; EC2 removes the session with the ENI.
+  test.each([['RUNNING'], ['DEACTIVATING'], ['STOPPING'], ['DEPROVISIONING']])('%s with desired STOPPED keeps mirroring (skipped)', lastStatus => {
+    expect(parseTaskEvent(taskEvent({ lastStatus, desiredStatus: 'STOPPED' }), scope))
+      .toMatchObject({ action: 'skip', reason: `nothing to do in state ${lastStatus} (desired STOPPED)` });
   });
 
   test('a stop without an ENI attachment still stops (sessions are found by task)', () => {
@@ -32,9 +40,9 @@ describe('parseTaskEvent', () => {
       .toMatchObject({ action: 'skip', reason: expect.stringMatching(/nothing to do in state PROVISIONING/) });
   });
 
-  test('a starting task without an ENI is skipped', () => {
-    expect(parseTaskEvent(taskEvent({ lastStatus: 'PENDING', eni: null }), scope))
-      .toMatchObject({ action: 'skip', reason: 'task has no network interface yet (state PENDING)', taskArn: TASK });
+  test('a running task without an ENI is skipped', () => {
+    expect(parseTaskEvent(taskEvent({ lastStatus: 'RUNNING', eni: null }), scope))
+      .toMatchObject({ action: 'skip', reason: 'task has no network interface yet (state RUNNING)', taskArn: TASK });
   });
 
   test.each([
