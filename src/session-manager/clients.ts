@@ -1,4 +1,5 @@
 import { EC2Client, EC2ClientConfig } from '@aws-sdk/client-ec2';
+import { ECSClient, ECSClientConfig } from '@aws-sdk/client-ecs';
 
 /**
  * Attempts per EC2 call, first try included. EC2 refills its mutating-call bucket at 5 per
@@ -9,5 +10,10 @@ export const EC2_MAX_ATTEMPTS = 5;
 
 /** The EC2 client the session manager uses; tests pass a request handler and retry strategy. */
 export function newEc2Client(overrides: EC2ClientConfig = {}): EC2Client {
-  return new EC2Client({ maxAttempts: EC2_MAX_ATTEMPTS, ...overrides });
+  return new EC2Client({ maxAttempts: EC2_MAX_ATTEMPTS, retryMode: 'adaptive', ...overrides });
+}
+
+/** The ECS client the reconciler uses; tests pass a request handler. */
+export function newEcsClient(overrides: ECSClientConfig = {}): ECSClient {
+  return new ECSClient({ maxAttempts: EC2_MAX_ATTEMPTS, ...overrides });
 }

@@ -36,6 +36,14 @@ export interface RemoveAllResult {
 
 /** Creates and deletes run this many at a time: fast, yet gentle on EC2's 5/s token bucket. */
 const ACTION_CONCURRENCY = 4;
+/**
+ * Rounds of a sweep's actions. A call still throttled after the SDK's own retries goes back in
+ * line for the next round instead of failing: a sweep of 1000 creates needs over three
+ * minutes of EC2's token bucket, and waiting for the next sweep would cost five.
+ */
+const ACTION_ROUNDS = 10;
+/** Pause between rounds, so the bucket refills a little before the next one. */
+const ROUND_PAUSE_MS = 2000;
 
 /** Whether EC2's answer means the configured session number cannot be used on this ENI. */
 function isSessionNumberProblem(cls: ErrorClass): boolean {
@@ -106,19 +114,22 @@ export async function sweep(deps: ReconcilerDeps): Promise<SweepResult> {
   const { config, sessions, tasks, logger, metrics } = deps;
   // Owned sessions first, then tasks: a session created after this listing belongs to a task
   // the task listing is at least as likely to show.
-  const owned = await sessions.listOwned();
+  const listed = await sessions.listOwned();
   const desired = await tasks.listActive();
   const desiredEnis = new Set(desired.map(t => t.networkInterfaceId));
 
   // ListTasks can lag behind a task that just started. Before deleting a session, ask ECS
-  // directly about its task; if it is active, it stays desired.
-  const orphanTaskArns = [...new Set(owned.filter(s => !desiredEnis.has(s.networkInterfaceId)).map(s => s.taskArn).filter((a): a is string => !!a))];
-  for (const task of orphanTaskArns.length ? await tasks.describeActive(orphanTaskArns) : []) {
+  // directly about its task; if it is active, it stays desired; if it is draining, its
+  // session is left alone (EC2 deletes it with the ENI).
+  const orphanTaskArns = [...new Set(listed.filter(s => !desiredEnis.has(s.networkInterfaceId)).map(s => s.taskArn).filter((a): a is string => !!a))];
+  const live = orphanTaskArns.length ? await tasks.describeLive(orphanTaskArns) : { active: [], draining: new Set<string>() };
+  for (const task of live.active) {
     if (!desiredEnis.has(task.networkInterfaceId)) {
       desired.push(task);
       desiredEnis.add(task.networkInterfaceId);
     }
   }
+  const owned = listed.filter(s => !(s.taskArn && live.draining.has(s.taskArn) && !desiredEnis.has(s.networkInterfaceId)));
 
   // Only ENIs that still need a session are worth a look for other tools' sessions.
   const ownedEnis = new Set(owned.map(s => s.networkInterfaceId));
@@ -199,8 +210,9 @@ async function execute(deps: ReconcilerDeps, plan: ReconcilePlan, tokenSalt = ''
     });
   }
 
-  const jobs: Array<() => Promise<void>> = [
-    ...plan.deletes.map(d => async () => {
+  // A job returns 'retry' for a transient failure while rounds are left.
+  const jobs: Job[] = [
+    ...plan.deletes.map(d => async (final: boolean) => {
       try {
         if (await sessions.delete(d.sessionId)) {
           deleted++;
@@ -208,10 +220,13 @@ async function execute(deps: ReconcilerDeps, plan: ReconcilePlan, tokenSalt = ''
         }
         logger.info('session deleted', { action: 'delete', outcome: 'deleted', sessionId: d.sessionId, networkInterfaceId: d.networkInterfaceId, why: d.reason });
       } catch (error) {
-        fail('delete', classifyError(error), { sessionId: d.sessionId, networkInterfaceId: d.networkInterfaceId });
+        const cls = classifyError(error);
+        if (cls.transient && !final) return 'retry';
+        fail('delete', cls, { sessionId: d.sessionId, networkInterfaceId: d.networkInterfaceId });
       }
+      return 'done';
     }),
-    ...plan.creates.map(c => async () => {
+    ...plan.creates.map(c => async (final: boolean) => {
       try {
         const sessionId = await sessions.create(c.networkInterfaceId, c.taskArn, c.sessionNumber, tokenSalt);
         created++;
@@ -222,15 +237,26 @@ async function execute(deps: ReconcilerDeps, plan: ReconcilePlan, tokenSalt = ''
         // The event path may have mirrored the task since the listing: that is success.
         if (isSessionNumberProblem(cls) && await ownsSessionOn(deps, c.networkInterfaceId)) {
           raced++;
-          return;
+          return 'done';
         }
+        if (cls.transient && !final) return 'retry';
         fail('start', cls, { taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId });
       }
+      return 'done';
     }),
   ];
-  await runWithConcurrency(jobs, ACTION_CONCURRENCY);
+  let pending = jobs;
+  for (let round = 1; pending.length > 0; round++) {
+    pending = await runWithConcurrency(pending, ACTION_CONCURRENCY, round === ACTION_ROUNDS);
+    if (pending.length > 0) {
+      logger.info('throttled actions wait for the next round', { action: 'sweep', round, pending: pending.length });
+      await new Promise(resolve => setTimeout(resolve, ROUND_PAUSE_MS));
+    }
+  }
   return { created, raced, deleted, failures, transientFailures, errors };
 }
+
+type Job = (final: boolean) => Promise<'done' | 'retry'>;
 
 async function ownsSessionOn(deps: ReconcilerDeps, networkInterfaceId: string): Promise<boolean> {
   try {
@@ -240,12 +266,16 @@ async function ownsSessionOn(deps: ReconcilerDeps, networkInterfaceId: string): 
   }
 }
 
-async function runWithConcurrency(jobs: Array<() => Promise<void>>, concurrency: number): Promise<void> {
+/** Runs the jobs, `concurrency` at a time; returns those that asked to be retried. */
+async function runWithConcurrency(jobs: Job[], concurrency: number, final: boolean): Promise<Job[]> {
   let next = 0;
+  const again: Job[] = [];
   const worker = async () => {
     while (next < jobs.length) {
-      await jobs[next++]();
+      const job = jobs[next++];
+      if (await job(final) === 'retry') again.push(job);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
+  return again;
 }

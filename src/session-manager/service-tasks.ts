@@ -30,19 +30,33 @@ export class ServiceTasks {
    * tasks of sessions it would delete, so a task too new to appear in ListTasks keeps its session.
    */
   public async describeActive(taskArns: readonly string[]): Promise<DesiredTask[]> {
+    return (await this.describeLive(taskArns)).active;
+  }
+
+  /**
+   * Of the given tasks, those still active (to mirror) and those draining: told to stop but not
+   * STOPPED yet. A draining task still carries traffic, so its session stays until EC2 removes
+   * it with the ENI.
+   */
+  public async describeLive(taskArns: readonly string[]): Promise<{ active: DesiredTask[]; draining: Set<string> }> {
     const active: DesiredTask[] = [];
+    const draining = new Set<string>();
     for (let i = 0; i < taskArns.length; i += DESCRIBE_BATCH) {
       const response = await this.ecs.send(new DescribeTasksCommand({
         cluster: this.clusterArn, tasks: taskArns.slice(i, i + DESCRIBE_BATCH),
       }));
       for (const task of response.tasks ?? []) {
+        if (!task.taskArn || task.group !== `service:${this.serviceName}`) {
+          continue;
+        }
         const eni = networkInterfaceIdOf(task.attachments);
-        if (task.taskArn && eni && task.desiredStatus === 'RUNNING' && ACTIVE_STATES.has(task.lastStatus ?? '')
-          && task.group === `service:${this.serviceName}`) {
+        if (eni && task.desiredStatus === 'RUNNING' && ACTIVE_STATES.has(task.lastStatus ?? '')) {
           active.push({ taskArn: task.taskArn, networkInterfaceId: eni });
+        } else if (task.lastStatus !== 'STOPPED') {
+          draining.add(task.taskArn);
         }
       }
     }
-    return active;
+    return { active, draining };
   }
 }

@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { EC2_MAX_ATTEMPTS, newEc2Client } from './clients';
+import { newEc2Client, newEcsClient } from './clients';
 import { configFromEnv } from './config';
 import { route } from './entry';
 import { EmfMirrorMetrics } from './metrics';
@@ -15,7 +14,7 @@ const deps = {
   logger: new Logger({ serviceName: 'fargate-traffic-mirror' }),
   metrics: new EmfMirrorMetrics(config.ownerId),
   sessions: new MirrorSessions(newEc2Client(), config),
-  tasks: new ServiceTasks(new ECSClient({ maxAttempts: EC2_MAX_ATTEMPTS }), config.clusterArn, config.serviceName),
+  tasks: new ServiceTasks(newEcsClient(), config.clusterArn, config.serviceName),
 };
 
 /**

@@ -118,6 +118,21 @@ describe('periodic sweep', () => {
     expect(ownedEnis(h)).toEqual([eniOf(0), eniOf(1)]);
   });
 
+  test('keeps the session of a draining task until it is STOPPED', async () => {
+    const h = withTasks(2);
+    await route(SCHEDULED, h.deps);
+    const draining = h.ecs.tasks.get(taskArnOf(taskIdOf(0)))!;
+    draining.desiredStatus = 'STOPPED';
+    draining.lastStatus = 'STOPPING';
+    const during = await route(SCHEDULED, h.deps) as SweepResult;
+    expect(during).toMatchObject({ deleted: 0, created: 0, runningTasks: 1 });
+    expect(ownedEnis(h)).toEqual([eniOf(0), eniOf(1)]);
+    draining.lastStatus = 'STOPPED';
+    const after = await route(SCHEDULED, h.deps) as SweepResult;
+    expect(after.deleted).toBe(1);
+    expect(ownedEnis(h)).toEqual([eniOf(1)]);
+  });
+
   test('does not delete the session of a task too new to be listed', async () => {
     const h = withTasks(1);
     const fresh = addTask(h, 5, 'RUNNING');
