@@ -100,4 +100,11 @@ const synthExample = project.addTask('synth:example', {
 synthExample.spawn(project.tasks.tryFind('bundle')!);
 synthExample.exec('ts-node --project tsconfig.dev.json examples/synth.ts');
 
+// Scale figures from the deterministic simulator (test/sim), against a naive baseline.
+const bench = project.addTask('bench', {
+  description: 'Run the simulator scenarios with this library and a naive baseline; print figures and write bench/results.json',
+});
+bench.spawn(project.tasks.tryFind('bundle')!);
+bench.exec('ts-node --project tsconfig.dev.json test/sim/bench.ts');
+
 project.synth();

@@ -93,10 +93,7 @@ export class FakeEc2Endpoint {
     if (onEni.some(s => s.sessionNumber === sessionNumber)) {
       return error(400, 'InvalidParameterValue', `The session number ${sessionNumber} is already in use on ${eni}.`);
     }
-    const tags: Record<string, string> = {};
-    for (let i = 1; params.has(`TagSpecification.1.Tag.${i}.Key`); i++) {
-      tags[params.get(`TagSpecification.1.Tag.${i}.Key`)!] = params.get(`TagSpecification.1.Tag.${i}.Value`) ?? '';
-    }
+    const tags = requestTags(params);
     const session: FakeSession = {
       id: `tms-${(this.nextId++).toString(16).padStart(17, '0')}`,
       networkInterfaceId: eni,
@@ -119,27 +116,47 @@ export class FakeEc2Endpoint {
   }
 
   private describe(params: URLSearchParams): HttpResponse {
-    const filters: Array<[string, string[]]> = [];
-    for (let i = 1; params.has(`Filter.${i}.Name`); i++) {
-      const values: string[] = [];
-      for (let j = 1; params.has(`Filter.${i}.Value.${j}`); j++) values.push(params.get(`Filter.${i}.Value.${j}`)!);
-      filters.push([params.get(`Filter.${i}.Name`)!, values]);
-    }
-    const field = (s: FakeSession, name: string): string | undefined => {
-      if (name.startsWith('tag:')) return s.tags[name.slice(4)];
-      return ({
-        'traffic-mirror-target-id': s.targetId,
-        'network-interface-id': s.networkInterfaceId,
-        'traffic-mirror-session-id': s.id,
-        'traffic-mirror-filter-id': s.filterId,
-      } as Record<string, string>)[name];
-    };
-    const matching = [...this.sessions.values()].filter(s => filters.every(([name, values]) => values.includes(field(s, name) ?? '\u0000')));
-    const start = Number(params.get('NextToken') ?? 0);
-    const page = matching.slice(start, start + this.describePageSize);
-    const next = start + page.length < matching.length ? `<nextToken>${start + page.length}</nextToken>` : '';
-    return xml(200, `<DescribeTrafficMirrorSessionsResponse><requestId>r</requestId><trafficMirrorSessionSet>${page.map(s => `<item>${sessionXml(s)}</item>`).join('')}</trafficMirrorSessionSet>${next}</DescribeTrafficMirrorSessionsResponse>`);
+    return describeResponse([...this.sessions.values()], params, this.describePageSize);
   }
+}
+
+/** The Filter.N.Name / Filter.N.Value.M pairs of an EC2 Query request. */
+export function queryFilters(params: URLSearchParams): Array<[string, string[]]> {
+  const filters: Array<[string, string[]]> = [];
+  for (let i = 1; params.has(`Filter.${i}.Name`); i++) {
+    const values: string[] = [];
+    for (let j = 1; params.has(`Filter.${i}.Value.${j}`); j++) values.push(params.get(`Filter.${i}.Value.${j}`)!);
+    filters.push([params.get(`Filter.${i}.Name`)!, values]);
+  }
+  return filters;
+}
+
+/** A DescribeTrafficMirrorSessions answer: the sessions matching every filter, one page of them. */
+export function describeResponse(sessions: readonly FakeSession[], params: URLSearchParams, pageSize: number): HttpResponse {
+  const filters = queryFilters(params);
+  const field = (s: FakeSession, name: string): string | undefined => {
+    if (name.startsWith('tag:')) return s.tags[name.slice(4)];
+    return ({
+      'traffic-mirror-target-id': s.targetId,
+      'network-interface-id': s.networkInterfaceId,
+      'traffic-mirror-session-id': s.id,
+      'traffic-mirror-filter-id': s.filterId,
+    } as Record<string, string>)[name];
+  };
+  const matching = sessions.filter(s => filters.every(([name, values]) => values.includes(field(s, name) ?? '\u0000')));
+  const start = Number(params.get('NextToken') ?? 0);
+  const page = matching.slice(start, start + pageSize);
+  const next = start + page.length < matching.length ? `<nextToken>${start + page.length}</nextToken>` : '';
+  return xml(200, `<DescribeTrafficMirrorSessionsResponse><requestId>r</requestId><trafficMirrorSessionSet>${page.map(s => `<item>${sessionXml(s)}</item>`).join('')}</trafficMirrorSessionSet>${next}</DescribeTrafficMirrorSessionsResponse>`);
+}
+
+/** The tags of a CreateTrafficMirrorSession request's first TagSpecification. */
+export function requestTags(params: URLSearchParams): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (let i = 1; params.has(`TagSpecification.1.Tag.${i}.Key`); i++) {
+    tags[params.get(`TagSpecification.1.Tag.${i}.Key`)!] = params.get(`TagSpecification.1.Tag.${i}.Value`) ?? '';
+  }
+  return tags;
 }
 
 function sessionXml(s: FakeSession): string {
@@ -149,7 +166,8 @@ function sessionXml(s: FakeSession): string {
     + `<sessionNumber>${s.sessionNumber}</sessionNumber><tagSet>${tags}</tagSet>`;
 }
 
-function createResponse(s: FakeSession): string {
+/** A CreateTrafficMirrorSession answer for the session. */
+export function createResponse(s: FakeSession): string {
   return `<CreateTrafficMirrorSessionResponse><requestId>r</requestId><trafficMirrorSession>${sessionXml(s)}</trafficMirrorSession><clientToken>${s.clientToken ?? ''}</clientToken></CreateTrafficMirrorSessionResponse>`;
 }
 
@@ -157,10 +175,12 @@ function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-function error(status: number, code: string, message = code): HttpResponse {
+/** An EC2 Query API error answer. */
+export function error(status: number, code: string, message = code): HttpResponse {
   return xml(status, `<Response><Errors><Error><Code>${code}</Code><Message>${escape(message)}</Message></Error></Errors><RequestID>r</RequestID></Response>`);
 }
 
-function xml(statusCode: number, body: string): HttpResponse {
+/** An XML answer with the given status. */
+export function xml(statusCode: number, body: string): HttpResponse {
   return new HttpResponse({ statusCode, headers: { 'content-type': 'text/xml;charset=UTF-8' }, body: Readable.from([Buffer.from(body)]) });
 }

@@ -77,7 +77,8 @@ export class FakeEcsEndpoint {
   }
 }
 
-function json(statusCode: number, body: object): HttpResponse {
+/** A JSON 1.1 answer with the given status. */
+export function json(statusCode: number, body: object): HttpResponse {
   return new HttpResponse({
     statusCode, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: Readable.from([Buffer.from(JSON.stringify(body))]),
   });

@@ -1,0 +1,102 @@
+/**
+ * `npx projen bench`: runs every simulator scenario with this library's session manager and
+ * with the naive baseline, measures the handler bundle, prints a table and writes
+ * bench/results.json. Figures are counts and simulated seconds, so they do not depend on how
+ * busy the machine is; only `requireMsMedian` is wall-clock time.
+ */
+import { execFileSync } from 'child_process';
+import { mkdirSync, statSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { Figures } from './measure';
+import { SCENARIOS } from './scenarios';
+
+const BUNDLE = join(__dirname, '..', '..', 'assets', 'session-manager', 'session-manager.lambda', 'index.js');
+const RESULTS = join(__dirname, '..', '..', 'bench', 'results.json');
+const REQUIRE_RUNS = 7;
+
+/** The figures bench/results.json carries for one strategy. */
+function published(f: Figures) {
+  return {
+    tasks: f.tasks,
+    taskStarts: f.taskStarts,
+    taskStops: f.taskStops,
+    invariantViolations: f.invariantViolations,
+    violations: f.violations,
+    ec2WritesPerTaskStart: f.ec2WritesPerTaskStart,
+    ec2ReadsPerTaskStart: f.ec2ReadsPerTaskStart,
+    ec2WritesPerTaskStop: f.ec2WritesPerTaskStop,
+    ec2ReadsPerTaskStop: f.ec2ReadsPerTaskStop,
+    apiCallsPerTaskStart: f.apiCallsPerTaskStart,
+    apiCallsPerTaskStop: f.apiCallsPerTaskStop,
+    sweepApiCalls: f.sweepApiCalls,
+    throttledCalls: f.throttledCalls,
+    lambdaInvocationsPerTask: f.lambdaInvocationsPerTask,
+    timeToFullCoverageSec: f.timeToFullCoverageSec === null ? null : Math.round(f.timeToFullCoverageSec),
+    tokenBucketBoundSec: f.tokenBucketBoundSec === null ? null : Math.round(f.tokenBucketBoundSec * 10) / 10,
+    ratioToBound: f.ratioToBound,
+    deadLetters: f.deadLetters,
+    eventsLost: f.eventsLost,
+    eventsDropped: f.eventsDropped,
+  };
+}
+
+/** Median wall-clock ms to require() the bundle in a fresh Node.js process. */
+function requireMsMedian(): number {
+  const env = {
+    ...process.env,
+    AWS_REGION: 'us-east-1',
+    MIRROR_OWNER_ID: 'ftm-bench',
+    MIRROR_CLUSTER_ARN: 'arn:aws:ecs:us-east-1:123456789012:cluster/bench',
+    MIRROR_SERVICE_NAME: 'bench',
+    MIRROR_TARGET_ID: 'tmt-0123456789abcdef0',
+    MIRROR_FILTER_ID: 'tmf-0123456789abcdef0',
+  };
+  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(BUNDLE)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+  const runs = Array.from({ length: REQUIRE_RUNS }, () => Number(execFileSync(process.execPath, ['-e', script], { env }).toString()));
+  runs.sort((a, b) => a - b);
+  return Math.round(runs[Math.floor(runs.length / 2)] * 10) / 10;
+}
+
+const fmt = (n: number | null, digits = 2) => (n === null ? '-' : Number.isInteger(n) ? String(n) : n.toFixed(digits));
+const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? '-' : (a / b).toFixed(2));
+
+async function main() {
+  const rows = [];
+  for (const scenario of SCENARIOS) {
+    const ours = await scenario.run('ours');
+    const baseline = await scenario.run('baseline');
+    rows.push({ name: scenario.name, description: scenario.description, ...published(ours), baseline: published(baseline) });
+  }
+  const bundle = { bytes: statSync(BUNDLE).size, requireMsMedian: requireMsMedian(), requireRuns: REQUIRE_RUNS };
+  const results = {
+    command: 'npx projen bench',
+    seed: 1,
+    node: process.version,
+    note: 'Counts and simulated seconds from test/sim (deterministic); requireMsMedian is wall-clock on the machine that ran it.',
+    scenarios: rows,
+    bundle,
+  };
+  mkdirSync(join(RESULTS, '..'), { recursive: true });
+  writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
+
+  const header = ['scenario', 'tasks', 'viol', 'base viol', 'writes/start', 'base', 'reads/start', 'base', 'invoc/task', 'base', 'coverage s', 'base', 'bound s', 'ratio', 'ours/base time'];
+  const table = rows.map(r => [
+    r.name, String(r.tasks), String(r.invariantViolations), String(r.baseline.invariantViolations),
+    fmt(r.ec2WritesPerTaskStart), fmt(r.baseline.ec2WritesPerTaskStart),
+    fmt(r.ec2ReadsPerTaskStart), fmt(r.baseline.ec2ReadsPerTaskStart),
+    fmt(r.lambdaInvocationsPerTask), fmt(r.baseline.lambdaInvocationsPerTask),
+    fmt(r.timeToFullCoverageSec, 0), fmt(r.baseline.timeToFullCoverageSec, 0),
+    fmt(r.tokenBucketBoundSec, 1), fmt(r.ratioToBound), ratio(r.timeToFullCoverageSec, r.baseline.timeToFullCoverageSec),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map(row => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  for (const row of table) console.log(line(row));
+  console.log(`\nhandler bundle: ${bundle.bytes} bytes; require() median of ${REQUIRE_RUNS}: ${bundle.requireMsMedian} ms (${process.version})`);
+  console.log('coverage "-" = never reached (see violations); base = naive baseline; wrote bench/results.json');
+}
+
+main().catch(error => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,203 @@
+import { EC2_LIMITS } from './sim-ec2';
+import { World } from './world';
+import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
+
+/** What a scenario expects once the system has settled. */
+export interface Expectation {
+  /** Sources the target accepts; running tasks beyond it cannot be mirrored. */
+  readonly targetSourceLimit?: number;
+  /** The stack was deleted: nothing owned may remain. */
+  readonly stackDeleted?: boolean;
+  /** Sessions of other tools that must survive (unless EC2 removed them with their ENI). */
+  readonly foreignSessionIds?: readonly string[];
+}
+
+/** One run's figures, in the shape bench/results.json publishes. */
+export interface Figures {
+  readonly tasks: number;
+  readonly taskStarts: number;
+  readonly taskStops: number;
+  readonly invariantViolations: number;
+  readonly violations: string[];
+  readonly ec2WritesPerTaskStart: number | null;
+  readonly ec2ReadsPerTaskStart: number | null;
+  readonly ec2WritesPerTaskStop: number | null;
+  readonly ec2ReadsPerTaskStop: number | null;
+  readonly apiCallsPerTaskStart: Record<string, number>;
+  readonly apiCallsPerTaskStop: Record<string, number>;
+  readonly sweepApiCalls: Record<string, number>;
+  readonly throttledCalls: number;
+  readonly lambdaInvocationsPerTask: number;
+  readonly timeToFullCoverageSec: number | null;
+  readonly tokenBucketBoundSec: number | null;
+  readonly ratioToBound: number | null;
+  readonly deadLetters: number;
+  readonly eventsPublished: number;
+  readonly eventsDelivered: number;
+  readonly eventsLost: number;
+  readonly eventsDropped: number;
+  readonly invocationFailures: number;
+  /** Failures the session manager reported, by reason (its SessionFailures metric). */
+  readonly failureReasons: Record<string, number>;
+}
+
+/**
+ * Watches a world from a trigger on: samples coverage every simulated second, then checks the
+ * invariants and turns the API call log into per-task figures.
+ */
+export class Measure {
+  private t0 = 0;
+  private ec2Mark = 0;
+  private ecsMark = 0;
+  private invocationMark = 0;
+  private coveredAt: number | undefined;
+  private probing = false;
+  private ready: () => boolean;
+
+  constructor(private readonly world: World, private readonly expectation: Expectation = {}) {
+    this.ready = () => true;
+  }
+
+  /**
+   * Marks the start of what is measured and starts the coverage probe. Coverage is reached the
+   * first time `ready()` holds (the scenario's tasks are where it sends them) and every
+   * invariant holds.
+   */
+  public trigger(ready: () => boolean = () => true): void {
+    this.ready = ready;
+    const w = this.world;
+    this.t0 = w.clock.now;
+    this.ec2Mark = w.ec2.calls.length;
+    this.ecsMark = w.ecs.calls.length;
+    this.invocationMark = w.eventFunction.invocations + (w.reconciler?.invocations ?? 0);
+    this.coveredAt = undefined;
+    if (!this.probing) {
+      this.probing = true;
+      const probe = () => {
+        if (this.coveredAt === undefined && this.ready() && this.violations().length === 0) this.coveredAt = w.clock.now;
+        w.clock.schedule(1000, probe);
+      };
+      w.clock.schedule(0, probe);
+    }
+  }
+
+  /** What is wrong with the world right now; empty when every invariant holds. */
+  public violations(final = false): string[] {
+    const w = this.world;
+    const out: string[] = [];
+    const owned = w.ownedByEni();
+    const running = w.ecs.running();
+    const runningEnis = new Set(running.map(t => t.eni));
+    const e = this.expectation;
+    if (e.stackDeleted) {
+      const left = [...owned.values()].reduce((a, b) => a + b, 0);
+      if (left > 0) out.push(`${left} owned sessions left after stack delete`);
+    } else {
+      let mirrored = 0;
+      for (const t of running) {
+        const n = owned.get(t.eni) ?? 0;
+        if (n > 1) out.push(`task ${t.id} has ${n} sessions`);
+        if (n >= 1) mirrored++;
+      }
+      const wanted = e.targetSourceLimit === undefined ? running.length : Math.min(running.length, e.targetSourceLimit);
+      if (mirrored < wanted) out.push(`${wanted - mirrored} running tasks unmirrored`);
+      // Draining tasks may keep their session until EC2 deletes it with the ENI.
+      const live = new Set(w.ecs.live().map(t => t.eni));
+      for (const eni of owned.keys()) {
+        if (!runningEnis.has(eni) && !live.has(eni)) out.push(`owned session on dead ENI ${eni}`);
+      }
+    }
+    for (const id of e.foreignSessionIds ?? []) {
+      const how = w.ec2.deletions.get(id);
+      if (!w.ec2.sessions.has(id) && how !== 'eni-deleted') out.push(`foreign session ${id} deleted by ${how}`);
+    }
+    if (final) {
+      const stuck = w.queue.messages.length;
+      if (stuck > 0) out.push(`${stuck} events still in the queue`);
+      if (w.droppedEvents > 0) out.push(`${w.droppedEvents} events dropped after the function's retries`);
+    }
+    return out;
+  }
+
+  /** The figures since the trigger. `writesNeeded`: creates or deletes the scenario requires. */
+  public figures(tasks: number, writesNeeded: number): Figures {
+    const w = this.world;
+    const ec2 = w.ec2.calls.slice(this.ec2Mark);
+    const ecs = w.ecs.calls.slice(this.ecsMark);
+    const starts = [...w.ecs.tasks.values()].filter(t => !t.preexisting && t.runningAt !== undefined && t.runningAt >= this.t0);
+    const stops = [...w.ecs.tasks.values()].filter(t => t.stoppedAt !== undefined && t.stoppedAt >= this.t0).length;
+    const ours = w.options.strategy === 'ours';
+    const byPhase = (phase: 'start' | 'stop') => {
+      const counts: Record<string, number> = {};
+      const add = (action: string) => { counts[action] = (counts[action] ?? 0) + 1; };
+      for (const c of ec2) {
+        if (!c.caller.startsWith('event')) continue;
+        const p = ours
+          ? (c.action === 'CreateTrafficMirrorSession' || (c.filters ?? []).includes('network-interface-id') ? 'start' : 'stop')
+          : (c.caller.endsWith(':start') ? 'start' : c.caller.endsWith(':stop') ? 'stop' : 'other');
+        if (p === phase) add(c.result === 'throttled' ? `${c.action}(throttled)` : c.action);
+      }
+      for (const c of ecs) {
+        if (c.caller.startsWith('event') && phase === 'start') add(c.action);
+      }
+      return counts;
+    };
+    const sweepApiCalls: Record<string, number> = {};
+    for (const c of [...ec2, ...ecs]) {
+      if (c.caller.startsWith('sweep')) sweepApiCalls[c.action] = (sweepApiCalls[c.action] ?? 0) + 1;
+    }
+    const startCalls = byPhase('start');
+    const stopCalls = byPhase('stop');
+    const per = (n: number, d: number) => (d > 0 ? round(n / d) : null);
+    const accepted = (action: string) => ec2.filter(c => c.action === action && c.result !== 'throttled').length;
+    const readsOf = (calls: Record<string, number>) => Object.entries(calls)
+      .filter(([a]) => !a.endsWith('(throttled)') && (a.startsWith('Describe') || a.startsWith('List')))
+      .reduce((sum, [, n]) => sum + n, 0);
+    const violations = this.violations(true);
+    // Mirroring acts on RUNNING: coverage cannot come before the last task it covers is running.
+    const covered = this.coveredAt ?? Infinity;
+    const lastRunning = Math.max(0, ...starts.filter(t => t.runningAt! <= covered).map(t => t.runningAt! - this.t0)) / 1000;
+    const bucketBound = Math.max(0, (writesNeeded - EC2_LIMITS.mutatingBurst) / EC2_LIMITS.mutatingPerSecond);
+    const bound = writesNeeded > 0 ? Math.max(bucketBound, lastRunning) : null;
+    const coverage = this.coveredAt !== undefined ? (this.coveredAt - this.t0) / 1000 : null;
+    return {
+      tasks,
+      taskStarts: starts.length,
+      taskStops: stops,
+      invariantViolations: violations.length,
+      violations: violations.slice(0, 10),
+      ec2WritesPerTaskStart: per(accepted('CreateTrafficMirrorSession'), starts.length),
+      ec2ReadsPerTaskStart: per(readsOf(startCalls), starts.length),
+      ec2WritesPerTaskStop: per(accepted('DeleteTrafficMirrorSession'), stops),
+      ec2ReadsPerTaskStop: per(readsOf(stopCalls), stops),
+      apiCallsPerTaskStart: perEach(startCalls, starts.length),
+      apiCallsPerTaskStop: perEach(stopCalls, stops),
+      sweepApiCalls,
+      throttledCalls: ec2.filter(c => c.result === 'throttled').length,
+      lambdaInvocationsPerTask: round((w.eventFunction.invocations + (w.reconciler?.invocations ?? 0) - this.invocationMark) / Math.max(1, tasks)),
+      timeToFullCoverageSec: coverage,
+      tokenBucketBoundSec: bound,
+      ratioToBound: coverage !== null && bound ? round(coverage / bound) : null,
+      deadLetters: w.queue.deadLetters.length,
+      eventsPublished: w.bus.published,
+      eventsDelivered: w.bus.delivered,
+      eventsLost: w.bus.lost,
+      eventsDropped: w.droppedEvents,
+      invocationFailures: w.eventFunction.failures + (w.reconciler?.failures ?? 0),
+      failureReasons: w.metrics.failures.reduce((acc, r) => ({ ...acc, [r]: (acc[r] ?? 0) + 1 }), {} as Record<string, number>),
+    };
+  }
+
+  /** Owned sessions right now. */
+  public ownedCount(): number {
+    return [...this.world.ec2.sessions.values()].filter(s => s.tags[OWNER_TAG_KEY] === this.world.config.ownerId).length;
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+function perEach(counts: Record<string, number>, d: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort().map(([k, v]) => [k, d > 0 ? round(v / d) : v]));
+}

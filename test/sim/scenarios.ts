@@ -1,0 +1,183 @@
+import { Expectation, Figures, Measure } from './measure';
+import { SimTask } from './sim-ecs';
+import { Strategy, World, WorldOptions } from './world';
+
+/** One simulated situation, run the same way for every strategy. */
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  /** Tasks the scenario is about (started, stopped or enrolled). */
+  readonly tasks: number;
+  run(strategy: Strategy, seed?: number): Promise<Figures>;
+}
+
+const MINUTE = 60_000;
+
+interface Steps {
+  /** World options besides strategy and seed. */
+  readonly world?: Omit<WorldOptions, 'strategy' | 'seed'>;
+  readonly expectation?: Expectation;
+  /** Creates or deletes the measured part requires (for the token-bucket bound). */
+  readonly writesNeeded: number;
+  /** Before the trigger: tasks already there, then the mirror is deployed and settles. */
+  readonly before?: (w: World) => void;
+  /** Simulated time between deploy and trigger. */
+  readonly settleMs?: number;
+  /** The measured change; returns when coverage counts as reachable. */
+  readonly trigger: (w: World) => () => boolean;
+  /** Simulated time after the trigger until the final check. */
+  readonly horizonMs: number;
+}
+
+function scenario(name: string, description: string, tasks: number, steps: Steps): Scenario {
+  return {
+    name,
+    description,
+    tasks,
+    async run(strategy, seed = 1) {
+      const w = new World({ strategy, seed, ...steps.world });
+      steps.before?.(w);
+      // CloudFormation finishes the deployment (the enrollment) before anything else happens.
+      let deployed = false;
+      w.clock.schedule(0, () => void w.deploy().then(() => { deployed = true; }));
+      await w.clock.run(60 * MINUTE, () => deployed);
+      await w.clock.run(w.clock.now + (steps.settleMs ?? MINUTE));
+      const m = new Measure(w, steps.expectation);
+      const ready = steps.trigger(w);
+      m.trigger(ready);
+      await w.clock.run(w.clock.now + steps.horizonMs);
+      return m.figures(tasks, steps.writesNeeded);
+    },
+  };
+}
+
+const allRunning = (tasks: SimTask[]) => () => tasks.every(t => t.runningAt !== undefined);
+const allStopped = (tasks: SimTask[]) => () => tasks.every(t => t.stoppedAt !== undefined);
+
+/** The scenarios of the simulator, each a jest test and a benchmark case. */
+export const SCENARIOS: Scenario[] = [
+  scenario('steady', 'A service of 100 mirrored tasks; one task is replaced every minute for 20 minutes', 20, {
+    writesNeeded: 20,
+    before: w => { w.ecs.preexisting(100); },
+    settleMs: 0,
+    trigger: w => {
+      const fresh: SimTask[] = [];
+      for (let i = 1; i <= 20; i++) {
+        w.clock.schedule(i * MINUTE, () => {
+          const [old] = w.ecs.running();
+          w.ecs.stop([old]);
+          fresh.push(...w.ecs.launch(1));
+        });
+      }
+      return () => fresh.length === 20 && allRunning(fresh)();
+    },
+    horizonMs: 30 * MINUTE,
+  }),
+  scenario('rolling-deployment-200', 'A rolling deployment replaces all 200 tasks (100% min healthy, 200% max)', 200, {
+    writesNeeded: 200,
+    before: w => { w.ecs.preexisting(200); },
+    trigger: w => allRunning(w.ecs.deploy(MINUTE)),
+    horizonMs: 15 * MINUTE,
+  }),
+  scenario('burst-0-to-1000', 'The service scales from 0 to 1000 tasks within one minute', 1000, {
+    writesNeeded: 1000,
+    trigger: w => allRunning(w.ecs.launch(1000, MINUTE)),
+    horizonMs: 15 * MINUTE,
+  }),
+  scenario('scale-1000-to-0', 'The service scales from 1000 mirrored tasks to 0 within one minute', 1000, {
+    writesNeeded: 0,
+    before: w => { w.ecs.preexisting(1000); },
+    trigger: w => allStopped(stopAll(w)),
+    horizonMs: 15 * MINUTE,
+  }),
+  scenario('throttling-storm', '300 tasks start while another tool spends 4 of EC2\'s 5 mutating calls per second and 5% of calls fail with 5xx', 300, {
+    writesNeeded: 300,
+    world: { ec2: { faultRate: 0.05 } },
+    trigger: w => {
+      const neighbour = () => {
+        for (let i = 0; i < 4; i++) w.ec2.spendMutatingToken();
+        if (w.clock.now < 10 * MINUTE) w.clock.schedule(1000, neighbour);
+      };
+      neighbour();
+      return allRunning(w.ecs.launch(300, MINUTE));
+    },
+    horizonMs: 20 * MINUTE,
+  }),
+  scenario('lost-events-10pct', '200 tasks start; 10% of task state change events never arrive (the sweep heals)', 200, {
+    writesNeeded: 200,
+    world: { delivery: { lossRate: 0.1 } },
+    trigger: w => allRunning(w.ecs.launch(200, MINUTE)),
+    horizonMs: 15 * MINUTE,
+  }),
+  scenario('duplicated-reordered', 'A rolling deployment of 100 tasks with 30% of events duplicated and 30% delayed by up to 30 s', 100, {
+    writesNeeded: 100,
+    world: { delivery: { duplicateRate: 0.3, reorderRate: 0.3, reorderMaxMs: 30_000 } },
+    before: w => { w.ecs.preexisting(100); },
+    trigger: w => allRunning(w.ecs.deploy(MINUTE)),
+    horizonMs: 15 * MINUTE,
+  }),
+  scenario('function-failures', '200 tasks start; each event-path invocation crashes partway through its batch with probability 0.2', 200, {
+    writesNeeded: 200,
+    world: { crashRate: 0.2 },
+    trigger: w => allRunning(w.ecs.launch(200, MINUTE)),
+    horizonMs: 15 * MINUTE,
+  }),
+  scenario('session-deleted-by-hand', '50 mirrored tasks; an operator deletes 10 of their sessions', 10, {
+    writesNeeded: 10,
+    before: w => { w.ecs.preexisting(50); },
+    trigger: w => {
+      const owned = [...w.ec2.sessions.values()].filter(s => s.tags['fargate-traffic-mirror:owner'] === w.config.ownerId);
+      for (const s of owned.slice(0, 10)) w.ec2.deleteByHand(s.id);
+      return () => true;
+    },
+    horizonMs: 12 * MINUTE,
+  }),
+  foreignSessions(),
+  scenario('eni-target-cap', '25 tasks start against an ENI target that accepts 10 sources; then 20 stop and the 5 left must all be mirrored', 25, {
+    writesNeeded: 10,
+    world: { ec2: { targetSourceLimit: 10 } },
+    expectation: { targetSourceLimit: 10 },
+    trigger: w => {
+      const tasks = w.ecs.launch(25, MINUTE);
+      w.clock.schedule(4 * MINUTE, () => w.ecs.stop(tasks.slice(0, 20)));
+      return () => tasks.slice(0, 20).every(t => t.stoppedAt !== undefined);
+    },
+    horizonMs: 15 * MINUTE,
+  }),
+  scenario('stack-delete-1000', 'The stack is deleted while 1000 mirrored tasks keep running', 1000, {
+    writesNeeded: 1000,
+    expectation: { stackDeleted: true },
+    before: w => { w.ecs.preexisting(1000); },
+    trigger: w => {
+      w.removeEventPath();
+      w.clock.schedule(0, () => void w.deleteEnrollment());
+      return () => true;
+    },
+    horizonMs: 15 * MINUTE,
+  }),
+];
+
+function stopAll(w: World): SimTask[] {
+  const tasks = w.ecs.running();
+  w.ecs.stop(tasks, MINUTE);
+  return tasks;
+}
+
+function foreignSessions(): Scenario {
+  const foreign: string[] = [];
+  return scenario('foreign-sessions', '100 tasks start; another tool mirrors every ENI (session number 2, and our number 1 on every fifth)', 100, {
+    writesNeeded: 100,
+    world: { pickFreeSessionNumber: true },
+    expectation: { foreignSessionIds: foreign },
+    before: w => {
+      foreign.length = 0;
+      let n = 0;
+      w.ecs.onEniCreated = task => {
+        foreign.push(w.ec2.addForeignSession(task.eni, 2, 'tmt-foreign').id);
+        if (n++ % 5 === 0) foreign.push(w.ec2.addForeignSession(task.eni, 1, 'tmt-foreign').id);
+      };
+    },
+    trigger: w => allRunning(w.ecs.launch(100, MINUTE)),
+    horizonMs: 15 * MINUTE,
+  });
+}

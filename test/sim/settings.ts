@@ -1,0 +1,51 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { FargateTrafficMirror, MirrorTarget } from '../../src';
+import { serviceStack } from '../support/service-stack';
+
+/** The event path and sweep settings the simulator runs with. */
+export interface DeploymentSettings {
+  readonly batchSize: number;
+  readonly maxConcurrency: number;
+  readonly visibilityTimeoutMs: number;
+  readonly maxReceiveCount: number;
+  readonly eventTimeoutMs: number;
+  readonly reconcilerTimeoutMs: number;
+  readonly reconcileIntervalMs: number;
+  /** The `lastStatus` values the EventBridge rule lets through. */
+  readonly ruleLastStatus: string[];
+}
+
+let cached: DeploymentSettings | undefined;
+
+/**
+ * Reads the settings from a template the real construct synthesizes, so the simulation runs
+ * the same batch size, concurrency, timeouts, redrive and schedule as a deployment would.
+ */
+export function deploymentSettings(): DeploymentSettings {
+  if (cached) return cached;
+  const { stack, service, nlb } = serviceStack();
+  new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
+  const template = Template.fromStack(stack);
+  const one = (type: string, prefix?: string): any => {
+    const found = Object.entries(template.findResources(type)).filter(([id]) => !prefix || id.startsWith(prefix));
+    if (found.length !== 1) throw new Error(`expected one ${type}${prefix ? ` named ${prefix}*` : ''}, found ${found.length}`);
+    return found[0][1].Properties;
+  };
+  const mapping = one('AWS::Lambda::EventSourceMapping');
+  const queue = one('AWS::SQS::Queue', 'MirrorTaskStateQueue');
+  const schedule = Object.values(template.findResources('AWS::Events::Rule')).map((r: any) => r.Properties).find(p => p.ScheduleExpression);
+  const rule = Object.values(template.findResources('AWS::Events::Rule')).map((r: any) => r.Properties).find(p => p.EventPattern);
+  const minutes = /^rate\((\d+) minutes?\)$/.exec(schedule.ScheduleExpression);
+  if (!minutes) throw new Error(`unexpected schedule ${schedule.ScheduleExpression}`);
+  cached = {
+    batchSize: mapping.BatchSize,
+    maxConcurrency: mapping.ScalingConfig.MaximumConcurrency,
+    visibilityTimeoutMs: queue.VisibilityTimeout * 1000,
+    maxReceiveCount: queue.RedrivePolicy.maxReceiveCount,
+    eventTimeoutMs: one('AWS::Lambda::Function', 'MirrorSessionManager').Timeout * 1000,
+    reconcilerTimeoutMs: one('AWS::Lambda::Function', 'MirrorReconciler').Timeout * 1000,
+    reconcileIntervalMs: Number(minutes[1]) * 60_000,
+    ruleLastStatus: rule.EventPattern.detail.lastStatus,
+  };
+  return cached;
+}

@@ -1,0 +1,243 @@
+import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
+import { SimClock } from './clock';
+import { SimEc2 } from './sim-ec2';
+import { CLUSTER_ARN, SERVICE_NAME, taskArnOf, taskEvent } from '../fixtures/task-events';
+import { bodyText } from '../support/body-text';
+import { json } from '../support/fake-ecs-endpoint';
+
+/** A simulated Fargate task. */
+export interface SimTask {
+  readonly arn: string;
+  readonly id: string;
+  readonly eni: string;
+  lastStatus: string;
+  desiredStatus: string;
+  version: number;
+  eniExists: boolean;
+  runningAt?: number;
+  stoppedAt?: number;
+  /** Running before the simulation started (not a task start of the scenario). */
+  preexisting?: boolean;
+}
+
+/** Seconds each phase of a task takes, as [min, max]; drawn uniformly per task. */
+export interface TaskTimings {
+  readonly provisioning: [number, number];
+  readonly pending: [number, number];
+  readonly draining: [number, number];
+  readonly deprovisioning: [number, number];
+}
+
+/** Typical Fargate timings: ENI in seconds, image pull in tens of seconds, a 30 s drain. */
+export const DEFAULT_TIMINGS: TaskTimings = {
+  provisioning: [2, 8],
+  pending: [10, 40],
+  draining: [5, 30],
+  deprovisioning: [5, 20],
+};
+
+/** One ECS call as the simulator saw it. */
+export interface EcsCall {
+  readonly at: number;
+  readonly action: string;
+  readonly caller: string;
+}
+
+/**
+ * The parts of ECS the session manager talks to: one Fargate service whose tasks go through
+ * PROVISIONING, PENDING, RUNNING, (desired STOPPED) STOPPING, DEPROVISIONING, STOPPED, each
+ * with its own ENI created before PENDING and deleted before STOPPED; a task state change
+ * event on every transition; and ListTasks (pages of 100) / DescribeTasks (at most 100 tasks).
+ */
+export class SimEcs {
+  public readonly tasks = new Map<string, SimTask>();
+  public readonly calls: EcsCall[] = [];
+  public readonly clusterArn = CLUSTER_ARN;
+  public readonly serviceName = SERVICE_NAME;
+  /** Called with each task state change event ECS emits. */
+  public onEvent: (event: unknown) => void;
+  /** Called when a task's ENI appears (before its PENDING event), e.g. for another tool to act. */
+  public onEniCreated: (task: SimTask) => void;
+  private readonly runningWaiters = new Map<string, Array<() => void>>();
+
+  constructor(private readonly clock: SimClock, private readonly ec2: SimEc2, private readonly timings: TaskTimings = DEFAULT_TIMINGS) {
+    this.onEvent = () => undefined;
+    this.onEniCreated = () => undefined;
+  }
+
+  /** Tasks whose last status is RUNNING and that are meant to keep running. */
+  public running(): SimTask[] {
+    return [...this.tasks.values()].filter(t => t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING');
+  }
+
+  /** Tasks not yet stopped. */
+  public live(): SimTask[] {
+    return [...this.tasks.values()].filter(t => t.lastStatus !== 'STOPPED');
+  }
+
+  /** Starts `count` tasks, spread evenly over `overMs`. */
+  public launch(count: number, overMs = 0): SimTask[] {
+    const launched: SimTask[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = this.clock.random.hex(32);
+      const task: SimTask = {
+        arn: taskArnOf(id), id, eni: `eni-${this.clock.random.hex(17)}`, lastStatus: 'NONE', desiredStatus: 'RUNNING', version: 0, eniExists: false,
+      };
+      this.tasks.set(task.arn, task);
+      launched.push(task);
+      this.clock.schedule(count > 1 ? (overMs * i) / (count - 1) : 0, () => this.provision(task));
+    }
+    return launched;
+  }
+
+  /** Stops the given tasks, spread evenly over `overMs`. */
+  public stop(tasks: readonly SimTask[], overMs = 0): void {
+    tasks.forEach((task, i) => this.clock.schedule(tasks.length > 1 ? (overMs * i) / (tasks.length - 1) : 0, () => this.requestStop(task)));
+  }
+
+  /**
+   * A rolling deployment (minimum healthy 100%, maximum 200%): a replacement is launched for
+   * every live task, and each old task is stopped when its replacement is RUNNING.
+   */
+  public deploy(overMs = 0): SimTask[] {
+    const old = this.live().filter(t => t.desiredStatus === 'RUNNING');
+    const fresh = this.launch(old.length, overMs);
+    fresh.forEach((task, i) => this.whenRunning(task, () => this.requestStop(old[i])));
+    return fresh;
+  }
+
+  /** Puts tasks in the RUNNING state at once, ENIs included (a service that ran before). */
+  public preexisting(count: number): SimTask[] {
+    const tasks: SimTask[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = this.clock.random.hex(32);
+      const task: SimTask = {
+        arn: taskArnOf(id), id, eni: `eni-${this.clock.random.hex(17)}`, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', version: 4, eniExists: true, runningAt: this.clock.now, preexisting: true,
+      };
+      this.ec2.createEni(task.eni);
+      this.tasks.set(task.arn, task);
+      tasks.push(task);
+    }
+    return tasks;
+  }
+
+  /** A smithy request handler for one caller. */
+  public handlerFor(caller: string | (() => string), alive: () => boolean = () => true) {
+    const who = typeof caller === 'string' ? () => caller : caller;
+    return {
+      handle: async (request: HttpRequest) => {
+        if (!alive()) throw Object.assign(new Error('the Lambda container is frozen'), { name: 'TimeoutError' });
+        const action = String(request.headers['x-amz-target'] ?? '').split('.').pop()!;
+        await this.clock.sleep(this.clock.random.between(20, 60));
+        this.clock.activity++;
+        this.calls.push({ at: this.clock.now, action, caller: who() });
+        return { response: this.answer(action, JSON.parse(bodyText(request) || '{}')) };
+      },
+    };
+  }
+
+  private whenRunning(task: SimTask, fn: () => void): void {
+    const waiters = this.runningWaiters.get(task.arn) ?? [];
+    waiters.push(fn);
+    this.runningWaiters.set(task.arn, waiters);
+  }
+
+  private phase(range: [number, number]): number {
+    return this.clock.random.between(range[0], range[1]) * 1000;
+  }
+
+  private transition(task: SimTask, lastStatus: string): void {
+    task.lastStatus = lastStatus;
+    task.version++;
+    this.onEvent(taskEvent({
+      taskId: task.id,
+      clusterArn: this.clusterArn,
+      group: `service:${this.serviceName}`,
+      lastStatus,
+      desiredStatus: task.desiredStatus,
+      version: task.version,
+      eni: lastStatus === 'PROVISIONING' ? null : task.eni,
+      attachmentStatus: task.eniExists ? 'ATTACHED' : 'DELETED',
+    }));
+  }
+
+  private provision(task: SimTask): void {
+    if (task.desiredStatus !== 'RUNNING') return;
+    this.transition(task, 'PROVISIONING');
+    this.clock.schedule(this.phase(this.timings.provisioning), () => {
+      if (task.desiredStatus !== 'RUNNING') return this.deprovision(task);
+      this.ec2.createEni(task.eni);
+      task.eniExists = true;
+      this.onEniCreated(task);
+      this.transition(task, 'PENDING');
+      this.clock.schedule(this.phase(this.timings.pending), () => {
+        if (task.desiredStatus !== 'RUNNING') return this.deprovision(task);
+        task.runningAt = this.clock.now;
+        this.transition(task, 'RUNNING');
+        for (const fn of this.runningWaiters.get(task.arn) ?? []) fn();
+        this.runningWaiters.delete(task.arn);
+      });
+    });
+  }
+
+  private requestStop(task: SimTask | undefined): void {
+    if (!task || task.desiredStatus === 'STOPPED') return;
+    task.desiredStatus = 'STOPPED';
+    if (task.lastStatus !== 'RUNNING') return; // the provisioning chain notices and stops
+    this.transition(task, 'RUNNING');
+    this.clock.schedule(1000, () => {
+      this.transition(task, 'STOPPING');
+      this.clock.schedule(this.phase(this.timings.draining), () => this.deprovision(task));
+    });
+  }
+
+  private deprovision(task: SimTask): void {
+    this.transition(task, 'DEPROVISIONING');
+    this.clock.schedule(this.phase(this.timings.deprovisioning), () => {
+      if (task.eniExists) {
+        this.ec2.deleteEni(task.eni);
+        task.eniExists = false;
+      }
+      task.stoppedAt = this.clock.now;
+      this.transition(task, 'STOPPED');
+    });
+  }
+
+  private answer(action: string, input: any): HttpResponse {
+    if (input.cluster !== this.clusterArn) {
+      return json(400, { __type: 'ClusterNotFoundException', message: 'Cluster not found.' });
+    }
+    if (action === 'ListTasks') {
+      // ListTasks with desiredStatus RUNNING lists tasks meant to run, in every state up to RUNNING.
+      const all = [...this.tasks.values()]
+        .filter(t => t.lastStatus !== 'NONE' && t.lastStatus !== 'STOPPED')
+        .filter(t => !input.desiredStatus || t.desiredStatus === input.desiredStatus)
+        .map(t => t.arn);
+      const start = Number(input.nextToken ?? 0);
+      const size = Math.min(input.maxResults ?? 100, 100);
+      return json(200, { taskArns: all.slice(start, start + size), ...(start + size < all.length ? { nextToken: String(start + size) } : {}) });
+    }
+    if (action === 'DescribeTasks') {
+      if (!Array.isArray(input.tasks) || input.tasks.length > 100) {
+        return json(400, { __type: 'InvalidParameterException', message: 'Tasks cannot be longer than 100.' });
+      }
+      const found = (input.tasks as string[]).map(arn => this.tasks.get(arn)).filter((t): t is SimTask => !!t && t.lastStatus !== 'NONE');
+      return json(200, {
+        tasks: found.map(t => ({
+          taskArn: t.arn,
+          group: `service:${this.serviceName}`,
+          lastStatus: t.lastStatus,
+          desiredStatus: t.desiredStatus,
+          launchType: 'FARGATE',
+          attachments: t.lastStatus === 'PROVISIONING' ? [] : [{
+            type: 'ElasticNetworkInterface',
+            status: t.eniExists ? 'ATTACHED' : 'DELETED',
+            details: [{ name: 'subnetId', value: 'subnet-1' }, { name: 'networkInterfaceId', value: t.eni }],
+          }],
+        })),
+        failures: (input.tasks as string[]).filter(arn => !this.tasks.has(arn)).map(arn => ({ arn, reason: 'MISSING' })),
+      });
+    }
+    return json(400, { __type: 'UnknownOperationException' });
+  }
+}

@@ -1,0 +1,188 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { baselineHandler } from './baseline';
+import { SimClock } from './clock';
+import { Random } from './random';
+import { DeploymentSettings, deploymentSettings } from './settings';
+import { DeliveryFaults, SimEventBus, SimEventSourceMapping, SimFunction, SimQueue } from './sim-aws';
+import { SimEc2, SimEc2Options } from './sim-ec2';
+import { SimEcs, TaskTimings } from './sim-ecs';
+import { newEc2Client, newEcsClient } from '../../src/session-manager/clients';
+import { SessionManagerConfig } from '../../src/session-manager/config';
+import { route } from '../../src/session-manager/entry';
+import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
+import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
+import { ServiceTasks } from '../../src/session-manager/service-tasks';
+import { CLUSTER_ARN, SERVICE_NAME } from '../fixtures/task-events';
+import { RecordingMetrics } from '../support/recording-metrics';
+
+/** Which session manager runs: this library's, or the naive one public tools use. */
+export type Strategy = 'ours' | 'baseline';
+
+/** How a simulated world is set up. */
+export interface WorldOptions {
+  readonly strategy: Strategy;
+  readonly seed: number;
+  readonly ec2?: SimEc2Options;
+  readonly delivery?: DeliveryFaults;
+  readonly timings?: TaskTimings;
+  /** Probability that an event-path invocation's container dies partway through. */
+  readonly crashRate?: number;
+  readonly pickFreeSessionNumber?: boolean;
+}
+
+const credentials = { accessKeyId: 'AKIDSIM', secretAccessKey: 'sim' };
+const REGION = 'us-east-1';
+
+/**
+ * One account with one Fargate service and one deployed mirror: simulated ECS, EC2,
+ * EventBridge, SQS and Lambda around the session manager's real modules and real SDK clients.
+ */
+export class World {
+  public readonly clock: SimClock;
+  public readonly ec2: SimEc2;
+  public readonly ecs: SimEcs;
+  public readonly bus: SimEventBus;
+  public readonly settings: DeploymentSettings;
+  public readonly config: SessionManagerConfig;
+  public readonly queue: SimQueue;
+  public readonly eventFunction: SimFunction;
+  public readonly reconciler?: SimFunction;
+  public readonly mapping?: SimEventSourceMapping;
+  public readonly metrics = new RecordingMetrics();
+  /** Events the baseline's asynchronous invocations gave up on after Lambda's two retries. */
+  public droppedEvents = 0;
+  public scheduleEnabled = true;
+  public ruleEnabled = true;
+  public sweeps = 0;
+
+  constructor(public readonly options: WorldOptions) {
+    this.clock = new SimClock(new Random(options.seed));
+    this.ec2 = new SimEc2(this.clock, options.ec2);
+    this.ecs = new SimEcs(this.clock, this.ec2, options.timings);
+    this.bus = new SimEventBus(this.clock, options.delivery);
+    this.ecs.onEvent = event => this.bus.publish(event);
+    this.settings = deploymentSettings();
+    this.config = {
+      ownerId: 'ftm-0123456789abcdef01234567',
+      clusterArn: CLUSTER_ARN,
+      serviceName: SERVICE_NAME,
+      targetId: 'tmt-0123456789abcdef0',
+      filterId: 'tmf-0123456789abcdef0',
+      sessionNumber: 1,
+      pickFreeSessionNumber: options.pickFreeSessionNumber,
+    };
+    const s = this.settings;
+    this.queue = new SimQueue(this.clock, s.visibilityTimeoutMs, s.maxReceiveCount);
+    const ours = options.strategy === 'ours';
+    this.eventFunction = new SimFunction(this.clock, 'event', ours ? this.ourHandler() : this.baselineHandler(), {
+      timeoutMs: s.eventTimeoutMs, crashRate: options.crashRate,
+    });
+    if (ours) {
+      this.reconciler = new SimFunction(this.clock, 'sweep', this.ourHandler(), { timeoutMs: s.reconcilerTimeoutMs });
+      this.mapping = new SimEventSourceMapping(this.clock, this.queue, this.eventFunction, s.batchSize, s.maxConcurrency);
+      this.bus.addRule(e => this.ourRuleMatches(e), e => this.queue.send(JSON.stringify(e)), () => this.ruleEnabled);
+    } else {
+      // Public tools: every task state change of the service invokes the function directly
+      // (asynchronous invocation: two retries, a minute and two apart, then the event is gone).
+      this.bus.addRule(e => this.serviceEvent(e), e => void this.invokeAsync(e), () => this.ruleEnabled);
+    }
+  }
+
+  /** Deploys the mirror: the enrollment custom resource, then the queue drains, then the schedule. */
+  public async deploy(): Promise<void> {
+    if (this.options.strategy === 'ours') {
+      await this.reconciler!.invoke({ RequestType: 'Create', ResourceProperties: {} });
+      this.mapping!.start();
+      this.startSchedule();
+    } else {
+      // The baseline cannot enroll running tasks; credit it with having mirrored them when they
+      // started, so the scenarios compare what happens next.
+      for (const t of this.ecs.running()) {
+        const s = this.ec2.addForeignSession(t.eni, this.config.sessionNumber, this.config.targetId, this.config.ownerId);
+        s.tags['fargate-traffic-mirror:task-arn'] = t.arn;
+      }
+    }
+  }
+
+  /**
+   * Stack delete, first half, in CloudFormation's order: the event source mapping and the
+   * schedule go first (they depend on the enrollment). In-flight batches still finish.
+   */
+  public removeEventPath(): void {
+    if (this.mapping) this.mapping.enabled = false;
+    this.scheduleEnabled = false;
+  }
+
+  /** Stack delete, second half: the enrollment's Delete; then the rule and queue go. */
+  public async deleteEnrollment(): Promise<void> {
+    if (this.options.strategy === 'ours') {
+      await this.reconciler!.invoke({ RequestType: 'Delete', PhysicalResourceId: 'x', ResourceProperties: {} });
+    }
+    this.ruleEnabled = false;
+  }
+
+  /** Owned sessions, by ENI. */
+  public ownedByEni(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const s of this.ec2.sessions.values()) {
+      if (s.tags[OWNER_TAG_KEY] === this.config.ownerId) counts.set(s.networkInterfaceId, (counts.get(s.networkInterfaceId) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  private startSchedule(): void {
+    const tick = () => {
+      if (!this.scheduleEnabled) return;
+      this.sweeps++;
+      void this.reconciler!.invoke({ 'source': 'aws.events', 'detail-type': 'Scheduled Event', 'detail': {} });
+      this.clock.schedule(this.settings.reconcileIntervalMs, tick);
+    };
+    this.clock.schedule(this.settings.reconcileIntervalMs, tick);
+  }
+
+  private serviceEvent(e: any): boolean {
+    return e?.source === 'aws.ecs' && e?.['detail-type'] === 'ECS Task State Change'
+      && e.detail?.clusterArn === this.config.clusterArn && e.detail?.group === `service:${this.config.serviceName}`;
+  }
+
+  private ourRuleMatches(e: any): boolean {
+    return this.serviceEvent(e) && this.settings.ruleLastStatus.includes(e.detail.lastStatus);
+  }
+
+  private async invokeAsync(event: unknown): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (attempt > 0) await this.clock.sleep(attempt * 60_000);
+      if ((await this.eventFunction.invoke(event)).ok) return;
+    }
+    this.droppedEvents++;
+  }
+
+  /** The production wiring of lambda/session-manager.lambda.ts, with simulated endpoints. */
+  private ourHandler() {
+    return (label: string, alive: () => boolean) => {
+      const ec2Client = newEc2Client({ region: REGION, credentials, requestHandler: this.ec2.handlerFor(() => label, alive) as any });
+      const ecsClient = newEcsClient({ region: REGION, credentials, requestHandler: this.ecs.handlerFor(label, alive) as any });
+      const deps = {
+        config: this.config,
+        logger: new Logger({ logLevel: 'SILENT' }),
+        metrics: this.metrics,
+        sessions: new MirrorSessions(ec2Client, this.config),
+        tasks: new ServiceTasks(ecsClient, this.config.clusterArn, this.config.serviceName),
+      };
+      return (event: unknown) => route(event, deps);
+    };
+  }
+
+  private baselineHandler() {
+    return (label: string, alive: () => boolean) => {
+      const phase = { current: 'other' };
+      const handler = baselineHandler(this.config, {
+        ec2: this.ec2.handlerFor(() => `${label}:${phase.current}`, alive),
+        ecs: this.ecs.handlerFor(label, alive),
+        region: REGION,
+        credentials,
+      }, phase);
+      return handler;
+    };
+  }
+}
