@@ -8,7 +8,12 @@ import { ECSClient, ECSClientConfig } from '@aws-sdk/client-ecs';
  */
 export const EC2_MAX_ATTEMPTS = 5;
 
-/** The EC2 client the session manager uses; tests pass a request handler and retry strategy. */
+/**
+ * The EC2 client the session manager uses; tests pass a request handler and retry strategy.
+ * Adaptive retry mode adds a client-side rate limiter that slows down when EC2 throttles, so
+ * a warm container's burst of creates follows EC2's 5-per-second refill instead of burning
+ * its attempts (the simulator in test/sim measures the difference).
+ */
 export function newEc2Client(overrides: EC2ClientConfig = {}): EC2Client {
   return new EC2Client({ maxAttempts: EC2_MAX_ATTEMPTS, retryMode: 'adaptive', ...overrides });
 }

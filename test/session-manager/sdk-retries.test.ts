@@ -1,4 +1,4 @@
-import { EC2_MAX_ATTEMPTS } from '../../src/session-manager/clients';
+import { EC2_MAX_ATTEMPTS, newEc2Client, newEcsClient } from '../../src/session-manager/clients';
 import { SessionManagerConfig } from '../../src/session-manager/config';
 import { handleTaskEvent } from '../../src/session-manager/handle-task-event';
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
@@ -17,6 +17,14 @@ let config: SessionManagerConfig;
 
 beforeEach(() => {
   ({ ec2, deps, config } = harness());
+});
+
+test('the Lambda\'s EC2 client paces itself when throttled (adaptive mode), with the configured attempts', async () => {
+  const ec2Strategy = await newEc2Client({ region: 'us-east-1' }).config.retryStrategy();
+  expect(ec2Strategy.mode).toBe('adaptive');
+  expect(await (ec2Strategy as any).maxAttemptsProvider()).toBe(EC2_MAX_ATTEMPTS);
+  const ecsStrategy = await newEcsClient({ region: 'us-east-1' }).config.retryStrategy();
+  expect(await (ecsStrategy as any).maxAttemptsProvider()).toBe(EC2_MAX_ATTEMPTS);
 });
 
 test('throttling then success: the SDK retries and one session exists', async () => {
