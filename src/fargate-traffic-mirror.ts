@@ -283,8 +283,9 @@ export class FargateTrafficMirror extends Construct {
       // A change to any of these re-enrolls the service (Update).
       properties: { ...environment },
     });
+    // The service needs no explicit dependency: the properties reference its name, which already
+    // orders the enrollment after it (an explicit one is redundant, cfn-lint W3005).
     enrollment.node.addDependency(this.rule, sessionManager, this.queue);
-    enrollment.node.addDependency(props.service);
 
     if (props.createAlarms) {
       this.alarms.push(
