@@ -95,16 +95,20 @@ export function networkInterfaceIdOf(attachments: unknown): string | undefined {
 
 /**
  * A value from an event, fit for a log line: strings cut to 64 characters, anything else named
- * by its type, so a hostile event cannot flood the logs through the reason.
+ * by its type, so a hostile event can neither flood the logs through a reason nor pass a number
+ * off as the string it resembles.
  */
 export function shown(value: unknown): string {
   if (typeof value === 'string') {
     return value.length > 64 ? `${value.slice(0, 64)}...(${value.length} characters)` : value;
   }
-  if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') {
-    return String(value);
+  if (value === undefined) {
+    return 'missing';
   }
-  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    return `${value} (${typeof value})`;
+  }
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }
 
 function reject(reason: string, taskArn?: string): SkipAction {
@@ -142,13 +146,13 @@ export function parseTaskEvent(event: unknown, scope: EventScope): TaskEventActi
     return reject('event is not an object');
   }
   if (event.source !== 'aws.ecs' || event['detail-type'] !== 'ECS Task State Change') {
-    return reject(`not an ECS task state change (source '${shown(event.source)}', detail-type '${shown(event['detail-type'])}')`);
+    return reject(`not an ECS task state change (source ${shown(event.source)}, detail-type ${shown(event['detail-type'])})`);
   }
   if (scope.account !== undefined && event.account !== scope.account) {
-    return reject(`event from another account ('${shown(event.account)}', expected ${scope.account})`);
+    return reject(`event from another account (${shown(event.account)}, expected ${scope.account})`);
   }
   if (scope.region !== undefined && event.region !== scope.region) {
-    return reject(`event from another region ('${shown(event.region)}', expected ${scope.region})`);
+    return reject(`event from another region (${shown(event.region)}, expected ${scope.region})`);
   }
   const detail = event.detail;
   if (!isObject(detail)) {
