@@ -62,6 +62,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock-jest@^4',
     '@smithy/protocol-http',
     '@smithy/util-retry',
+    // Tests apply the AwsSolutions pack. 2.36.50 is the last release whose peer range accepts
+    // our aws-cdk-lib floor (2.36.54 and later want ^2.176.0, 3.x wants ^2.257.0). The construct
+    // itself does not import cdk-nag: it writes the suppression metadata cdk-nag reads.
+    'cdk-nag@2.36.50',
   ],
 
   jestOptions: {
@@ -106,5 +110,23 @@ const bench = project.addTask('bench', {
 });
 bench.spawn(project.tasks.tryFind('bundle')!);
 bench.exec('ts-node --project tsconfig.dev.json test/sim/bench.ts');
+
+// The AWS CloudFormation linter on the example and every test variant (test/support/variants.ts),
+// installed from PyPI into a git-ignored virtualenv on first use (.ci/cfn-lint.sh). Pinned: a new cfn-lint release
+// brings new rules and schemas, which should land as a deliberate change, not break a build.
+const CFN_LINT_VERSION = '1.58.0';
+const cfnLint = project.addTask('lint:cfn', {
+  description: 'Synthesize the example and test stacks and run cfn-lint on every template',
+});
+cfnLint.spawn(project.tasks.tryFind('bundle')!);
+cfnLint.exec('ts-node --project tsconfig.dev.json test/support/synth-variants.ts cdk.out/lint');
+// Every finding fails the build except these, which aws-cdk-lib or the offline test fixtures
+// produce and which say nothing about this construct:
+// - W3005: aws-cdk-lib makes a function DependsOn its role although Role: GetAtt already does.
+// - W3010: stacks synthesized without context lookups get aws-cdk-lib's dummy AZ names.
+// - W7001: in environment-agnostic stacks aws-cdk-lib adds a runtime mapping for the provider
+//   framework, which then goes unused because we pin the framework's runtime.
+cfnLint.exec(`bash .ci/cfn-lint.sh ${CFN_LINT_VERSION} --ignore-checks W3005 W3010 W7001 -- cdk.out/lint/*.template.json`);
+project.testTask.spawn(cfnLint);
 
 project.synth();

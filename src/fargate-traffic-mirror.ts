@@ -5,8 +5,10 @@ import {
   custom_resources as cr,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { functionRole } from './function-role';
 import { IMirrorFilter, MirrorFilter } from './mirror-filter';
 import { MirrorTarget, MirrorTargetKind } from './mirror-target';
+import { suppressNagFindings } from './nag-suppressions';
 import { ENV } from './session-manager/config';
 import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE } from './session-manager/metric-names';
 import { ownerIdFor } from './session-manager/ownership';
@@ -58,7 +60,8 @@ export interface FargateTrafficMirrorProps {
   readonly description?: string;
 
   /**
-   * How long the session manager's logs are kept.
+   * How long the logs of the construct's functions (session manager, reconciler and the custom
+   * resource provider) are kept.
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
@@ -89,6 +92,18 @@ export interface FargateTrafficMirrorProps {
    * @default false
    */
   readonly createAlarms?: boolean;
+
+  /**
+   * Reserve this many concurrent executions for each of the construct's two functions (2..100).
+   *
+   * Not reserved by default because a reservation fails to deploy in accounts whose concurrency
+   * limit would leave fewer than 100 unreserved executions (new accounts have a limit of 10).
+   * Concurrency is bounded without it: the session manager is polled from the queue by at most
+   * 2 concurrent invocations, and the reconciler runs once per `reconcileInterval` and on
+   * deployment. Reserve to guarantee that other functions can never starve the mirroring.
+   * @default - no reservation; concurrency bounded by the queue's maximum concurrency (2)
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 const MAX_SESSION_NUMBER = 32766;
@@ -97,6 +112,10 @@ const MAX_NLB_PACKET_LENGTH = 8500;
 // AWS documents no limit for other targets; packets never exceed the largest jumbo frame
 // plus headers, and the API field is an integer, so the 16-bit bound is the honest one.
 const MAX_PACKET_LENGTH = 65535;
+// The queue's event source never runs more than 2 session managers at once; a reservation below
+// that would throttle it, and more than 100 is never used.
+const EVENT_SOURCE_MAX_CONCURRENCY = 2;
+const MAX_RESERVED_CONCURRENCY = 100;
 
 /**
  * Mirrors every task of an ECS Fargate service to a VPC Traffic Mirroring target.
@@ -177,6 +196,9 @@ export class FargateTrafficMirror extends Construct {
       ...(props.virtualNetworkId !== undefined ? { [ENV.VIRTUAL_NETWORK_ID]: String(props.virtualNetworkId) } : {}),
       ...(props.description !== undefined ? { [ENV.DESCRIPTION]: props.description } : {}),
       ...(props.pickFreeSessionNumber ? { [ENV.PICK_FREE_SESSION_NUMBER]: 'true' } : {}),
+      // Events from any other account or region are refused by the handler.
+      [ENV.ACCOUNT]: stack.account,
+      [ENV.REGION]: stack.region,
       POWERTOOLS_SERVICE_NAME: SERVICE_DIMENSION_VALUE,
     };
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
@@ -185,23 +207,29 @@ export class FargateTrafficMirror extends Construct {
     // Event path: one task at a time, so a short timeout; the queue's visibility timeout must
     // exceed it.
     const eventTimeout = Duration.minutes(1);
+    const sessionManagerLogs = new logs.LogGroup(this, 'SessionManagerLogs', { retention: logRetention });
     const sessionManager = new SessionManagerFunction(this, 'SessionManager', {
       description: `Mirrors the tasks of ECS service ${props.service.serviceName} as they start and stop (cdk-fargate-traffic-mirror)`,
       memorySize: 256,
       timeout: eventTimeout,
       environment,
-      logGroup: new logs.LogGroup(this, 'SessionManagerLogs', { retention: logRetention }),
+      logGroup: sessionManagerLogs,
+      role: functionRole(this, 'SessionManagerRole', sessionManagerLogs, 'Session manager of cdk-fargate-traffic-mirror'),
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     });
     grantSessionManagement(sessionManager, permissions);
     this.sessionManager = sessionManager;
 
     // Whole-service path: a sweep of thousands of tasks is paced by EC2's 5 writes per second.
+    const reconcilerLogs = new logs.LogGroup(this, 'ReconcilerLogs', { retention: logRetention });
     const reconciler = new SessionManagerFunction(this, 'Reconciler', {
       description: `Reconciles the mirror sessions of ECS service ${props.service.serviceName} (cdk-fargate-traffic-mirror)`,
       memorySize: 256,
       timeout: Duration.minutes(15),
       environment,
-      logGroup: new logs.LogGroup(this, 'ReconcilerLogs', { retention: logRetention }),
+      logGroup: reconcilerLogs,
+      role: functionRole(this, 'ReconcilerRole', reconcilerLogs, 'Reconciler of cdk-fargate-traffic-mirror'),
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     });
     grantSessionManagement(reconciler, { ...permissions, cluster: { clusterArn: cluster.clusterArn, clusterName: cluster.clusterName } });
     this.reconciler = reconciler;
@@ -223,7 +251,7 @@ export class FargateTrafficMirror extends Construct {
       batchSize: 10,
       reportBatchItemFailures: true,
       // Few concurrent pollers keep a deployment burst from turning into an EC2 throttling storm.
-      maxConcurrency: 2,
+      maxConcurrency: EVENT_SOURCE_MAX_CONCURRENCY,
     }));
 
     this.rule = new events.Rule(this, 'TaskStateChange', {
@@ -253,7 +281,7 @@ export class FargateTrafficMirror extends Construct {
 
     // Deploy and delete: enroll the tasks that are already running; remove every owned session
     // when the stack goes away. Created after the event path exists, so no start is missed.
-    const provider = new cr.Provider(this, 'EnrollmentProvider', { onEventHandler: reconciler });
+    const provider = this.enrollmentProvider(reconciler, logRetention);
     const enrollment = new CustomResource(this, 'Enrollment', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::FargateTrafficMirrorEnrollment',
@@ -264,8 +292,9 @@ export class FargateTrafficMirror extends Construct {
     // wait in the queue; the queue is drained only after enrollment. Delete: CloudFormation
     // goes in reverse, so the event source mapping and the schedule are gone before the
     // enrollment's Delete removes every owned session, and nothing re-creates one after it.
+    // The service needs no explicit dependency: the properties reference its name, which already
+    // orders the enrollment after it (an explicit one is redundant, cfn-lint W3005).
     enrollment.node.addDependency(this.rule, this.queue);
-    enrollment.node.addDependency(props.service);
     for (const mapping of sessionManager.node.children.filter(c => c instanceof lambda.EventSourceMapping)) {
       mapping.node.addDependency(enrollment);
     }
@@ -289,6 +318,34 @@ export class FargateTrafficMirror extends Construct {
         }),
       );
     }
+  }
+
+  /**
+   * The custom resource provider that calls the reconciler on deploy and delete, with its own
+   * least-privilege role, a log group with the configured retention, and the same Node.js
+   * runtime as our functions.
+   */
+  private enrollmentProvider(reconciler: lambda.Function, logRetention: logs.RetentionDays): cr.Provider {
+    const providerLogs = new logs.LogGroup(this, 'EnrollmentProviderLogs', { retention: logRetention });
+    const provider = new cr.Provider(this, 'EnrollmentProvider', {
+      onEventHandler: reconciler,
+      logGroup: providerLogs,
+      role: functionRole(this, 'EnrollmentProviderRole', providerLogs, 'Custom resource provider of cdk-fargate-traffic-mirror'),
+    });
+    const framework = provider.node.findChild('framework-onEvent') as lambda.Function;
+    // aws-cdk-lib picks nodejs20.x (end of life) at our floor; the framework's code uses only
+    // Node.js built-ins and the SDK v3 every Node.js runtime ships, so it runs unchanged on 22.
+    (framework.node.defaultChild as lambda.CfnFunction).runtime = reconciler.runtime.name;
+    const frameworkPolicy = framework.role?.node.tryFindChild('DefaultPolicy');
+    if (frameworkPolicy) {
+      suppressNagFindings(frameworkPolicy, [{
+        id: 'AwsSolutions-IAM5',
+        reason: 'The provider framework invokes the reconciler function, and Lambda authorizes invocations of its versions '
+          + 'and aliases as <function ARN>:*; the grant names this one function and nothing else.',
+        appliesTo: [`Resource::<${Stack.of(this).getLogicalId(reconciler.node.defaultChild as lambda.CfnFunction)}.Arn>:*`],
+      }]);
+    }
+    return provider;
   }
 
   /**
@@ -343,6 +400,11 @@ function validateProps(props: FargateTrafficMirrorProps, kind: MirrorTargetKind)
       throw new Error(`reconcileInterval must be a whole number of minutes, at least 1, got ${interval.toHumanString()}`);
     }
   }
+  if (props.reconcileInterval && props.periodicReconcile === false) {
+    throw new Error('reconcileInterval has no effect when periodicReconcile is false; remove one of them');
+  }
+  validateIntegerRange('reservedConcurrentExecutions', props.reservedConcurrentExecutions, EVENT_SOURCE_MAX_CONCURRENCY, MAX_RESERVED_CONCURRENCY,
+    ' (the queue runs up to 2 session managers at once)');
   validateIntegerRange('sessionNumber', props.sessionNumber, 1, MAX_SESSION_NUMBER);
   validateIntegerRange('virtualNetworkId', props.virtualNetworkId, 0, MAX_VNI);
   if (kind === MirrorTargetKind.NETWORK_LOAD_BALANCER) {

@@ -194,6 +194,8 @@ describe('FargateTrafficMirror', () => {
       expect(actions.sort()).toEqual([
         'ec2:CreateTags', 'ec2:CreateTrafficMirrorSession', 'ec2:CreateTrafficMirrorSession',
         'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions',
+        // writing its own log group (instead of the managed AWSLambdaBasicExecutionRole)
+        'logs:CreateLogStream', 'logs:PutLogEvents',
         // reading its own queue
         'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage',
       ]);
@@ -226,6 +228,7 @@ describe('FargateTrafficMirror', () => {
       expect(actions).toEqual([
         'ec2:CreateTags', 'ec2:CreateTrafficMirrorSession', 'ec2:CreateTrafficMirrorSession',
         'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions', 'ecs:DescribeTasks', 'ecs:ListTasks',
+        'logs:CreateLogStream', 'logs:PutLogEvents',
       ]);
       const clusterArn = { 'Fn::GetAtt': [expect.stringMatching(/^Cluster/), 'Arn'] };
       const bySid = Object.fromEntries(statements.map(s => [s.Sid, s]));

@@ -13,6 +13,8 @@ export const ENV = {
   VIRTUAL_NETWORK_ID: 'MIRROR_VIRTUAL_NETWORK_ID',
   DESCRIPTION: 'MIRROR_DESCRIPTION',
   PICK_FREE_SESSION_NUMBER: 'MIRROR_PICK_FREE_SESSION_NUMBER',
+  ACCOUNT: 'MIRROR_ACCOUNT',
+  REGION: 'MIRROR_REGION',
 } as const;
 
 /** What the session manager needs to know about the construct that deployed it. */
@@ -28,6 +30,10 @@ export interface SessionManagerConfig {
   readonly description?: string;
   /** Use the lowest free session number when the configured one is taken on an ENI. */
   readonly pickFreeSessionNumber?: boolean;
+  /** The account the function runs in; events from any other account are refused. */
+  readonly account?: string;
+  /** The region the function runs in; events from any other region are refused. */
+  readonly region?: string;
 }
 
 /** Reads and checks the configuration; a broken deployment fails loudly at cold start. */
@@ -61,5 +67,8 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     virtualNetworkId: optionalInt(ENV.VIRTUAL_NETWORK_ID),
     description: env[ENV.DESCRIPTION] || undefined,
     pickFreeSessionNumber: env[ENV.PICK_FREE_SESSION_NUMBER] === 'true',
+    account: required(ENV.ACCOUNT),
+    // Lambda sets AWS_REGION; the construct's value wins so a misrouted event is still refused.
+    region: env[ENV.REGION] || required('AWS_REGION'),
   };
 }

@@ -1,6 +1,6 @@
 import { applyTaskAction } from './handle-task-event';
 import { ReconcilerDeps } from './reconciler';
-import { StartAction, StopAction, parseTaskEvent } from './task-event';
+import { StartAction, StopAction, parseTaskEventBody } from './task-event';
 
 /** The parts of an SQS record the session manager reads. */
 export interface QueueRecord {
@@ -32,18 +32,11 @@ function newer(a: TaskAction, b: TaskAction): TaskAction {
  * and foreign messages are logged and acknowledged.
  */
 export async function handleQueueBatch(records: readonly QueueRecord[], deps: ReconcilerDeps): Promise<BatchResponse> {
-  const { logger } = deps;
   const byTask = new Map<string, { action: TaskAction; messageIds: string[] }>();
 
   for (const record of records) {
-    let event: unknown;
-    try {
-      event = JSON.parse(record.body);
-    } catch {
-      logger.warn('message skipped: body is not JSON', { action: 'skip', outcome: 'skipped', messageId: record.messageId, bodyLength: record.body.length });
-      continue;
-    }
-    const parsed = parseTaskEvent(event, deps.config);
+    // Oversized, non-JSON, foreign and malformed messages can never succeed: log and acknowledge.
+    const parsed = parseTaskEventBody(record.body, deps.config);
     if (parsed.action === 'skip') {
       await applyTaskAction(parsed, deps);
       continue;

@@ -26,7 +26,8 @@ export async function handleTaskEvent(event: unknown, deps: ReconcilerDeps): Pro
 export async function applyTaskAction(parsed: TaskEventAction, deps: ReconcilerDeps): Promise<TaskEventOutcome> {
   const { sessions, logger, metrics } = deps;
   if (parsed.action === 'skip') {
-    logger.info('event skipped', { action: 'skip', outcome: 'skipped', reason: parsed.reason, taskArn: parsed.taskArn });
+    // Foreign or malformed events are warnings: no healthy deployment sends them.
+    logger[parsed.rejected ? 'warn' : 'info']('event skipped', { action: 'skip', outcome: 'skipped', reason: parsed.reason, taskArn: parsed.taskArn });
     return { action: 'skip', outcome: 'skipped', reason: parsed.reason, taskArn: parsed.taskArn };
   }
 

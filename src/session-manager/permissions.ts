@@ -1,6 +1,7 @@
 import { ArnFormat, Stack, aws_iam as iam } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { OWNER_TAG_KEY } from './ownership';
+import { suppressNagFindings } from '../nag-suppressions';
 
 /** What one of the session manager's functions may touch. */
 export interface SessionPermissions {
@@ -66,4 +67,45 @@ export function grantSessionManagement(fn: iam.IGrantable & IConstruct, permissi
       conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
     }));
   }
+  suppressUnscopableWildcards(fn, !!cluster);
+}
+
+/**
+ * The wildcards above are as narrow as IAM allows; tell cdk-nag why, finding by finding, on the
+ * function's own policy only, so every other wildcard in it is still reported.
+ */
+function suppressUnscopableWildcards(fn: iam.IGrantable & IConstruct, withCluster: boolean): void {
+  const role = fn.grantPrincipal instanceof iam.Role ? fn.grantPrincipal : undefined;
+  const policy = role?.node.tryFindChild('DefaultPolicy');
+  if (!policy) {
+    return;
+  }
+  // Region and account are literals in an environment-bound stack, pseudo parameters otherwise.
+  const arnFinding = (service: string, resource: string) =>
+    ({ regex: `/^Resource::arn:<AWS::Partition>:${service}:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\\d{12}):${resource}$/` });
+  suppressNagFindings(policy, [
+    {
+      id: 'AwsSolutions-IAM5',
+      reason: 'ECS creates a task\'s network interface when the task starts, so its id is unknown at deploy time. '
+        + 'CreateTrafficMirrorSession is still limited to this construct\'s target and filter, and the new session must carry its owner tag.',
+      appliesTo: [arnFinding('ec2', 'network-interface/\\*')],
+    },
+    {
+      id: 'AwsSolutions-IAM5',
+      reason: 'EC2 assigns session ids at creation. Create requires the owner tag in the request (aws:RequestTag), '
+        + 'tagging is allowed only while creating (ec2:CreateAction), and delete requires the owner tag on the session (aws:ResourceTag).',
+      appliesTo: [arnFinding('ec2', 'traffic-mirror-session/\\*')],
+    },
+    {
+      id: 'AwsSolutions-IAM5',
+      reason: 'ec2:DescribeTrafficMirrorSessions and ecs:ListTasks support no resource-level permissions; '
+        + 'ListTasks is limited to this cluster by the ecs:cluster condition. No other action is granted on Resource *.',
+      appliesTo: ['Resource::*'],
+    },
+    ...(withCluster ? [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'ECS assigns task ids at launch; DescribeTasks is limited to tasks of this cluster by ARN prefix and the ecs:cluster condition.',
+      appliesTo: [arnFinding('ecs', 'task/[^/]+/\\*')],
+    }] : []),
+  ]);
 }

@@ -1,7 +1,9 @@
 /**
  * Turns an EventBridge "ECS Task State Change" event into what the session manager should do.
  * Pure: no SDK, no I/O. Anything unexpected becomes a `skip` with a reason, never an exception,
- * because a thrown error would make Lambda retry an event that can never succeed.
+ * because a thrown error would make Lambda retry an event that can never succeed. Events that
+ * no healthy deployment can produce (foreign, malformed, hostile) are `rejected` skips, which
+ * are logged as warnings; see README "Bad input".
  */
 
 /**
@@ -19,12 +21,24 @@ export const STOP_STATE = 'STOPPED';
 
 /** Matches EC2 network interface ids; anything else is refused before it reaches an API call. */
 export const ENI_ID_PATTERN = /^eni-[0-9a-f]{8,17}$/;
-const TASK_ARN_PATTERN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task\/([A-Za-z0-9_-]+\/)?[A-Za-z0-9]+$/;
+const TASK_ARN_PATTERN = /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task\/)(?:([A-Za-z0-9_-]+)\/)?[A-Za-z0-9]+$/;
+const CLUSTER_ARN_PATTERN = /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:)cluster\/([A-Za-z0-9_-]+)$/;
+/** Longer than any real task ARN (cluster names and task ids are short); longer ones are refused unread. */
+const MAX_TASK_ARN_LENGTH = 512;
+/**
+ * EventBridge events are at most 256 KiB, so a larger message body did not come from the rule.
+ * Measured in characters: a body with more characters certainly has more bytes.
+ */
+export const MAX_EVENT_BODY_LENGTH = 256 * 1024;
 
 /** Which service's events this function handles. */
 export interface EventScope {
   readonly clusterArn: string;
   readonly serviceName: string;
+  /** When set, events whose `account` differs are rejected. */
+  readonly account?: string;
+  /** When set, events whose `region` differs are rejected. */
+  readonly region?: string;
 }
 
 /** A task of our service is running or about to: it should have a session. */
@@ -50,6 +64,8 @@ export interface SkipAction {
   readonly action: 'skip';
   readonly reason: string;
   readonly taskArn?: string;
+  /** The event is foreign or malformed: no healthy deployment sends it (logged as a warning). */
+  readonly rejected?: boolean;
 }
 
 /** The outcome of reading one event. */
@@ -85,37 +101,94 @@ export function networkInterfaceIdOf(attachments: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * A value from an event, fit for a log line: strings cut to 64 characters, anything else named
+ * by its type, so a hostile event can neither flood the logs through a reason nor pass a number
+ * off as the string it resembles.
+ */
+export function shown(value: unknown): string {
+  if (typeof value === 'string') {
+    return value.length > 64 ? `${value.slice(0, 64)}...(${value.length} characters)` : value;
+  }
+  if (value === undefined) {
+    return 'missing';
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') {
+    return `${value} (${typeof value})`;
+  }
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+function reject(reason: string, taskArn?: string): SkipAction {
+  return { action: 'skip', reason, rejected: true, ...(taskArn ? { taskArn } : {}) };
+}
+
+/** Whether a well-formed task ARN names a task of the cluster (same partition, region, account, name). */
+function isTaskOfCluster(taskArn: string, clusterArn: string): boolean {
+  const task = TASK_ARN_PATTERN.exec(taskArn);
+  const cluster = CLUSTER_ARN_PATTERN.exec(clusterArn);
+  if (!task || !cluster) {
+    return false;
+  }
+  // Old-format task ARNs carry no cluster name; the prefix still pins region and account.
+  return task[1] === `${cluster[1]}task/` && (task[2] === undefined || task[2] === cluster[2]);
+}
+
+/** Reads one SQS message body. Never throws. */
+export function parseTaskEventBody(body: string, scope: EventScope): TaskEventAction {
+  if (body.length > MAX_EVENT_BODY_LENGTH) {
+    return reject(`message body of ${body.length} characters is larger than any EventBridge event (${MAX_EVENT_BODY_LENGTH})`);
+  }
+  let event: unknown;
+  try {
+    event = JSON.parse(body);
+  } catch {
+    return reject(`message body of ${body.length} characters is not JSON`);
+  }
+  return parseTaskEvent(event, scope);
+}
+
 /** Reads one event. Never throws. */
 export function parseTaskEvent(event: unknown, scope: EventScope): TaskEventAction {
   if (!isObject(event)) {
-    return { action: 'skip', reason: 'event is not an object' };
+    return reject('event is not an object');
   }
   if (event.source !== 'aws.ecs' || event['detail-type'] !== 'ECS Task State Change') {
-    return { action: 'skip', reason: `not an ECS task state change (source '${String(event.source)}', detail-type '${String(event['detail-type'])}')` };
+    return reject(`not an ECS task state change (source ${shown(event.source)}, detail-type ${shown(event['detail-type'])})`);
+  }
+  if (scope.account !== undefined && event.account !== scope.account) {
+    return reject(`event from another account (${shown(event.account)}, expected ${scope.account})`);
+  }
+  if (scope.region !== undefined && event.region !== scope.region) {
+    return reject(`event from another region (${shown(event.region)}, expected ${scope.region})`);
   }
   const detail = event.detail;
   if (!isObject(detail)) {
-    return { action: 'skip', reason: 'event has no detail object' };
+    return reject('event has no detail object');
   }
   const taskArn = detail.taskArn;
-  if (typeof taskArn !== 'string' || !TASK_ARN_PATTERN.test(taskArn)) {
-    return { action: 'skip', reason: 'detail.taskArn is missing or not a task ARN' };
+  if (typeof taskArn !== 'string' || taskArn.length > MAX_TASK_ARN_LENGTH || !TASK_ARN_PATTERN.test(taskArn)) {
+    return reject('detail.taskArn is missing or not a task ARN');
   }
   if (detail.clusterArn !== scope.clusterArn) {
-    return { action: 'skip', reason: `task belongs to another cluster (${String(detail.clusterArn)})`, taskArn };
+    // Rules match one cluster, so this is a misrouted or forged event.
+    return reject(`task belongs to another cluster (${shown(detail.clusterArn)})`, taskArn);
+  }
+  if (!isTaskOfCluster(taskArn, scope.clusterArn)) {
+    return reject('detail.taskArn is not a task of the cluster in detail.clusterArn', taskArn);
   }
   if (detail.group !== `service:${scope.serviceName}`) {
-    return { action: 'skip', reason: `task belongs to another group (${String(detail.group)})`, taskArn };
+    return reject(`task belongs to another group (${shown(detail.group)})`, taskArn);
   }
-  const lastStatus = typeof detail.lastStatus === 'string' ? detail.lastStatus : '';
-  const desiredStatus = typeof detail.desiredStatus === 'string' ? detail.desiredStatus : '';
-  if (!lastStatus || !desiredStatus) {
-    return { action: 'skip', reason: 'detail.lastStatus or detail.desiredStatus is missing', taskArn };
+  if (typeof detail.lastStatus !== 'string' || !detail.lastStatus || typeof detail.desiredStatus !== 'string' || !detail.desiredStatus) {
+    return reject('detail.lastStatus or detail.desiredStatus is missing', taskArn);
   }
+  const lastStatus = detail.lastStatus;
+  const desiredStatus = detail.desiredStatus;
   const version = typeof detail.version === 'number' && Number.isInteger(detail.version) ? detail.version : undefined;
   const eni = networkInterfaceIdOf(detail.attachments);
   if (eni !== undefined && !ENI_ID_PATTERN.test(eni)) {
-    return { action: 'skip', reason: 'attachment networkInterfaceId is not an ENI id', taskArn };
+    return reject('attachment networkInterfaceId is not an ENI id', taskArn);
   }
 
   if (lastStatus === STOP_STATE) {

@@ -6,6 +6,8 @@ const base = {
   [ENV.SERVICE_NAME]: 'web',
   [ENV.TARGET_ID]: 'tmt-0123456789abcdef0',
   [ENV.FILTER_ID]: 'tmf-0123456789abcdef0',
+  [ENV.ACCOUNT]: '123456789012',
+  [ENV.REGION]: 'us-east-1',
 };
 
 describe('configFromEnv', () => {
@@ -21,11 +23,19 @@ describe('configFromEnv', () => {
       virtualNetworkId: 0,
       pickFreeSessionNumber: true,
       description: 'd',
+      account: '123456789012',
+      region: 'us-east-1',
     });
   });
 
   test('defaults the session number and leaves the rest to AWS', () => {
     expect(configFromEnv(base)).toMatchObject({ sessionNumber: 1, packetLength: undefined, virtualNetworkId: undefined, description: undefined });
+  });
+
+  test('falls back to the Lambda region and requires the account', () => {
+    expect(configFromEnv({ ...base, [ENV.REGION]: undefined, AWS_REGION: 'eu-west-1' }).region).toBe('eu-west-1');
+    expect(() => configFromEnv({ ...base, [ENV.REGION]: undefined })).toThrow(/AWS_REGION is not set/);
+    expect(() => configFromEnv({ ...base, [ENV.ACCOUNT]: undefined })).toThrow(/MIRROR_ACCOUNT is not set/);
   });
 
   test('fails loudly when misconfigured', () => {

@@ -159,16 +159,17 @@ describe('task stop', () => {
 
 describe('events that are not ours', () => {
   test.each([
-    ['another service', taskEvent({ group: 'service:api' })],
-    ['another cluster', taskEvent({ clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/other' })],
-    ['a task without an ENI', taskEvent({ lastStatus: 'RUNNING', eni: null })],
-    ['a PENDING task (the RUNNING event acts)', taskEvent({ lastStatus: 'PENDING' })],
-    ['a malformed event', { 'source': 'aws.ecs', 'detail-type': 'ECS Task State Change', 'detail': [] }],
-  ])('%s is logged and skipped with no AWS call', async (_name, event) => {
+    // Foreign and malformed events are warnings; a task that simply has no ENI yet is not.
+    ['another service', taskEvent({ group: 'service:api' }), 'warn'],
+    ['another cluster', taskEvent({ clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/other' }), 'warn'],
+    ['a task without an ENI', taskEvent({ lastStatus: 'RUNNING', eni: null }), 'info'],
+    ['a PENDING task (the RUNNING event acts)', taskEvent({ lastStatus: 'PENDING' }), 'info'],
+    ['a malformed event', { 'source': 'aws.ecs', 'detail-type': 'ECS Task State Change', 'detail': [] }, 'warn'],
+  ] as const)('%s is logged and skipped with no AWS call', async (_name, event, level) => {
     const outcome = await handleTaskEvent(event, deps);
     expect(outcome.outcome).toBe('skipped');
     expect(ec2Mock.calls()).toHaveLength(0);
-    expect(logger.info).toHaveBeenCalledWith('event skipped', expect.objectContaining({ reason: outcome.reason }));
+    expect(logger[level]).toHaveBeenCalledWith('event skipped', expect.objectContaining({ reason: outcome.reason }));
   });
 });
 

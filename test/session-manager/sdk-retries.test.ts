@@ -21,7 +21,7 @@ beforeEach(() => {
 
 test('the Lambda\'s EC2 client paces itself when throttled (adaptive mode), with the configured attempts', async () => {
   const ec2Strategy = await newEc2Client({ region: 'us-east-1' }).config.retryStrategy();
-  expect(ec2Strategy.mode).toBe('adaptive');
+  expect((ec2Strategy as { mode?: string }).mode).toBe('adaptive');
   expect(await (ec2Strategy as any).maxAttemptsProvider()).toBe(EC2_MAX_ATTEMPTS);
   const ecsStrategy = await newEcsClient({ region: 'us-east-1' }).config.retryStrategy();
   expect(await (ecsStrategy as any).maxAttemptsProvider()).toBe(EC2_MAX_ATTEMPTS);

@@ -12,7 +12,7 @@ import { route } from '../../src/session-manager/entry';
 import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
 import { ServiceTasks } from '../../src/session-manager/service-tasks';
-import { CLUSTER_ARN, SERVICE_NAME } from '../fixtures/task-events';
+import { ACCOUNT, CLUSTER_ARN, SERVICE_NAME } from '../fixtures/task-events';
 import { RecordingMetrics } from '../support/recording-metrics';
 
 /** Which session manager runs: this library's, or the naive one public tools use. */
@@ -70,6 +70,8 @@ export class World {
       filterId: 'tmf-0123456789abcdef0',
       sessionNumber: 1,
       pickFreeSessionNumber: options.pickFreeSessionNumber,
+      account: ACCOUNT,
+      region: REGION,
     };
     const s = this.settings;
     this.queue = new SimQueue(this.clock, s.visibilityTimeoutMs, s.maxReceiveCount);

@@ -1,0 +1,98 @@
+import { Aspects, CfnResource, Stack, aws_iam as iam } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks, NagSuppressions } from 'cdk-nag';
+import { IConstruct } from 'constructs';
+import { FargateTrafficMirror, MirrorFilter, MirrorTarget } from '../../src';
+import { serviceStack } from '../support/service-stack';
+import { VARIANTS } from '../support/variants';
+
+/** Paths of the constructs this library creates (the mirror and any MirrorFilter), as annotations name them. */
+function libraryPaths(stack: Stack): string[] {
+  return stack.node.findAll()
+    .filter(c => c instanceof FargateTrafficMirror || c instanceof MirrorFilter)
+    .map(c => `/${c.node.path}`);
+}
+
+function nagFindings(stack: Stack): Array<{ path: string; level: string; message: string }> {
+  const annotations = Annotations.fromStack(stack);
+  // CdkNagValidationFailure: a rule that could not evaluate a resource, which would hide a finding.
+  const pattern = Match.stringLikeRegexp('^(AwsSolutions-|CdkNagValidationFailure)');
+  return [
+    ...annotations.findError('*', pattern).map(m => ({ path: m.id, level: 'error', message: String(m.entry.data) })),
+    ...annotations.findWarning('*', pattern).map(m => ({ path: m.id, level: 'warning', message: String(m.entry.data) })),
+  ];
+}
+
+function nagged<T extends { stack: Stack }>(built: T): T {
+  Aspects.of(built.stack).add(new AwsSolutionsChecks());
+  return built;
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  test.each(VARIANTS.map(v => [v.name, v] as const))('%s: no unsuppressed finding on any resource the library creates', (_name, variant) => {
+    const { stack } = nagged(variant.build());
+    const ours = libraryPaths(stack);
+    expect(ours.length).toBeGreaterThan(0);
+    const findings = nagFindings(stack).filter(f => ours.some(p => f.path === p || f.path.startsWith(`${p}/`)));
+    expect(findings).toEqual([]);
+  });
+
+  test('the pack really runs on these stacks: the test fixture\'s own VPC, which the library does not own, is reported', () => {
+    const { stack } = nagged(VARIANTS[0].build());
+    expect(nagFindings(stack)).toContainEqual(expect.objectContaining({ path: '/TestStack/Vpc/Resource', message: expect.stringMatching(/^AwsSolutions-VPC7/) }));
+  });
+
+  test('the suppressions are what keeps IAM5 quiet: stripping them brings every wildcard back', () => {
+    const built = serviceStack();
+    const mirror = new FargateTrafficMirror(built.stack, 'Mirror', { service: built.service, target: MirrorTarget.networkLoadBalancer(built.nlb) });
+    for (const c of mirror.node.findAll()) {
+      if (c instanceof CfnResource && c.getMetadata('cdk_nag')) {
+        c.addMetadata('cdk_nag', { rules_to_suppress: [] });
+      }
+    }
+    const found = nagFindings(nagged(built).stack).filter(f => f.path.startsWith('/TestStack/Mirror/')).map(f => f.message);
+    expect(found).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ec2:us-east-1:123456789012:network-interface\/\*\]/),
+      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ec2:us-east-1:123456789012:traffic-mirror-session\/\*\]/),
+      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::\*\]/),
+      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ecs:us-east-1:123456789012:task\/<Cluster[0-9A-F]+>\/\*\]/),
+      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<MirrorReconciler[0-9A-F]+\.Arn>:\*\]/),
+    ]));
+  });
+
+  test('a wildcard the construct did not justify is still reported', () => {
+    const built = serviceStack();
+    const mirror = new FargateTrafficMirror(built.stack, 'Mirror', { service: built.service, target: MirrorTarget.networkLoadBalancer(built.nlb) });
+    // A user (or a future change) widens the function's policy: the suppressions must not hide it.
+    mirror.sessionManager.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DeleteTrafficMirrorSession'], resources: ['arn:aws:ec2:us-east-1:123456789012:*'] }));
+    const findings = nagFindings(nagged(built).stack);
+    expect(findings).toContainEqual(expect.objectContaining({
+      path: '/TestStack/Mirror/SessionManagerRole/DefaultPolicy/Resource',
+      message: expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:aws:ec2:us-east-1:123456789012:\*\]/),
+    }));
+  });
+
+  test('every suppression is narrow and explained: IAM5 names its findings, every reason is a sentence', () => {
+    for (const variant of VARIANTS) {
+      const template = Template.fromStack(variant.build().stack).toJSON();
+      for (const [id, resource] of Object.entries<any>(template.Resources)) {
+        for (const rule of resource.Metadata?.cdk_nag?.rules_to_suppress ?? []) {
+          expect({ id, rule: rule.id, reasonLength: rule.reason.length >= 60 }).toEqual({ id, rule: rule.id, reasonLength: true });
+          // Only granular IAM5 findings are suppressed, never a whole rule.
+          expect(rule.id).toBe('AwsSolutions-IAM5');
+          expect(rule.applies_to).toHaveLength(1);
+        }
+      }
+    }
+  });
+
+  test('users can add their own suppressions next to ours', () => {
+    const built = serviceStack();
+    const mirror = new FargateTrafficMirror(built.stack, 'Mirror', { service: built.service, target: MirrorTarget.networkLoadBalancer(built.nlb) });
+    const policy = mirror.node.findChild('SessionManagerRole').node.findChild('DefaultPolicy') as IConstruct;
+    NagSuppressions.addResourceSuppressions(policy, [{ id: 'AwsSolutions-IAM4', reason: 'a user-added suppression for this test' }]);
+    const rules = (policy.node.defaultChild as CfnResource).getMetadata('cdk_nag').rules_to_suppress.map((r: any) => r.id);
+    expect(rules.filter((r: string) => r === 'AwsSolutions-IAM5')).toHaveLength(3);
+    expect(rules).toContain('AwsSolutions-IAM4');
+  });
+});
