@@ -72,7 +72,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['cdk.out/', 'examples/**/cdk.out/', '.venv/'],
+  gitignore: ['cdk.out/', 'examples/**/cdk.out/', '.venv/', 'examples/java/target/'],
   npmIgnoreOptions: { ignorePatterns: ['examples/', '.ci/', 'tsconfig.dev.json'] },
 });
 
@@ -99,5 +99,21 @@ const synthExample = project.addTask('synth:example', {
 });
 synthExample.spawn(project.tasks.tryFind('bundle')!);
 synthExample.exec('ts-node --project tsconfig.dev.json examples/synth.ts');
+
+// jsii-pacmak's Go target runs `go mod tidy` and `go build` on the module it generates, against
+// the aws-cdk-go version matching our aws-cdk-lib floor; the module proxy this project reaches
+// refuses one of that version's dependencies. Generate the module only: test:consumers compiles
+// it (and an app that uses it) with that dependency replaced.
+project.tasks.tryFind('package:go')!.reset('jsii-pacmak -v --target go --code-only');
+
+// Build every language's package and use each the way a user would (test/consumers/run.sh).
+// Not part of `build`: it needs the network and a few minutes; CI runs it after the build.
+const consumers = project.addTask('test:consumers', {
+  description: 'Package for every language, synthesize examples/{python,java,go} through the packages, compare with the TypeScript example',
+});
+consumers.spawn(synthExample);
+consumers.spawn(project.compileTask);
+consumers.spawn(project.tasks.tryFind('package-all')!);
+consumers.exec('bash test/consumers/run.sh');
 
 project.synth();
