@@ -72,8 +72,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['cdk.out/', 'examples/**/cdk.out/', '.venv/', 'examples/java/target/'],
-  npmIgnoreOptions: { ignorePatterns: ['examples/', '.ci/', 'tsconfig.dev.json'] },
+  gitignore: ['cdk.out/', 'examples/**/cdk.out/', '.venv/', 'examples/java/target/', '.jsii.tabl.json'],
+  npmIgnoreOptions: { ignorePatterns: ['examples/', '.ci/', 'tsconfig.dev.json', 'rosetta/'] },
 });
 
 // Handler modules import the bundled, dev-only SDK and Powertools; only the bundle ships them.
@@ -99,6 +99,15 @@ const synthExample = project.addTask('synth:example', {
 });
 synthExample.spawn(project.tasks.tryFind('bundle')!);
 synthExample.exec('ts-node --project tsconfig.dev.json examples/synth.ts');
+
+// Every TypeScript snippet in the README and in @example tags must compile (fixtures in rosetta/).
+// The tablet it writes (.jsii.tabl.json) is what jsii-pacmak uses to translate the snippets into
+// the Python, Java and Go packages' docs.
+const rosetta = project.addTask('rosetta:extract', {
+  description: 'Compile the README and @example snippets with jsii-rosetta in strict mode',
+  exec: 'jsii-rosetta extract --strict',
+});
+project.postCompileTask.spawn(rosetta);
 
 // jsii-pacmak's Go target runs `go mod tidy` and `go build` on the module it generates, against
 // the aws-cdk-go version matching our aws-cdk-lib floor; the module proxy this project reaches

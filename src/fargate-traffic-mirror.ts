@@ -130,7 +130,7 @@ export class FargateTrafficMirror extends Construct {
   /** Task state changes that could not be processed after 5 receives. */
   public readonly deadLetterQueue: sqs.IQueue;
   /** Alarms created when `createAlarms` is true; empty otherwise. */
-  public readonly alarms: cloudwatch.IAlarm[] = [];
+  public readonly alarms: cloudwatch.Alarm[] = [];
   /**
    * The value of the `fargate-traffic-mirror:owner` tag on every session this construct
    * creates; derived from the stack name and construct path, so it is stable across deploys.
