@@ -108,6 +108,13 @@ const rosetta = project.addTask('rosetta:extract', {
   exec: 'jsii-rosetta extract --strict',
 });
 project.postCompileTask.spawn(rosetta);
+// Summaries, @default on optional props and no {@link} (printed literally in every language).
+const docsCheck = project.addTask('docs:check', {
+  description: 'Check the public API docs in the compiled assembly',
+  // Type-checked by the typecheck task; here it only runs.
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json test/check-api-docs.ts',
+});
+project.postCompileTask.spawn(docsCheck);
 
 // jsii-pacmak's Go target runs `go mod tidy` and `go build` on the module it generates, against
 // the aws-cdk-go version matching our aws-cdk-lib floor; the module proxy this project reaches

@@ -14,7 +14,7 @@ import { grantSessionManagement } from './session-manager/permissions';
 import { SessionManagerFunction } from './session-manager/session-manager-function';
 import { validateIntegerRange } from './validation';
 
-/** Properties of a {@link FargateTrafficMirror}. */
+/** Properties of a `FargateTrafficMirror`. */
 export interface FargateTrafficMirrorProps {
   /**
    * The ECS service whose tasks are mirrored: a `FargateService` of the same app, or one
@@ -137,6 +137,11 @@ export class FargateTrafficMirror extends Construct {
    */
   public readonly ownerId: string;
 
+  /**
+   * @param scope The construct to add the mirroring resources to, usually a stack
+   * @param id The id of this construct, unique within `scope`
+   * @param props The service to mirror, the target to mirror to, and options
+   */
   constructor(scope: Construct, id: string, props: FargateTrafficMirrorProps) {
     super(scope, id);
     const stack = Stack.of(this);
@@ -281,6 +286,9 @@ export class FargateTrafficMirror extends Construct {
   /**
    * A metric the session manager publishes for this construct (namespace `FargateTrafficMirror`,
    * dimensions `service` and `Owner`).
+   *
+   * @param metricName The metric's name, for example `SessionsCreated`
+   * @param props Period, statistic, dimensions and other options that override the defaults
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
@@ -292,12 +300,18 @@ export class FargateTrafficMirror extends Construct {
     });
   }
 
-  /** Sessions created (sum over 5 minutes unless `props` say otherwise). */
+  /**
+   * Sessions created (sum over 5 minutes unless `props` say otherwise).
+   * @param props Period, statistic, dimensions and other options that override the defaults
+   */
   public metricSessionsCreated(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.SESSIONS_CREATED, props);
   }
 
-  /** Sessions deleted (sum over 5 minutes unless `props` say otherwise). */
+  /**
+   * Sessions deleted (sum over 5 minutes unless `props` say otherwise).
+   * @param props Period, statistic, dimensions and other options that override the defaults
+   */
   public metricSessionsDeleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.SESSIONS_DELETED, props);
   }
@@ -306,17 +320,24 @@ export class FargateTrafficMirror extends Construct {
    * Sessions that could not be created or deleted, and tasks that cannot be mirrored as
    * configured (sum over 5 minutes unless `props` say otherwise). Add
    * `dimensionsMap: { Reason: 'TargetSourcesLimit' }` for one reason.
+   * @param props Period, statistic, dimensions and other options that override the defaults
    */
   public metricSessionFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.SESSION_FAILURES, props);
   }
 
-  /** Running tasks without a session, as counted by the reconciler (maximum over 5 minutes unless `props` say otherwise). */
+  /**
+   * Running tasks without a session, as counted by the reconciler (maximum over 5 minutes unless `props` say otherwise).
+   * @param props Period, statistic, dimensions and other options that override the defaults
+   */
   public metricUnmirroredTasks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.UNMIRRORED_TASKS, { statistic: 'Maximum', ...props });
   }
 
-  /** Running tasks of the service, as counted by the reconciler (maximum over 5 minutes unless `props` say otherwise). */
+  /**
+   * Running tasks of the service, as counted by the reconciler (maximum over 5 minutes unless `props` say otherwise).
+   * @param props Period, statistic, dimensions and other options that override the defaults
+   */
   public metricRunningTasks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.RUNNING_TASKS, { statistic: 'Maximum', ...props });
   }

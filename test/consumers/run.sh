@@ -65,7 +65,7 @@ cp -r examples/go "$work/go"
 done_step
 
 step "templates match the TypeScript example"
-npx ts-node --project tsconfig.dev.json test/consumers/compare-templates.ts examples/cdk.out \
+npx ts-node --transpile-only --project tsconfig.dev.json test/consumers/compare-templates.ts examples/cdk.out \
   python="$work/python.out" java="$work/java.out" go="$work/go.out"
 done_step
 echo "consumer checks passed in $SECONDS s"
