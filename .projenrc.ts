@@ -72,7 +72,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['cdk.out/', 'examples/**/cdk.out/', '.venv/', 'examples/java/target/', '.jsii.tabl.json'],
+  gitignore: ['cdk.out/', 'examples/**/cdk.out/', '.venv/', 'examples/java/target/', 'examples/go/local.go.*', '.jsii.tabl.json'],
   npmIgnoreOptions: { ignorePatterns: ['examples/', '.ci/', 'tsconfig.dev.json', 'rosetta/'] },
 });
 
