@@ -16,6 +16,8 @@ cd "$root"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 version=$(node -p "require('./package.json').version")
+# Each app starts the jsii runtime, which would print the build's Node.js end-of-life banner again.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=${JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION:-20}
 go_module=github.com/fargate-traffic-mirror/fargate-traffic-mirror-go/cdkfargatetrafficmirror
 
 step() {
