@@ -76,8 +76,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['cdk.out/', 'examples/**/cdk.out/', '.venv/'],
-  npmIgnoreOptions: { ignorePatterns: ['examples/', '.ci/', 'tsconfig.dev.json'] },
+  gitignore: ['cdk.out/', 'examples/**/cdk.out/', '.venv/', 'examples/java/target/', 'examples/go/local.go.*', '.jsii.tabl.json'],
+  npmIgnoreOptions: { ignorePatterns: ['examples/', '.ci/', 'tsconfig.dev.json', 'rosetta/'] },
 });
 
 // Handler modules import the bundled, dev-only SDK and Powertools; only the bundle ships them.
@@ -128,5 +128,37 @@ cfnLint.exec('ts-node --project tsconfig.dev.json test/support/synth-variants.ts
 //   framework, which then goes unused because we pin the framework's runtime.
 cfnLint.exec(`bash .ci/cfn-lint.sh ${CFN_LINT_VERSION} --ignore-checks W3005 W3010 W7001 -- cdk.out/lint/*.template.json`);
 project.testTask.spawn(cfnLint);
+
+// Every TypeScript snippet in the README and in @example tags must compile (fixtures in rosetta/).
+// The tablet it writes (.jsii.tabl.json) is what jsii-pacmak uses to translate the snippets into
+// the Python, Java and Go packages' docs.
+const rosetta = project.addTask('rosetta:extract', {
+  description: 'Compile the README and @example snippets with jsii-rosetta in strict mode',
+  exec: 'jsii-rosetta extract --strict',
+});
+project.postCompileTask.spawn(rosetta);
+// Summaries, @default on optional props and no {@link} (printed literally in every language).
+const docsCheck = project.addTask('docs:check', {
+  description: 'Check the public API docs in the compiled assembly',
+  // Type-checked by the typecheck task; here it only runs.
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json test/check-api-docs.ts',
+});
+project.postCompileTask.spawn(docsCheck);
+
+// jsii-pacmak's Go target runs `go mod tidy` and `go build` on the module it generates, against
+// the aws-cdk-go version matching our aws-cdk-lib floor; the module proxy this project reaches
+// refuses one of that version's dependencies. Generate the module only: test:consumers compiles
+// it (and an app that uses it) with that dependency replaced.
+project.tasks.tryFind('package:go')!.reset('jsii-pacmak -v --target go --code-only');
+
+// Build every language's package and use each the way a user would (test/consumers/run.sh).
+// Not part of `build`: it needs the network and a few minutes; CI runs it after the build.
+const consumers = project.addTask('test:consumers', {
+  description: 'Package for every language, synthesize examples/{python,java,go} through the packages, compare with the TypeScript example',
+});
+consumers.spawn(synthExample);
+consumers.spawn(project.compileTask);
+consumers.spawn(project.tasks.tryFind('package-all')!);
+consumers.exec('bash test/consumers/run.sh');
 
 project.synth();

@@ -17,7 +17,7 @@ import { SessionManagerFunction } from './session-manager/session-manager-functi
 import { START_STATE, STOP_STATE } from './session-manager/task-event';
 import { validateIntegerRange } from './validation';
 
-/** Properties of a {@link FargateTrafficMirror}. */
+/** Properties of a `FargateTrafficMirror`. */
 export interface FargateTrafficMirrorProps {
   /**
    * The ECS service whose tasks are mirrored: a `FargateService` of the same app, or one
@@ -150,13 +150,18 @@ export class FargateTrafficMirror extends Construct {
   /** Task state changes that could not be processed after 5 receives. */
   public readonly deadLetterQueue: sqs.IQueue;
   /** Alarms created when `createAlarms` is true; empty otherwise. */
-  public readonly alarms: cloudwatch.IAlarm[] = [];
+  public readonly alarms: cloudwatch.Alarm[] = [];
   /**
    * The value of the `fargate-traffic-mirror:owner` tag on every session this construct
    * creates; derived from the stack name and construct path, so it is stable across deploys.
    */
   public readonly ownerId: string;
 
+  /**
+   * @param scope The construct to add the mirroring resources to, usually a stack
+   * @param id The id of this construct, unique within `scope`
+   * @param props The service to mirror, the target to mirror to, and options
+   */
   constructor(scope: Construct, id: string, props: FargateTrafficMirrorProps) {
     super(scope, id);
     const stack = Stack.of(this);
@@ -351,6 +356,9 @@ export class FargateTrafficMirror extends Construct {
   /**
    * A metric the session manager publishes for this construct (namespace `FargateTrafficMirror`,
    * dimensions `service` and `Owner`).
+   *
+   * @param metricName The metric's name, for example `SessionsCreated`
+   * @param props Period, statistic, dimensions and other options that override the defaults
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
@@ -362,12 +370,18 @@ export class FargateTrafficMirror extends Construct {
     });
   }
 
-  /** Sessions created (sum over 5 minutes unless `props` say otherwise). */
+  /**
+   * Sessions created (sum over 5 minutes unless `props` say otherwise).
+   * @param props Period, statistic, dimensions and other options that override the defaults
+   */
   public metricSessionsCreated(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.SESSIONS_CREATED, props);
   }
 
-  /** Sessions deleted (sum over 5 minutes unless `props` say otherwise). */
+  /**
+   * Sessions deleted (sum over 5 minutes unless `props` say otherwise).
+   * @param props Period, statistic, dimensions and other options that override the defaults
+   */
   public metricSessionsDeleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.SESSIONS_DELETED, props);
   }
@@ -376,17 +390,24 @@ export class FargateTrafficMirror extends Construct {
    * Sessions that could not be created or deleted, and tasks that cannot be mirrored as
    * configured (sum over 5 minutes unless `props` say otherwise). Add
    * `dimensionsMap: { Reason: 'TargetSourcesLimit' }` for one reason.
+   * @param props Period, statistic, dimensions and other options that override the defaults
    */
   public metricSessionFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.SESSION_FAILURES, props);
   }
 
-  /** Running tasks without a session, as counted by the reconciler (maximum over 5 minutes unless `props` say otherwise). */
+  /**
+   * Running tasks without a session, as counted by the reconciler (maximum over 5 minutes unless `props` say otherwise).
+   * @param props Period, statistic, dimensions and other options that override the defaults
+   */
   public metricUnmirroredTasks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.UNMIRRORED_TASKS, { statistic: 'Maximum', ...props });
   }
 
-  /** Running tasks of the service, as counted by the reconciler (maximum over 5 minutes unless `props` say otherwise). */
+  /**
+   * Running tasks of the service, as counted by the reconciler (maximum over 5 minutes unless `props` say otherwise).
+   * @param props Period, statistic, dimensions and other options that override the defaults
+   */
   public metricRunningTasks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.RUNNING_TASKS, { statistic: 'Maximum', ...props });
   }

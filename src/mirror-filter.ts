@@ -95,7 +95,7 @@ export interface IMirrorFilter extends IResource {
   readonly trafficMirrorFilterId: string;
 }
 
-/** Properties of a {@link MirrorFilter}. */
+/** Properties of a `MirrorFilter`. */
 export interface MirrorFilterProps {
   /**
    * The filter's rules, at most 10 in both directions together. More can be added with
@@ -138,7 +138,12 @@ const ACCEPT_ALL: MirrorFilterRule[] = [TrafficDirection.INGRESS, TrafficDirecti
  * });
  */
 export class MirrorFilter extends Resource implements IMirrorFilter {
-  /** Refers to a traffic mirror filter that already exists. */
+  /**
+   * Refers to a traffic mirror filter that already exists.
+   * @param scope The construct to define the reference in
+   * @param id The id of the reference, unique within `scope`
+   * @param trafficMirrorFilterId The filter's id (`tmf-...`)
+   */
   public static fromMirrorFilterId(scope: Construct, id: string, trafficMirrorFilterId: string): IMirrorFilter {
     if (!Token.isUnresolved(trafficMirrorFilterId) && !/^tmf-[0-9a-f]{8,17}$/.test(trafficMirrorFilterId)) {
       throw new Error(`MirrorFilter.fromMirrorFilterId trafficMirrorFilterId must be a traffic mirror filter id like 'tmf-0123456789abcdef0', got '${trafficMirrorFilterId}'`);
@@ -156,6 +161,11 @@ export class MirrorFilter extends Resource implements IMirrorFilter {
   };
   private ruleCount = 0;
 
+  /**
+   * @param scope The construct to add the filter to, usually a stack
+   * @param id The id of this construct, unique within `scope`
+   * @param props The rules and options. Without rules, the filter accepts all traffic
+   */
   constructor(scope: Construct, id: string, props: MirrorFilterProps = {}) {
     super(scope, id);
     const filter = new ec2.CfnTrafficMirrorFilter(this, 'Resource', {
@@ -169,6 +179,7 @@ export class MirrorFilter extends Resource implements IMirrorFilter {
   /**
    * Adds a rule. Throws when the rule is invalid, its number is already used in its
    * direction, or the filter would hold more than 10 rules.
+   * @param rule The rule to add. Without a `ruleNumber`, it gets the next multiple of 100 in its direction
    */
   public addRule(rule: MirrorFilterRule): void {
     const index = this.ruleCount;

@@ -17,7 +17,7 @@ export enum MirrorTargetKind {
   UNKNOWN = 'UNKNOWN',
 }
 
-/** What a {@link MirrorTarget} resolves to once bound to a construct. */
+/** What a `MirrorTarget` resolves to once bound to a construct. */
 export interface MirrorTargetConfig {
   /** The id (`tmt-...`) of the traffic mirror target sessions send packets to. */
   readonly trafficMirrorTargetId: string;
@@ -25,7 +25,7 @@ export interface MirrorTargetConfig {
   readonly kind: MirrorTargetKind;
 }
 
-/** Options for {@link MirrorTarget.bind}. */
+/** Options for `MirrorTarget.bind()`. */
 export interface MirrorTargetBindOptions {
   /**
    * Description of the traffic mirror target, when one is created.
@@ -45,7 +45,7 @@ export abstract class MirrorTarget {
    * Mirror to an elastic network interface, typically the one of an EC2 instance that runs the
    * sensor. An ENI target accepts at most 10 sources (100 on the largest instance sizes).
    *
-   * @param networkInterfaceId the id of the network interface (`eni-...`)
+   * @param networkInterfaceId The id of the network interface (`eni-...`)
    */
   public static networkInterface(networkInterfaceId: string): MirrorTarget {
     validatePattern('MirrorTarget.networkInterface networkInterfaceId', networkInterfaceId, /^eni-[0-9a-f]{8,17}$/, "a network interface id like 'eni-0123456789abcdef0'");
@@ -55,6 +55,7 @@ export abstract class MirrorTarget {
   /**
    * Mirror to a Network Load Balancer (UDP listener on port 4789 in front of the sensors).
    * No source limit; packet length at most 8500 bytes.
+   * @param nlb The load balancer in front of the sensors
    */
   public static networkLoadBalancer(nlb: elbv2.INetworkLoadBalancer): MirrorTarget {
     return new NewMirrorTarget(MirrorTargetKind.NETWORK_LOAD_BALANCER, { networkLoadBalancerArn: nlb.loadBalancerArn });
@@ -63,7 +64,7 @@ export abstract class MirrorTarget {
   /**
    * Mirror to a Gateway Load Balancer endpoint. No source limit.
    *
-   * @param vpcEndpointId the id of the Gateway Load Balancer endpoint (`vpce-...`)
+   * @param vpcEndpointId The id of the Gateway Load Balancer endpoint (`vpce-...`)
    */
   public static gatewayLoadBalancerEndpoint(vpcEndpointId: string): MirrorTarget {
     validatePattern('MirrorTarget.gatewayLoadBalancerEndpoint vpcEndpointId', vpcEndpointId, /^vpce-[0-9a-f]{8,17}$/, "a VPC endpoint id like 'vpce-0123456789abcdef0'");
@@ -74,7 +75,7 @@ export abstract class MirrorTarget {
    * Reuse a traffic mirror target that already exists (created elsewhere, perhaps shared by
    * several services). Nothing is created for it.
    *
-   * @param trafficMirrorTargetId the id of the target (`tmt-...`)
+   * @param trafficMirrorTargetId The id of the target (`tmt-...`)
    */
   public static fromTrafficMirrorTargetId(trafficMirrorTargetId: string): MirrorTarget {
     validatePattern('MirrorTarget.fromTrafficMirrorTargetId trafficMirrorTargetId', trafficMirrorTargetId, /^tmt-[0-9a-f]{8,17}$/, "a traffic mirror target id like 'tmt-0123456789abcdef0'");
@@ -84,6 +85,8 @@ export abstract class MirrorTarget {
   /**
    * Creates whatever the target needs inside `scope` and returns its id and kind.
    * Called once by `FargateTrafficMirror`.
+   * @param scope The construct to create the target in
+   * @param options Options for the target when one is created
    */
   public abstract bind(scope: Construct, options?: MirrorTargetBindOptions): MirrorTargetConfig;
 }

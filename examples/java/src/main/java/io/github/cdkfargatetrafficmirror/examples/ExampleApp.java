@@ -1,0 +1,108 @@
+package io.github.cdkfargatetrafficmirror.examples;
+
+import io.github.cdkfargatetrafficmirror.FargateTrafficMirror;
+import io.github.cdkfargatetrafficmirror.MirrorFilter;
+import io.github.cdkfargatetrafficmirror.MirrorFilterRule;
+import io.github.cdkfargatetrafficmirror.MirrorPortRange;
+import io.github.cdkfargatetrafficmirror.MirrorProtocol;
+import io.github.cdkfargatetrafficmirror.MirrorTarget;
+import io.github.cdkfargatetrafficmirror.TrafficDirection;
+import java.util.List;
+import software.amazon.awscdk.App;
+import software.amazon.awscdk.Environment;
+import software.amazon.awscdk.Stack;
+import software.amazon.awscdk.StackProps;
+import software.amazon.awscdk.services.ec2.Vpc;
+import software.amazon.awscdk.services.ecs.Cluster;
+import software.amazon.awscdk.services.ecs.ContainerDefinitionOptions;
+import software.amazon.awscdk.services.ecs.ContainerImage;
+import software.amazon.awscdk.services.ecs.FargateService;
+import software.amazon.awscdk.services.ecs.FargateTaskDefinition;
+import software.amazon.awscdk.services.ecs.PortMapping;
+import software.amazon.awscdk.services.elasticloadbalancingv2.BaseNetworkListenerProps;
+import software.amazon.awscdk.services.elasticloadbalancingv2.NetworkLoadBalancer;
+import software.amazon.awscdk.services.elasticloadbalancingv2.NetworkTargetGroup;
+import software.amazon.awscdk.services.elasticloadbalancingv2.Protocol;
+import software.amazon.awscdk.services.elasticloadbalancingv2.TargetType;
+import software.constructs.Construct;
+
+/**
+ * The TypeScript example (examples/example-stack.ts) written against the Java package: a web
+ * service on Fargate whose every task is mirrored to an internal Network Load Balancer. Construct
+ * ids, stack name and environment match the TypeScript example on purpose: test/consumers/run.sh
+ * compares the two templates.
+ */
+public final class ExampleApp {
+  static final class ExampleStack extends Stack {
+    ExampleStack(final Construct scope, final String id, final StackProps props) {
+      super(scope, id, props);
+
+      Vpc vpc = Vpc.Builder.create(this, "Vpc").maxAzs(2).natGateways(1).build();
+      Cluster cluster = Cluster.Builder.create(this, "Cluster").vpc(vpc).build();
+
+      FargateTaskDefinition taskDefinition = FargateTaskDefinition.Builder.create(this, "WebTask")
+          .cpu(256)
+          .memoryLimitMiB(512)
+          .build();
+      taskDefinition.addContainer("web", ContainerDefinitionOptions.builder()
+          .image(ContainerImage.fromRegistry("public.ecr.aws/nginx/nginx:stable"))
+          .portMappings(List.of(PortMapping.builder().containerPort(80).build()))
+          .build());
+      FargateService service = FargateService.Builder.create(this, "WebService")
+          .cluster(cluster)
+          .taskDefinition(taskDefinition)
+          .desiredCount(2)
+          .build();
+
+      // The sensors' load balancer: VXLAN (UDP 4789) from the mirrored tasks.
+      NetworkLoadBalancer nlb = NetworkLoadBalancer.Builder.create(this, "SensorNlb")
+          .vpc(vpc)
+          .internetFacing(false)
+          .build();
+      NetworkTargetGroup sensors = NetworkTargetGroup.Builder.create(this, "Sensors")
+          .vpc(vpc)
+          .port(4789)
+          .protocol(Protocol.UDP)
+          .targetType(TargetType.IP)
+          .build();
+      nlb.addListener("Vxlan", BaseNetworkListenerProps.builder()
+          .port(4789)
+          .protocol(Protocol.UDP)
+          .defaultTargetGroups(List.of(sensors))
+          .build());
+
+      // Mirror HTTP in both directions, and everything else the tasks send out.
+      MirrorFilter filter = MirrorFilter.Builder.create(this, "Filter")
+          .description("HTTP in, everything out")
+          .rules(List.of(
+              MirrorFilterRule.builder()
+                  .direction(TrafficDirection.INGRESS)
+                  .protocol(MirrorProtocol.TCP)
+                  .destinationPortRange(MirrorPortRange.builder().from(80).to(80).build())
+                  .build(),
+              MirrorFilterRule.builder()
+                  .direction(TrafficDirection.EGRESS)
+                  .destinationCidr("0.0.0.0/0")
+                  .build()))
+          .build();
+
+      FargateTrafficMirror.Builder.create(this, "Mirror")
+          .service(service)
+          .target(MirrorTarget.networkLoadBalancer(nlb))
+          .filter(filter)
+          .packetLength(8500)
+          .build();
+    }
+  }
+
+  private ExampleApp() {
+  }
+
+  public static void main(final String[] args) {
+    App app = new App();
+    new ExampleStack(app, "FargateTrafficMirrorExample", StackProps.builder()
+        .env(Environment.builder().account("123456789012").region("eu-central-1").build())
+        .build());
+    app.synth();
+  }
+}

@@ -1,0 +1,77 @@
+"""The TypeScript example (examples/example-stack.ts) written against the Python package.
+
+A web service on Fargate whose every task is mirrored to an internal Network Load Balancer.
+Construct ids, stack name and environment match the TypeScript example on purpose:
+test/consumers/run.sh compares the two templates.
+"""
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from constructs import Construct
+
+from cdk_fargate_traffic_mirror import (
+    FargateTrafficMirror,
+    MirrorFilter,
+    MirrorFilterRule,
+    MirrorPortRange,
+    MirrorProtocol,
+    MirrorTarget,
+    TrafficDirection,
+)
+
+
+class ExampleStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+
+        vpc = ec2.Vpc(self, "Vpc", max_azs=2, nat_gateways=1)
+        cluster = ecs.Cluster(self, "Cluster", vpc=vpc)
+
+        task_definition = ecs.FargateTaskDefinition(self, "WebTask", cpu=256, memory_limit_mib=512)
+        task_definition.add_container(
+            "web",
+            image=ecs.ContainerImage.from_registry("public.ecr.aws/nginx/nginx:stable"),
+            port_mappings=[ecs.PortMapping(container_port=80)],
+        )
+        service = ecs.FargateService(
+            self, "WebService", cluster=cluster, task_definition=task_definition, desired_count=2
+        )
+
+        # The sensors' load balancer: VXLAN (UDP 4789) from the mirrored tasks.
+        nlb = elbv2.NetworkLoadBalancer(self, "SensorNlb", vpc=vpc, internet_facing=False)
+        sensors = elbv2.NetworkTargetGroup(
+            self, "Sensors", vpc=vpc, port=4789,
+            protocol=elbv2.Protocol.UDP, target_type=elbv2.TargetType.IP,
+        )
+        nlb.add_listener("Vxlan", port=4789, protocol=elbv2.Protocol.UDP, default_target_groups=[sensors])
+
+        # Mirror HTTP in both directions, and everything else the tasks send out.
+        mirror_filter = MirrorFilter(
+            self, "Filter",
+            description="HTTP in, everything out",
+            rules=[
+                MirrorFilterRule(
+                    direction=TrafficDirection.INGRESS,
+                    protocol=MirrorProtocol.TCP,
+                    destination_port_range=MirrorPortRange(from_=80, to=80),
+                ),
+                MirrorFilterRule(direction=TrafficDirection.EGRESS, destination_cidr="0.0.0.0/0"),
+            ],
+        )
+
+        FargateTrafficMirror(
+            self, "Mirror",
+            service=service,
+            target=MirrorTarget.network_load_balancer(nlb),
+            filter=mirror_filter,
+            packet_length=8500,
+        )
+
+
+app = cdk.App()
+ExampleStack(
+    app, "FargateTrafficMirrorExample",
+    env=cdk.Environment(account="123456789012", region="eu-central-1"),
+)
+app.synth()
