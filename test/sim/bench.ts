@@ -4,13 +4,12 @@
  * bench/results.json. Figures are counts and simulated seconds, so they do not depend on how
  * busy the machine is; only `requireMsMedian` is wall-clock time.
  */
-import { execFileSync } from 'child_process';
 import { mkdirSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
+import { BUNDLE, requireBundleMs } from './bundle';
 import { Figures } from './measure';
 import { SCENARIOS } from './scenarios';
 
-const BUNDLE = join(__dirname, '..', '..', 'assets', 'session-manager', 'session-manager.lambda', 'index.js');
 const RESULTS = join(__dirname, '..', '..', 'bench', 'results.json');
 const REQUIRE_RUNS = 7;
 
@@ -42,17 +41,7 @@ function published(f: Figures) {
 
 /** Median wall-clock ms to require() the bundle in a fresh Node.js process. */
 function requireMsMedian(): number {
-  const env = {
-    ...process.env,
-    AWS_REGION: 'us-east-1',
-    MIRROR_OWNER_ID: 'ftm-bench',
-    MIRROR_CLUSTER_ARN: 'arn:aws:ecs:us-east-1:123456789012:cluster/bench',
-    MIRROR_SERVICE_NAME: 'bench',
-    MIRROR_TARGET_ID: 'tmt-0123456789abcdef0',
-    MIRROR_FILTER_ID: 'tmf-0123456789abcdef0',
-  };
-  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(BUNDLE)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
-  const runs = Array.from({ length: REQUIRE_RUNS }, () => Number(execFileSync(process.execPath, ['-e', script], { env }).toString()));
+  const runs = Array.from({ length: REQUIRE_RUNS }, () => requireBundleMs());
   runs.sort((a, b) => a - b);
   return Math.round(runs[Math.floor(runs.length / 2)] * 10) / 10;
 }
