@@ -235,6 +235,9 @@ export class FargateTrafficMirror extends Construct {
       logGroup: reconcilerLogs,
       role: functionRole(this, 'ReconcilerRole', reconcilerLogs, 'Reconciler of cdk-fargate-traffic-mirror'),
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      // A failed scheduled sweep is not retried by Lambda: the next one runs within
+      // reconcileInterval anyway, and a retry could start after the stack began deleting.
+      retryAttempts: 0,
     });
     grantSessionManagement(reconciler, { ...permissions, cluster: { clusterArn: cluster.clusterArn, clusterName: cluster.clusterName } });
     this.reconciler = reconciler;

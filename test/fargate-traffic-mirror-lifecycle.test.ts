@@ -93,6 +93,15 @@ describe('enrollment custom resource', () => {
     });
   });
 
+  test('Lambda does not retry a failed sweep: the next scheduled one runs anyway, and a retry could start during stack delete', () => {
+    const { template } = mirrorStack();
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: Match.stringLikeRegexp('^MirrorReconciler') },
+      MaximumRetryAttempts: 0,
+    });
+  });
+
   test('passes pickFreeSessionNumber to the functions', () => {
     mirrorStack({ pickFreeSessionNumber: true }).template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ MIRROR_PICK_FREE_SESSION_NUMBER: 'true' }) },

@@ -16,6 +16,8 @@ export interface MirrorSession {
   readonly sessionId: string;
   readonly networkInterfaceId: string;
   readonly sessionNumber: number;
+  readonly targetId?: string;
+  readonly filterId?: string;
   /** The owner tag's value; undefined for sessions created by anything else. */
   readonly ownerId?: string;
   readonly taskArn?: string;
@@ -62,7 +64,10 @@ export class MirrorSessions {
     return this.ownedOnly(await this.describe([...this.ownerFilters(), { Name: `tag:${TASK_TAG_KEY}`, Values: [taskArn] }]));
   }
 
-  /** Every session this construct owns. */
+  /**
+   * Every session this construct owns, whatever its target and filter: after a deployment
+   * changes either, the sessions made for the old ones must still be found to be replaced.
+   */
   public async listOwned(): Promise<MirrorSession[]> {
     return this.ownedOnly(await this.describe(this.ownerFilters()));
   }
@@ -94,11 +99,15 @@ export class MirrorSessions {
     }
   }
 
+  /** Whether an owned session mirrors to the configured target through the configured filter. */
+  public isCurrent(session: MirrorSession): boolean {
+    // A field EC2 did not return is not evidence of a change.
+    return (session.targetId === undefined || session.targetId === this.config.targetId)
+      && (session.filterId === undefined || session.filterId === this.config.filterId);
+  }
+
   private ownerFilters(): Filter[] {
-    return [
-      { Name: 'traffic-mirror-target-id', Values: [this.config.targetId] },
-      { Name: `tag:${OWNER_TAG_KEY}`, Values: [this.config.ownerId] },
-    ];
+    return [{ Name: `tag:${OWNER_TAG_KEY}`, Values: [this.config.ownerId] }];
   }
 
   /**
@@ -122,6 +131,8 @@ export class MirrorSessions {
           sessionId: s.TrafficMirrorSessionId,
           networkInterfaceId: s.NetworkInterfaceId,
           sessionNumber: s.SessionNumber ?? 0,
+          targetId: s.TrafficMirrorTargetId,
+          filterId: s.TrafficMirrorFilterId,
           ownerId: tags.get(OWNER_TAG_KEY),
           taskArn: tags.get(TASK_TAG_KEY),
         });

@@ -13,6 +13,8 @@ export interface ReconcilerDeps {
   readonly tasks: ServiceTasks;
   readonly logger: Logger;
   readonly metrics: MirrorMetrics;
+  /** Waits between rounds and removal passes; tests pass one that does not. @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** What a whole-service reconciliation did. */
@@ -44,6 +46,27 @@ const ACTION_CONCURRENCY = 4;
 const ACTION_ROUNDS = 10;
 /** Pause between rounds, so the bucket refills a little before the next one. */
 const ROUND_PAUSE_MS = 2000;
+/**
+ * Stack delete: after deleting, wait this long and list again. Longer than an event batch may
+ * run (60 s), so a batch or a sweep that was already running when the event source mapping and
+ * the schedule went cannot leave a session behind.
+ */
+export const REMOVE_SETTLE_MS = 70_000;
+/** Removal passes at most; the reconciler's 15-minute timeout leaves room for this many. */
+const REMOVE_MAX_PASSES = 10;
+
+function pause(deps: ReconcilerDeps, ms: number): Promise<void> {
+  return deps.sleep ? deps.sleep(ms) : new Promise(resolve => setTimeout(resolve, ms));
+}
+
+function deletesOf(sessions: readonly MirrorSession[], reason: 'orphaned' | 'stale'): ReconcilePlan {
+  return {
+    creates: [],
+    conflicts: [],
+    alreadyMirrored: 0,
+    deletes: sessions.map(s => ({ sessionId: s.sessionId, networkInterfaceId: s.networkInterfaceId, reason })),
+  };
+}
 
 /** Whether EC2's answer means the configured session number cannot be used on this ENI. */
 function isSessionNumberProblem(cls: ErrorClass): boolean {
@@ -81,12 +104,17 @@ export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask): Promi
       throw error;
     }
     const onEni = await sessions.listOnInterfaces([task.networkInterfaceId]);
+    const mine = onEni.filter(s => s.ownerId === config.ownerId);
     // Our own session already on the ENI (an earlier event won the race): nothing to decide.
-    const owned = onEni.find(s => s.ownerId === config.ownerId);
-    if (owned) {
-      return { sessionId: owned.sessionId };
+    const current = mine.find(s => sessions.isCurrent(s));
+    if (current) {
+      return { sessionId: current.sessionId };
     }
-    const plan = planFor(config, [task], onEni);
+    // Ours, but for a target or filter this deployment no longer uses: replace it.
+    for (const stale of mine) {
+      if (await sessions.delete(stale.sessionId)) metrics.sessionDeleted();
+    }
+    const plan = planFor(config, [task], onEni.filter(s => s.ownerId !== config.ownerId));
     const create = plan.creates[0];
     if (create) {
       const sessionId = await sessions.create(task.networkInterfaceId, task.taskArn, create.sessionNumber);
@@ -114,7 +142,15 @@ export async function sweep(deps: ReconcilerDeps): Promise<SweepResult> {
   const { config, sessions, tasks, logger, metrics } = deps;
   // Owned sessions first, then tasks: a session created after this listing belongs to a task
   // the task listing is at least as likely to show.
-  const listed = await sessions.listOwned();
+  const everything = await sessions.listOwned();
+  // Sessions made for a target or filter this deployment no longer uses go first, so their
+  // ENIs are free for the current ones.
+  const stale = everything.filter(s => !sessions.isCurrent(s));
+  if (stale.length > 0) {
+    logger.info('replacing sessions of a previous target or filter', { action: 'sweep', stale: stale.length });
+    await execute(deps, deletesOf(stale, 'stale'));
+  }
+  const listed = everything.filter(s => sessions.isCurrent(s));
   const desired = await tasks.listActive();
   const desiredEnis = new Set(desired.map(t => t.networkInterfaceId));
 
@@ -156,27 +192,37 @@ export async function sweep(deps: ReconcilerDeps): Promise<SweepResult> {
 }
 
 /**
- * Deletes every session this construct owns (stack deletion). Never throws: a failure is
- * reported in the result and the logs, so CloudFormation can finish deleting the stack.
+ * Deletes every session this construct owns (stack deletion), in passes: list, delete, wait
+ * {@link REMOVE_SETTLE_MS}, list again, until a listing after a wait finds nothing. A batch or
+ * sweep that was already running when CloudFormation removed the event source mapping and the
+ * schedule may still create a session; the next pass removes it. Never throws: a failure is
+ * reported in the result (failures of the last pass) and the logs, so CloudFormation can finish
+ * deleting the stack.
  */
 export async function removeAll(deps: ReconcilerDeps): Promise<RemoveAllResult> {
   const { logger } = deps;
-  let owned: MirrorSession[];
-  try {
-    owned = await deps.sessions.listOwned();
-  } catch (error) {
-    const cls = classifyError(error);
-    logger.error('could not list owned sessions for removal', { action: 'remove-all', outcome: 'failed', errorCode: cls.code, reason: cls.reason });
-    return { deleted: 0, failures: 1, errors: [`${cls.code}: ${(error as Error).message ?? String(error)}`] };
+  let deleted = 0;
+  for (let pass = 1; ; pass++) {
+    let owned: MirrorSession[];
+    try {
+      owned = await deps.sessions.listOwned();
+    } catch (error) {
+      const cls = classifyError(error);
+      logger.error('could not list owned sessions for removal', { action: 'remove-all', outcome: 'failed', errorCode: cls.code, reason: cls.reason, pass });
+      return { deleted, failures: 1, errors: [`${cls.code}: ${(error as Error).message ?? String(error)}`] };
+    }
+    if (owned.length === 0 && pass > 1) {
+      logger.info('removed owned sessions', { action: 'remove-all', deleted, passes: pass });
+      return { deleted, failures: 0, errors: [] };
+    }
+    const result = await execute(deps, deletesOf(owned, 'orphaned'));
+    deleted += result.deleted;
+    if (pass === REMOVE_MAX_PASSES) {
+      logger.error('owned sessions may be left after the last removal pass', { action: 'remove-all', deleted, failures: result.failures, passes: pass });
+      return { deleted, failures: result.failures, errors: result.errors };
+    }
+    await pause(deps, REMOVE_SETTLE_MS);
   }
-  const result = await execute(deps, {
-    creates: [],
-    conflicts: [],
-    alreadyMirrored: 0,
-    deletes: owned.map(s => ({ sessionId: s.sessionId, networkInterfaceId: s.networkInterfaceId, reason: 'orphaned' as const })),
-  });
-  logger.info('removed owned sessions', { action: 'remove-all', deleted: result.deleted, failures: result.failures });
-  return { deleted: result.deleted, failures: result.failures, errors: result.errors };
 }
 
 async function execute(deps: ReconcilerDeps, plan: ReconcilePlan, tokenSalt = '') {
@@ -250,7 +296,7 @@ async function execute(deps: ReconcilerDeps, plan: ReconcilePlan, tokenSalt = ''
     pending = await runWithConcurrency(pending, ACTION_CONCURRENCY, round === ACTION_ROUNDS);
     if (pending.length > 0) {
       logger.info('throttled actions wait for the next round', { action: 'sweep', round, pending: pending.length });
-      await new Promise(resolve => setTimeout(resolve, ROUND_PAUSE_MS));
+      await pause(deps, ROUND_PAUSE_MS);
     }
   }
   return { created, raced, deleted, failures, transientFailures, errors };
@@ -260,7 +306,7 @@ type Job = (final: boolean) => Promise<'done' | 'retry'>;
 
 async function ownsSessionOn(deps: ReconcilerDeps, networkInterfaceId: string): Promise<boolean> {
   try {
-    return (await deps.sessions.listOnInterfaces([networkInterfaceId])).some(s => s.ownerId === deps.config.ownerId);
+    return (await deps.sessions.listOnInterfaces([networkInterfaceId])).some(s => s.ownerId === deps.config.ownerId && deps.sessions.isCurrent(s));
   } catch {
     return false;
   }

@@ -117,8 +117,8 @@ describe('task stop', () => {
     const outcome = await handleTaskEvent(taskEvent({ lastStatus, desiredStatus: 'STOPPED' }), deps);
 
     expect(outcome).toEqual({ action: 'stop', outcome: 'deleted', taskArn: TASK, networkInterfaceId: ENI, sessionIds: ['tms-1'] });
+    // By owner and task, not by target: a session made for an earlier target is ours to remove too.
     expect(ec2Mock.commandCalls(DescribeTrafficMirrorSessionsCommand)[0].args[0].input.Filters).toEqual([
-      { Name: 'traffic-mirror-target-id', Values: ['tmt-0123456789abcdef0'] },
       { Name: `tag:${OWNER_TAG_KEY}`, Values: [config.ownerId] },
       { Name: `tag:${TASK_TAG_KEY}`, Values: [TASK] },
     ]);

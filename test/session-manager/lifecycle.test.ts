@@ -1,4 +1,5 @@
 import { route } from '../../src/session-manager/entry';
+import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
 import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/session-manager/ownership';
 import { SweepResult } from '../../src/session-manager/reconciler';
 import { CLUSTER_ARN, SERVICE_NAME, taskArnOf, taskEvent } from '../fixtures/task-events';
@@ -79,12 +80,55 @@ describe('deploy-time enrollment (custom resource)', () => {
     expect(response.Data.Errors).toMatch(/UnauthorizedOperation/);
   });
 
-  test('Delete with a delete that fails permanently still answers success', async () => {
+  test('Delete retries a failed delete on its next pass', async () => {
     const h = withTasks(2);
     await route({ RequestType: 'Create' }, h.deps);
     h.ec2.failNext('DeleteTrafficMirrorSession', { code: 'UnauthorizedOperation', status: 403 });
     const response: any = await route({ RequestType: 'Delete' }, h.deps);
-    expect(response.Data).toMatchObject({ Deleted: 1, Failures: 1 });
+    expect(response.Data).toMatchObject({ Deleted: 2, Failures: 0 });
+    expect(h.ec2.sessions.size).toBe(0);
+  });
+
+  test('Delete with a delete that keeps failing still answers success, after a bounded number of passes', async () => {
+    const h = withTasks(2);
+    await route({ RequestType: 'Create' }, h.deps);
+    h.ec2.failNext('DeleteTrafficMirrorSession', { code: 'UnauthorizedOperation', status: 403 }, 1000);
+    const response: any = await route({ RequestType: 'Delete' }, h.deps);
+    expect(response.Data).toMatchObject({ Deleted: 0, Failures: 2 });
+    expect(h.ec2.count('DeleteTrafficMirrorSession')).toBe(20);
+  });
+
+  test('Delete lists again after a pause and removes what a sweep still running created', async () => {
+    const h = withTasks(2);
+    await route({ RequestType: 'Create' }, h.deps);
+    let pauses = 0;
+    const deps = {
+      ...h.deps,
+      sleep: async () => {
+        // A sweep that started before the schedule was removed mirrors one more task meanwhile.
+        if (pauses++ === 0) {
+          addTask(h, 7);
+          await route(SCHEDULED, h.deps);
+        }
+      },
+    };
+    const response: any = await route({ RequestType: 'Delete' }, deps);
+    // Pass 1 deletes 2; the sweep re-mirrors all 3 running tasks; pass 2 deletes those 3.
+    expect(response.Data).toMatchObject({ Deleted: 5, Failures: 0 });
+    expect(h.ec2.sessions.size).toBe(0);
+    expect(pauses).toBe(2);
+  });
+
+  test('a sweep replaces the sessions of a previous target, and Delete finds them too', async () => {
+    const h = withTasks(2, { targetId: 'tmt-00000000000000old' });
+    await route(SCHEDULED, h.deps);
+    const moved = { ...h.deps, config: { ...h.config, targetId: 'tmt-00000000000000new' } };
+    const sessions = new MirrorSessions((h.deps.sessions as any).ec2, moved.config);
+    const deps = { ...moved, sessions };
+    const result = await route(SCHEDULED, deps) as SweepResult;
+    expect(result).toMatchObject({ created: 2, mirroredTasks: 2, failures: 0 });
+    expect([...h.ec2.sessions.values()].map(s => s.targetId)).toEqual(['tmt-00000000000000new', 'tmt-00000000000000new']);
+    expect(h.metrics.deleted).toBe(2);
   });
 });
 

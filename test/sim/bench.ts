@@ -47,6 +47,7 @@ function requireMsMedian(): number {
 }
 
 const fmt = (n: number | null, digits = 2) => (n === null ? '-' : Number.isInteger(n) ? String(n) : n.toFixed(digits));
+const perStart = (n: number, starts: number) => (starts > 0 ? n / starts : null);
 const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? '-' : (a / b).toFixed(2));
 
 async function main() {
@@ -68,10 +69,12 @@ async function main() {
   mkdirSync(join(RESULTS, '..'), { recursive: true });
   writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
 
-  const header = ['scenario', 'tasks', 'viol', 'base viol', 'writes/start', 'base', 'reads/start', 'base', 'invoc/task', 'base', 'coverage s', 'base', 'bound s', 'ratio', 'ours/base time'];
+  const header = ['scenario', 'tasks', 'viol', 'base viol', 'writes/start', 'base', 'throttled/start', 'base', 'reads/start', 'base', 'invoc/task', 'base',
+    'coverage s', 'base', 'bound s', 'ratio', 'ours/base time'];
   const table = rows.map(r => [
     r.name, String(r.tasks), String(r.invariantViolations), String(r.baseline.invariantViolations),
     fmt(r.ec2WritesPerTaskStart), fmt(r.baseline.ec2WritesPerTaskStart),
+    fmt(perStart(r.throttledCalls, r.taskStarts)), fmt(perStart(r.baseline.throttledCalls, r.baseline.taskStarts)),
     fmt(r.ec2ReadsPerTaskStart), fmt(r.baseline.ec2ReadsPerTaskStart),
     fmt(r.lambdaInvocationsPerTask), fmt(r.baseline.lambdaInvocationsPerTask),
     fmt(r.timeToFullCoverageSec, 0), fmt(r.baseline.timeToFullCoverageSec, 0),

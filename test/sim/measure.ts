@@ -101,6 +101,8 @@ export class Measure {
       }
       const wanted = e.targetSourceLimit === undefined ? running.length : Math.min(running.length, e.targetSourceLimit);
       if (mirrored < wanted) out.push(`${wanted - mirrored} running tasks unmirrored`);
+      const stale = [...w.ec2.sessions.values()].filter(s => s.tags[OWNER_TAG_KEY] === w.config.ownerId && s.targetId !== w.config.targetId);
+      if (stale.length > 0) out.push(`${stale.length} owned sessions mirror to a previous target`);
       // Draining tasks may keep their session until EC2 deletes it with the ENI.
       const live = new Set(w.ecs.live().map(t => t.eni));
       for (const eni of owned.keys()) {

@@ -81,6 +81,19 @@ describe('the faults really happened, and were healed', () => {
     expect(figures.deadLetters).toBe(0);
   });
 
+  test('stack-delete-during-sweep: the sweep was still creating when the Delete began, and nothing is left', async () => {
+    const figures = await ours('stack-delete-during-sweep');
+    expect(figures.sweepApiCalls.CreateTrafficMirrorSession).toBeGreaterThan(300);
+    expect(figures.sweepApiCalls.DeleteTrafficMirrorSession).toBeGreaterThan(300);
+    expect(figures.violations).toEqual([]);
+  });
+
+  test('target-change: every task moved to the new target within 1.2x of the bound', async () => {
+    const figures = await ours('target-change');
+    expect(figures.sweepApiCalls.DeleteTrafficMirrorSession).toBeGreaterThanOrEqual(100);
+    expect(figures.ratioToBound).toBeLessThanOrEqual(1.2);
+  });
+
   test('session-deleted-by-hand was re-created by the sweep, with a fresh token', async () => {
     const figures = await ours('session-deleted-by-hand');
     expect(figures.sweepApiCalls.CreateTrafficMirrorSession).toBe(10);
@@ -104,6 +117,7 @@ describe('the simulator', () => {
     ['lost-events-10pct', /running tasks unmirrored/],
     ['session-deleted-by-hand', /running tasks unmirrored/],
     ['stack-delete-1000', /owned sessions left after stack delete/],
+    ['target-change', /owned sessions mirror to a previous target/],
   ])('flags the naive baseline in %s', async (name, violation) => {
     const figures = await byName(name).run('baseline');
     expect(figures.violations).toEqual(expect.arrayContaining([expect.stringMatching(violation)]));

@@ -144,6 +144,31 @@ export const SCENARIOS: Scenario[] = [
     },
     horizonMs: 15 * MINUTE,
   }),
+  scenario('stack-delete-during-sweep', '300 tasks start with every event lost; the stack is deleted 30 s into the sweep that mirrors them', 300, {
+    writesNeeded: 300,
+    world: { delivery: { lossRate: 1 } },
+    expectation: { stackDeleted: true },
+    trigger: w => {
+      w.ecs.launch(300, MINUTE);
+      // The first scheduled sweep starts reconcileInterval after the deployment (one minute ago).
+      let deleted = false;
+      w.clock.schedule(w.settings.reconcileIntervalMs - MINUTE + 30_000, () => {
+        w.removeEventPath();
+        void w.deleteEnrollment().then(() => { deleted = true; });
+      });
+      return () => deleted;
+    },
+    horizonMs: 20 * MINUTE,
+  }),
+  scenario('target-change', 'A stack update points the mirror of 100 running tasks at another target', 100, {
+    writesNeeded: 200,
+    before: w => { w.ecs.preexisting(100); },
+    trigger: w => {
+      w.clock.schedule(0, () => void w.changeTarget('tmt-0fedcba9876543210'));
+      return () => true;
+    },
+    horizonMs: 10 * MINUTE,
+  }),
   scenario('stack-delete-1000', 'The stack is deleted while 1000 mirrored tasks keep running', 1000, {
     writesNeeded: 1000,
     expectation: { stackDeleted: true },

@@ -123,6 +123,14 @@ export class World {
     this.ruleEnabled = false;
   }
 
+  /** A stack update points the mirror at another target: the enrollment's Update runs. */
+  public async changeTarget(targetId: string): Promise<void> {
+    (this.config as { targetId: string }).targetId = targetId;
+    if (this.options.strategy === 'ours') {
+      await this.reconciler!.invoke({ RequestType: 'Update', PhysicalResourceId: 'x', ResourceProperties: {} });
+    }
+  }
+
   /** Owned sessions, by ENI. */
   public ownedByEni(): Map<string, number> {
     const counts = new Map<string, number>();

@@ -41,6 +41,8 @@ export function harness(config: Partial<SessionManagerConfig> = {}) {
     metrics,
     sessions: new MirrorSessions(ec2Client, cfg),
     tasks: new ServiceTasks(ecsClient, cfg.clusterArn, cfg.serviceName),
+    // Removal passes and sweep rounds wait in production; here they need not.
+    sleep: async () => undefined,
   };
   return { ec2, ecs, metrics, logger, deps, config: cfg };
 }
