@@ -97,29 +97,26 @@ const typecheck = project.addTask('typecheck', {
 });
 project.testTask.prependSpawn(typecheck);
 
+/** A task that bundles the handler (the scripts synthesize or load it), then runs a TypeScript script. */
+function scriptTask(name: string, description: string, script: string) {
+  const task = project.addTask(name, { description });
+  task.spawn(project.tasks.tryFind('bundle')!);
+  task.exec(`ts-node --project tsconfig.dev.json ${script}`);
+  return task;
+}
+
 // The main job: synthesize the example stack and print what it holds.
-const synthExample = project.addTask('synth:example', {
-  description: 'Synthesize the example stack in examples/ and summarize its template',
-});
-synthExample.spawn(project.tasks.tryFind('bundle')!);
-synthExample.exec('ts-node --project tsconfig.dev.json examples/synth.ts');
+const synthExample = scriptTask('synth:example', 'Synthesize the example stack in examples/ and summarize its template', 'examples/synth.ts');
 
 // Scale figures from the deterministic simulator (test/sim), against a naive baseline.
-const bench = project.addTask('bench', {
-  description: 'Run the simulator scenarios with this library and a naive baseline; print figures and write bench/results.json',
-});
-bench.spawn(project.tasks.tryFind('bundle')!);
-bench.exec('ts-node --project tsconfig.dev.json test/sim/bench.ts');
+scriptTask('bench', 'Run the simulator scenarios with this library and a naive baseline; print figures and write bench/results.json', 'test/sim/bench.ts');
 
 // The AWS CloudFormation linter on the example and every test variant (test/support/variants.ts),
 // installed from PyPI into a git-ignored virtualenv on first use (.ci/cfn-lint.sh). Pinned: a new cfn-lint release
 // brings new rules and schemas, which should land as a deliberate change, not break a build.
 const CFN_LINT_VERSION = '1.58.0';
-const cfnLint = project.addTask('lint:cfn', {
-  description: 'Synthesize the example and test stacks and run cfn-lint on every template',
-});
-cfnLint.spawn(project.tasks.tryFind('bundle')!);
-cfnLint.exec('ts-node --project tsconfig.dev.json test/support/synth-variants.ts cdk.out/lint');
+const cfnLint = scriptTask('lint:cfn', 'Synthesize the example and test stacks and run cfn-lint on every template',
+  'test/support/synth-variants.ts cdk.out/lint');
 // Every finding fails the build except these, which aws-cdk-lib or the offline test fixtures
 // produce and which say nothing about this construct:
 // - W3005: aws-cdk-lib makes a function DependsOn its role although Role: GetAtt already does.

@@ -85,6 +85,22 @@ function planFor(config: SessionManagerConfig, desired: DesiredTask[], sessions:
   });
 }
 
+/** How {@link mirrorTask} creates the session; the sweep passes the number it planned and a salt. */
+export interface MirrorOptions {
+  /** @default the configured session number */
+  readonly sessionNumber?: number;
+  /** @default '' (the deterministic token) */
+  readonly tokenSalt?: string;
+}
+
+/** What {@link mirrorTask} did: the session mirroring the task, or why there is none. */
+export interface MirrorResult {
+  readonly sessionId?: string;
+  /** False when our current session was already on the ENI. */
+  readonly created?: boolean;
+  readonly failure?: ErrorClass;
+}
+
 /**
  * Mirrors one starting task: a single CreateTrafficMirrorSession with the configured number and
  * a deterministic ClientToken (no reads on the common path). Only when EC2 says the number is
@@ -92,12 +108,13 @@ function planFor(config: SessionManagerConfig, desired: DesiredTask[], sessions:
  *
  * @returns the id of the session mirroring the task, or the reason it is not mirrored
  */
-export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask): Promise<{ sessionId?: string; failure?: ErrorClass }> {
+export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask, options: MirrorOptions = {}): Promise<MirrorResult> {
   const { config, sessions, logger, metrics } = deps;
+  const { sessionNumber = config.sessionNumber, tokenSalt = '' } = options;
   try {
-    const sessionId = await sessions.create(task.networkInterfaceId, task.taskArn);
+    const sessionId = await sessions.create(task.networkInterfaceId, task.taskArn, sessionNumber, tokenSalt);
     metrics.sessionCreated();
-    return { sessionId };
+    return { sessionId, created: true };
   } catch (error) {
     const cls = classifyError(error);
     if (!isSessionNumberProblem(cls)) {
@@ -105,10 +122,10 @@ export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask): Promi
     }
     const onEni = await sessions.listOnInterfaces([task.networkInterfaceId]);
     const mine = onEni.filter(s => s.ownerId === config.ownerId);
-    // Our own session already on the ENI (an earlier event won the race): nothing to decide.
+    // Our own session already on the ENI (an earlier event or sweep won the race): nothing to decide.
     const current = mine.find(s => sessions.isCurrent(s));
     if (current) {
-      return { sessionId: current.sessionId };
+      return { sessionId: current.sessionId, created: false };
     }
     // Ours, but for a target or filter this deployment no longer uses: replace it.
     for (const stale of mine) {
@@ -117,7 +134,7 @@ export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask): Promi
     const plan = planFor(config, [task], onEni.filter(s => s.ownerId !== config.ownerId));
     const create = plan.creates[0];
     if (create) {
-      const sessionId = await sessions.create(task.networkInterfaceId, task.taskArn, create.sessionNumber);
+      const sessionId = await sessions.create(task.networkInterfaceId, task.taskArn, create.sessionNumber, tokenSalt);
       logger.info('configured session number taken on the ENI; used the lowest free one', {
         taskArn: task.taskArn,
         networkInterfaceId: task.networkInterfaceId,
@@ -125,7 +142,7 @@ export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask): Promi
         configuredSessionNumber: config.sessionNumber,
       });
       metrics.sessionCreated();
-      return { sessionId };
+      return { sessionId, created: true };
     }
     const conflict = plan.conflicts[0];
     const reason = conflict?.reason === 'SourceSessionLimit' ? FailureReason.SOURCE_SESSION_LIMIT : FailureReason.SESSION_NUMBER_IN_USE;
@@ -274,17 +291,20 @@ async function execute(deps: ReconcilerDeps, plan: ReconcilePlan, tokenSalt = ''
     }),
     ...plan.creates.map(c => async (final: boolean) => {
       try {
-        const sessionId = await sessions.create(c.networkInterfaceId, c.taskArn, c.sessionNumber, tokenSalt);
-        created++;
-        metrics.sessionCreated();
-        logger.info('session created', { action: 'start', outcome: 'created', sessionId, taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId, sessionNumber: c.sessionNumber });
+        // The same path as an event: if the number is taken since the listing, by the event
+        // path (success) or by another tool, mirrorTask looks at the ENI and decides.
+        const result = await mirrorTask(deps, c, { sessionNumber: c.sessionNumber, tokenSalt });
+        const details = { taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId };
+        if (result.failure) {
+          fail('start', result.failure, details);
+        } else if (result.created) {
+          created++;
+          logger.info('session created', { action: 'start', outcome: 'created', sessionId: result.sessionId, sessionNumber: c.sessionNumber, ...details });
+        } else {
+          raced++;
+        }
       } catch (error) {
         const cls = classifyError(error);
-        // The event path may have mirrored the task since the listing: that is success.
-        if (isSessionNumberProblem(cls) && await ownsSessionOn(deps, c.networkInterfaceId)) {
-          raced++;
-          return 'done';
-        }
         if (cls.transient && !final) return 'retry';
         fail('start', cls, { taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId });
       }
@@ -303,14 +323,6 @@ async function execute(deps: ReconcilerDeps, plan: ReconcilePlan, tokenSalt = ''
 }
 
 type Job = (final: boolean) => Promise<'done' | 'retry'>;
-
-async function ownsSessionOn(deps: ReconcilerDeps, networkInterfaceId: string): Promise<boolean> {
-  try {
-    return (await deps.sessions.listOnInterfaces([networkInterfaceId])).some(s => s.ownerId === deps.config.ownerId && deps.sessions.isCurrent(s));
-  } catch {
-    return false;
-  }
-}
 
 /** Runs the jobs, `concurrency` at a time; returns those that asked to be retried. */
 async function runWithConcurrency(jobs: Job[], concurrency: number, final: boolean): Promise<Job[]> {

@@ -22,20 +22,13 @@ export class ServiceTasks {
     for await (const page of pages) {
       arns.push(...(page.taskArns ?? []));
     }
-    return this.describeActive(arns);
-  }
-
-  /**
-   * Of the given tasks, those still active, with their ENIs. The sweep asks this about the
-   * tasks of sessions it would delete, so a task too new to appear in ListTasks keeps its session.
-   */
-  public async describeActive(taskArns: readonly string[]): Promise<DesiredTask[]> {
-    return (await this.describeLive(taskArns)).active;
+    return (await this.describeLive(arns)).active;
   }
 
   /**
    * Of the given tasks, those still active (to mirror) and those draining: told to stop but not
-   * STOPPED yet. A draining task still carries traffic, so its session stays until EC2 removes
+   * STOPPED yet. The sweep asks this about the tasks of sessions it would delete, so a task too
+   * new to appear in ListTasks keeps its session. A draining task still carries traffic, so its session stays until EC2 removes
    * it with the ENI.
    */
   public async describeLive(taskArns: readonly string[]): Promise<{ active: DesiredTask[]; draining: Set<string> }> {

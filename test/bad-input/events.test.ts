@@ -5,11 +5,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { EVENT_CASES, SCOPE } from './events.cases';
 import { SessionManagerConfig } from '../../src/session-manager/config';
 import { route } from '../../src/session-manager/entry';
-import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
 import { ReconcilerDeps } from '../../src/session-manager/reconciler';
-import { ServiceTasks } from '../../src/session-manager/service-tasks';
 import { MAX_EVENT_BODY_LENGTH } from '../../src/session-manager/task-event';
 import { SERVICE_NAME, taskEvent } from '../fixtures/task-events';
+import { mockedDeps } from '../support/mocked-deps';
 import { RecordingMetrics } from '../support/recording-metrics';
 
 const config: SessionManagerConfig = {
@@ -31,16 +30,7 @@ let deps: ReconcilerDeps;
 beforeEach(() => {
   ec2Mock.reset();
   ecsMock.reset();
-  logger = new Logger({ logLevel: 'SILENT' });
-  for (const level of ['debug', 'info', 'warn', 'error'] as const) jest.spyOn(logger, level);
-  metrics = new RecordingMetrics();
-  deps = {
-    config,
-    logger,
-    metrics,
-    sessions: new MirrorSessions(new EC2Client({ region: 'us-east-1' }), config),
-    tasks: new ServiceTasks(new ECSClient({ region: 'us-east-1' }), config.clusterArn, config.serviceName),
-  };
+  ({ deps, logger, metrics } = mockedDeps(config));
 });
 
 /** Asserts that exactly one skip was logged, with this reason and level, and that nothing else happened. */

@@ -1,14 +1,7 @@
 import { ENV, configFromEnv } from '../../src/session-manager/config';
+import { CONFIG_ENV } from '../fixtures/config-env';
 
-const base = {
-  [ENV.OWNER_ID]: 'ftm-1',
-  [ENV.CLUSTER_ARN]: 'arn:aws:ecs:us-east-1:123456789012:cluster/prod',
-  [ENV.SERVICE_NAME]: 'web',
-  [ENV.TARGET_ID]: 'tmt-0123456789abcdef0',
-  [ENV.FILTER_ID]: 'tmf-0123456789abcdef0',
-  [ENV.ACCOUNT]: '123456789012',
-  [ENV.REGION]: 'us-east-1',
-};
+const base = CONFIG_ENV;
 
 describe('configFromEnv', () => {
   test('reads every setting', () => {

@@ -2,14 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import {
   CreateTrafficMirrorSessionCommand, DeleteTrafficMirrorSessionCommand, DescribeTrafficMirrorSessionsCommand, EC2Client,
 } from '@aws-sdk/client-ec2';
-import { ECSClient } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SessionManagerConfig } from '../../src/session-manager/config';
 import { handleTaskEvent } from '../../src/session-manager/handle-task-event';
-import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
 import { OWNER_TAG_KEY, TASK_TAG_KEY, clientTokenFor } from '../../src/session-manager/ownership';
-import { ServiceTasks } from '../../src/session-manager/service-tasks';
 import { CLUSTER_ARN, SERVICE_NAME, taskArnOf, taskEvent } from '../fixtures/task-events';
+import { mockedDeps } from '../support/mocked-deps';
 import { RecordingMetrics } from '../support/recording-metrics';
 
 const config: SessionManagerConfig = {
@@ -37,18 +35,7 @@ function awsError(name: string, status: number) {
 
 beforeEach(() => {
   ec2Mock.reset();
-  logger = new Logger({ logLevel: 'SILENT' });
-  jest.spyOn(logger, 'error');
-  jest.spyOn(logger, 'warn');
-  jest.spyOn(logger, 'info');
-  metrics = new RecordingMetrics();
-  deps = {
-    config,
-    logger,
-    metrics,
-    sessions: new MirrorSessions(new EC2Client({ region: 'us-east-1' }), config),
-    tasks: new ServiceTasks(new ECSClient({ region: 'us-east-1' }), config.clusterArn, config.serviceName),
-  };
+  ({ deps, logger, metrics } = mockedDeps(config));
 });
 
 describe('task start', () => {

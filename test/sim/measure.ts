@@ -189,11 +189,6 @@ export class Measure {
       failureReasons: w.metrics.failures.reduce((acc, r) => ({ ...acc, [r]: (acc[r] ?? 0) + 1 }), {} as Record<string, number>),
     };
   }
-
-  /** Owned sessions right now. */
-  public ownedCount(): number {
-    return [...this.world.ec2.sessions.values()].filter(s => s.tags[OWNER_TAG_KEY] === this.world.config.ownerId).length;
-  }
 }
 
 function round(n: number): number {

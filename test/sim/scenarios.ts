@@ -1,6 +1,7 @@
 import { Expectation, Figures, Measure } from './measure';
 import { SimTask } from './sim-ecs';
 import { Strategy, World, WorldOptions } from './world';
+import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
 
 /** One simulated situation, run the same way for every strategy. */
 export interface Scenario {
@@ -126,7 +127,7 @@ export const SCENARIOS: Scenario[] = [
     writesNeeded: 10,
     before: w => { w.ecs.preexisting(50); },
     trigger: w => {
-      const owned = [...w.ec2.sessions.values()].filter(s => s.tags['fargate-traffic-mirror:owner'] === w.config.ownerId);
+      const owned = [...w.ec2.sessions.values()].filter(s => s.tags[OWNER_TAG_KEY] === w.config.ownerId);
       for (const s of owned.slice(0, 10)) w.ec2.deleteByHand(s.id);
       return () => true;
     },
@@ -198,8 +199,8 @@ function foreignSessions(): Scenario {
       foreign.length = 0;
       let n = 0;
       w.ecs.onEniCreated = task => {
-        foreign.push(w.ec2.addForeignSession(task.eni, 2, 'tmt-foreign').id);
-        if (n++ % 5 === 0) foreign.push(w.ec2.addForeignSession(task.eni, 1, 'tmt-foreign').id);
+        foreign.push(w.ec2.addSession(task.eni, 2, 'tmt-foreign').id);
+        if (n++ % 5 === 0) foreign.push(w.ec2.addSession(task.eni, 1, 'tmt-foreign').id);
       };
     },
     trigger: w => allRunning(w.ecs.launch(100, MINUTE)),

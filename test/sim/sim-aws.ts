@@ -15,14 +15,11 @@ export interface SimMessage {
 export class SimQueue {
   public readonly messages: SimMessage[] = [];
   public readonly deadLetters: SimMessage[] = [];
-  public sent = 0;
-  public deleted = 0;
   private nextId = 1;
 
   constructor(private readonly clock: SimClock, private readonly visibilityMs: number, private readonly maxReceiveCount: number) {}
 
   public send(body: string): void {
-    this.sent++;
     this.clock.activity++;
     this.messages.push({ messageId: `m${this.nextId++}`, body, visibleAt: this.clock.now, receiveCount: 0 });
   }
@@ -51,10 +48,7 @@ export class SimQueue {
 
   public delete(messageId: string): void {
     const i = this.messages.findIndex(m => m.messageId === messageId);
-    if (i >= 0) {
-      this.messages.splice(i, 1);
-      this.deleted++;
-    }
+    if (i >= 0) this.messages.splice(i, 1);
   }
 }
 
@@ -73,7 +67,7 @@ interface Container {
   readonly label: string;
   alive: boolean;
   busy: boolean;
-  readonly handler: (event: unknown) => Promise<unknown>;
+  handler?: (event: unknown) => Promise<unknown>;
 }
 
 /** Options of a simulated Lambda function. */
@@ -104,10 +98,9 @@ export class SimFunction {
     this.invocations++;
     let container = this.containers.find(c => c.alive && !c.busy);
     if (!container) {
-      const label = `${this.name}#${this.containers.length + 1}`;
-      const box = { alive: true };
-      container = { label, alive: true, busy: false, handler: this.makeHandler(label, () => box.alive) };
-      Object.defineProperty(container, 'alive', { get: () => box.alive, set: (v: boolean) => { box.alive = v; } });
+      const fresh: Container = { label: `${this.name}#${this.containers.length + 1}`, alive: true, busy: false };
+      fresh.handler = this.makeHandler(fresh.label, () => fresh.alive);
+      container = fresh;
       this.containers.push(container);
       await this.clock.sleep(this.clock.random.between(300, 900));
     }
@@ -131,7 +124,7 @@ export class SimFunction {
           finish({ ok: false, failure: 'crash' });
         }));
       }
-      c.handler(event).then(r => finish({ ok: true, result: r }), () => finish({ ok: false, failure: 'error' }));
+      c.handler!(event).then(r => finish({ ok: true, result: r }), () => finish({ ok: false, failure: 'error' }));
     });
     c.busy = false;
     if (!result.ok) this.failures++;

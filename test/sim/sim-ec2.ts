@@ -2,11 +2,10 @@ import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
 import { SimClock, TokenBucket } from './clock';
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
 import { bodyText } from '../support/body-text';
-import { FakeSession, createResponse, describeResponse, error, queryFilters, requestTags, xml } from '../support/fake-ec2-endpoint';
+import { FakeSession, createResponse, describeResponse, error, interfaceRuleError, queryFilters, requestTags, xml } from '../support/fake-ec2-endpoint';
 
 /** EC2 limits the simulator enforces (AWS quotas for traffic mirroring, not adjustable). */
 export const EC2_LIMITS = {
-  sessionsPerInterface: 3,
   sessionsPerAccount: 10_000,
   sourcesPerEniTarget: 10,
   mutatingBurst: 50,
@@ -99,11 +98,12 @@ export class SimEc2 {
     }
   }
 
-  /** A session made by something other than the construct under test (no API call counted). */
-  public addForeignSession(eni: string, sessionNumber: number, targetId: string, owner = 'someone-else'): FakeSession {
-    const session: FakeSession = {
-      id: this.newId(), networkInterfaceId: eni, targetId, filterId: 'tmf-foreign', sessionNumber, tags: { [OWNER_TAG_KEY]: owner },
-    };
+  /**
+   * A session put in place without an API call: another tool's (the default owner), or one the
+   * scenario says existed before it started.
+   */
+  public addSession(eni: string, sessionNumber: number, targetId: string, tags: Record<string, string> = { [OWNER_TAG_KEY]: 'someone-else' }): FakeSession {
+    const session: FakeSession = { id: this.newId(), networkInterfaceId: eni, targetId, filterId: 'tmf-foreign', sessionNumber, tags };
     this.sessions.set(session.id, session);
     return session;
   }
@@ -174,12 +174,9 @@ export class SimEc2 {
       return error(400, 'InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${eni}' does not exist`);
     }
     const all = [...this.sessions.values()];
-    const onEni = all.filter(s => s.networkInterfaceId === eni);
-    if (onEni.length >= EC2_LIMITS.sessionsPerInterface) {
-      return error(400, 'TrafficMirrorSessionsPerInterfaceLimitExceeded');
-    }
-    if (onEni.some(s => s.sessionNumber === sessionNumber)) {
-      return error(400, 'InvalidParameterValue', `The session number ${sessionNumber} is already in use on ${eni}.`);
+    const refused = interfaceRuleError(all, eni, sessionNumber);
+    if (refused) {
+      return refused;
     }
     if (all.length >= EC2_LIMITS.sessionsPerAccount) {
       return error(400, 'TrafficMirrorSessionLimitExceeded');

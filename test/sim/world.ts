@@ -10,7 +10,7 @@ import { newEc2Client, newEcsClient } from '../../src/session-manager/clients';
 import { SessionManagerConfig } from '../../src/session-manager/config';
 import { route } from '../../src/session-manager/entry';
 import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
-import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
+import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/session-manager/ownership';
 import { ServiceTasks } from '../../src/session-manager/service-tasks';
 import { ACCOUNT, CLUSTER_ARN, SERVICE_NAME } from '../fixtures/task-events';
 import { RecordingMetrics } from '../support/recording-metrics';
@@ -100,8 +100,7 @@ export class World {
       // The baseline cannot enroll running tasks; credit it with having mirrored them when they
       // started, so the scenarios compare what happens next.
       for (const t of this.ecs.running()) {
-        const s = this.ec2.addForeignSession(t.eni, this.config.sessionNumber, this.config.targetId, this.config.ownerId);
-        s.tags['fargate-traffic-mirror:task-arn'] = t.arn;
+        this.ec2.addSession(t.eni, this.config.sessionNumber, this.config.targetId, { [OWNER_TAG_KEY]: this.config.ownerId, [TASK_TAG_KEY]: t.arn });
       }
     }
   }

@@ -86,12 +86,9 @@ export class FakeEc2Endpoint {
     if (this.unsupportedEnis.has(eni)) {
       return error(400, 'NetworkInterfaceNotSupported');
     }
-    const onEni = [...this.sessions.values()].filter(s => s.networkInterfaceId === eni);
-    if (onEni.length >= 3) {
-      return error(400, 'TrafficMirrorSessionsPerInterfaceLimitExceeded');
-    }
-    if (onEni.some(s => s.sessionNumber === sessionNumber)) {
-      return error(400, 'InvalidParameterValue', `The session number ${sessionNumber} is already in use on ${eni}.`);
+    const refused = interfaceRuleError([...this.sessions.values()], eni, sessionNumber);
+    if (refused) {
+      return refused;
     }
     const tags = requestTags(params);
     const session: FakeSession = {
@@ -118,6 +115,21 @@ export class FakeEc2Endpoint {
   private describe(params: URLSearchParams): HttpResponse {
     return describeResponse([...this.sessions.values()], params, this.describePageSize);
   }
+}
+
+/**
+ * EC2's per-interface rules for a new session: at most 3 sessions per source ENI, each with its
+ * own session number. The error answer, or undefined when the session may be created.
+ */
+export function interfaceRuleError(sessions: readonly FakeSession[], eni: string, sessionNumber: number): HttpResponse | undefined {
+  const onEni = sessions.filter(s => s.networkInterfaceId === eni);
+  if (onEni.length >= 3) {
+    return error(400, 'TrafficMirrorSessionsPerInterfaceLimitExceeded');
+  }
+  if (onEni.some(s => s.sessionNumber === sessionNumber)) {
+    return error(400, 'InvalidParameterValue', `The session number ${sessionNumber} is already in use on ${eni}.`);
+  }
+  return undefined;
 }
 
 /** The Filter.N.Name / Filter.N.Value.M pairs of an EC2 Query request. */
