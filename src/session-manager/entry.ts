@@ -1,25 +1,40 @@
 import { handleQueueBatch } from './handle-queue-batch';
 import { handleTaskEvent } from './handle-task-event';
-import { ReconcilerDeps, removeAll, sweep } from './reconciler';
+import { InvocationLimits, ReconcilerDeps, SweepResult, pause } from './reconciler';
+import { REMOVE_SETTLE_MS, removeAll } from './remove-all';
+import { sweep } from './sweep';
 
 function isObject(value: unknown): value is Record<string, any> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The part of the Lambda context the session manager reads. */
+export interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/**
+ * Time kept back from the function's timeout: the work in flight when the deadline comes (a
+ * round of four EC2 calls with the SDK's retries) must still finish, and the answer go out.
+ */
+export const DEADLINE_MARGIN_MS = 60_000;
+
 /**
  * Routes one invocation to the right path by the shape of its event. Metrics are flushed after
  * every invocation, whatever happened.
  */
-export async function route(event: unknown, deps: ReconcilerDeps): Promise<unknown> {
+export async function route(event: unknown, deps: ReconcilerDeps, context?: InvocationContext): Promise<unknown> {
+  // Whole-service work stops starting actions this long before Lambda would stop it.
+  const limits: InvocationLimits = context ? { deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS } : {};
   try {
     if (isObject(event) && Array.isArray(event.Records)) {
       return await handleQueueBatch(event.Records.filter(isObject).map(r => ({ messageId: String(r.messageId), body: String(r.body ?? '') })), deps);
     }
     if (isObject(event) && typeof event.RequestType === 'string') {
-      return await handleCustomResource(event, deps);
+      return await handleCustomResource(event, deps, limits);
     }
     if (isObject(event) && event.source === 'aws.events' && event['detail-type'] === 'Scheduled Event') {
-      return await sweep(deps);
+      return await sweep(deps, limits);
     }
     // A task state change delivered directly (EventBridge target, or a manual test invoke).
     return await handleTaskEvent(event, deps);
@@ -28,23 +43,60 @@ export async function route(event: unknown, deps: ReconcilerDeps): Promise<unkno
   }
 }
 
+/** The Data key the first call returns, which marks every later call as an isComplete poll. */
+export const STARTED_AT = 'StartedAt';
+
 /**
- * CloudFormation lifecycle, through the custom resource provider framework. Create and Update
- * enroll every running task at once; Delete removes every owned session. Delete never fails:
- * a failed cleanup is reported in the logs and the response, and must not wedge the stack.
+ * CloudFormation lifecycle, through the custom resource provider framework in its
+ * asynchronous mode, so work of any size finishes across invocations. The first call (onEvent)
+ * only records when the operation started; the framework then calls again (isComplete) every
+ * few seconds, and each of those calls works until its deadline and says whether it is done.
+ * Every call starts from fresh listings, so no state has to survive between calls.
+ *
+ * - Create and Update: a sweep enrolls every running task and brings every owned session to
+ *   the configuration. Update is complete only after a sweep that started after
+ *   {@link REMOVE_SETTLE_MS} finished all its work: by then no event batch running the
+ *   previous configuration is still in flight to undo it.
+ * - Delete: every owned session is removed; a failure retrying cannot fix fails the Delete.
  */
-async function handleCustomResource(event: Record<string, any>, deps: ReconcilerDeps) {
-  const physicalResourceId = `fargate-traffic-mirror-${deps.config.ownerId}`;
-  if (event.RequestType === 'Delete') {
-    const result = await removeAll(deps);
-    return {
-      PhysicalResourceId: physicalResourceId,
-      Data: { Deleted: result.deleted, Failures: result.failures, Errors: result.errors.slice(0, 5).join('; ') },
-    };
+async function handleCustomResource(event: Record<string, any>, deps: ReconcilerDeps, limits: InvocationLimits) {
+  const startedAt = Number(event.Data?.[STARTED_AT]);
+  if (!Number.isFinite(startedAt)) {
+    return { PhysicalResourceId: `fargate-traffic-mirror-${deps.config.ownerId}`, Data: { [STARTED_AT]: String(Date.now()) } };
   }
-  const result = await sweep(deps);
+  const settledAfter = startedAt + REMOVE_SETTLE_MS;
+  if (event.RequestType === 'Delete') {
+    const result = await removeAll(deps, { ...limits, settledAfter });
+    return result.complete ? { IsComplete: true, Data: { Deleted: result.deleted } } : { IsComplete: false };
+  }
+  for (;;) {
+    const sweptAt = Date.now();
+    const result = await sweep(deps, limits);
+    if (result.unfinished > 0 || result.transientFailures > 0) {
+      return { IsComplete: false };
+    }
+    if (event.RequestType !== 'Update' || sweptAt >= settledAfter) {
+      return completed(result);
+    }
+    // Done, but an event batch with the previous configuration may still be in flight: sweep
+    // once more after the settle time, here if the deadline allows, else in the next call.
+    const wait = settledAfter - Date.now();
+    if (limits.deadline !== undefined && Date.now() + wait > limits.deadline) {
+      return { IsComplete: false };
+    }
+    await pause(deps, Math.max(wait, 0));
+  }
+}
+
+function completed(result: SweepResult) {
   return {
-    PhysicalResourceId: physicalResourceId,
-    Data: { RunningTasks: result.runningTasks, MirroredTasks: result.mirroredTasks, Created: result.created, Failures: result.failures },
+    IsComplete: true,
+    Data: {
+      RunningTasks: result.runningTasks,
+      MirroredTasks: result.mirroredTasks,
+      Created: result.created,
+      Modified: result.modified,
+      Failures: result.failures,
+    },
   };
 }

@@ -57,13 +57,35 @@ const PERMANENT_REASONS: Record<string, FailureReason> = {
   'trafficmirrorsessionspertargetlimitexceeded': FailureReason.TARGET_SOURCES_LIMIT,
   'trafficmirrorsessionsperinterfacelimitexceeded': FailureReason.SOURCE_SESSION_LIMIT,
   'trafficmirrorsessionlimitexceeded': FailureReason.ACCOUNT_SESSION_LIMIT,
+  // EC2's error-code reference spells these InvalidTrafficMirrorTargetNoFound (sic) and
+  // InvalidTrafficMirrorFilterNotFound; other sources use the dotted ...Id.NotFound forms.
+  'invalidtrafficmirrortargetnofound': FailureReason.TARGET_NOT_FOUND,
+  'invalidtrafficmirrortargetnotfound': FailureReason.TARGET_NOT_FOUND,
   'invalidtrafficmirrortargetid.notfound': FailureReason.TARGET_NOT_FOUND,
+  'invalidtrafficmirrorfilternotfound': FailureReason.FILTER_NOT_FOUND,
   'invalidtrafficmirrorfilterid.notfound': FailureReason.FILTER_NOT_FOUND,
   'unauthorizedoperation': FailureReason.ACCESS_DENIED,
   'accessdenied': FailureReason.ACCESS_DENIED,
   'accessdeniedexception': FailureReason.ACCESS_DENIED,
   'idempotentparametermismatch': FailureReason.IDEMPOTENCY_MISMATCH,
 };
+
+/**
+ * The codes that say a traffic mirror session does not exist: EC2's error-code reference spells
+ * it `InvalidTrafficMirrorSessionNotFound`, other sources `InvalidTrafficMirrorSessionId.NotFound`.
+ */
+const SESSION_NOT_FOUND_CODES = new Set(['invalidtrafficmirrorsessionnotfound', 'invalidtrafficmirrorsessionid.notfound']);
+
+/** Whether an error says the session is gone (success for a delete). */
+export function isSessionNotFound(error: unknown): boolean {
+  return SESSION_NOT_FOUND_CODES.has(classifyError(error).code.toLowerCase());
+}
+
+/** The error's message, for logs (never under the key `message`, which the logger reserves). */
+export function errorMessageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' ? message : String(error);
+}
 
 /** Classifies an error thrown by an AWS SDK v3 client. */
 export function classifyError(error: unknown): ErrorClass {

@@ -1,11 +1,15 @@
-import { classifyError } from './errors';
-import { ReconcilerDeps, mirrorTask } from './reconciler';
-import { TaskEventAction, parseTaskEvent } from './task-event';
+import { classifyError, errorMessageOf } from './errors';
+import { MirrorSession } from './mirror-sessions';
+import { taskTagMatches } from './ownership';
+import { mirrorTask } from './mirror-task';
+import { ReconcilerDeps } from './reconciler';
+import { StopAction, TaskEventAction, parseTaskEvent } from './task-event';
 
 /** What one event led to; returned so tests and logs can see it. */
 export interface TaskEventOutcome {
   readonly action: 'start' | 'stop' | 'skip';
-  readonly outcome: 'created' | 'deleted' | 'already-gone' | 'skipped' | 'failed';
+  /** `ensured`: the task was already mirrored (a duplicate event or a retry); nothing was created. */
+  readonly outcome: 'created' | 'ensured' | 'deleted' | 'already-gone' | 'skipped' | 'failed';
   readonly taskArn?: string;
   readonly networkInterfaceId?: string;
   readonly sessionIds?: string[];
@@ -42,13 +46,15 @@ export async function applyTaskAction(parsed: TaskEventAction, deps: ReconcilerD
         });
         return { action: 'start', outcome: 'failed', taskArn, networkInterfaceId, reason: result.failure.reason, errorCode: result.failure.code };
       }
-      logger.info('session created', { action: 'start', outcome: 'created', taskArn, networkInterfaceId, sessionId: result.sessionId, lastStatus: parsed.lastStatus, version: parsed.version });
-      return { action: 'start', outcome: 'created', taskArn, networkInterfaceId, sessionIds: [result.sessionId!] };
+      const outcome = result.created ? 'created' : 'ensured';
+      logger.info(result.created ? 'session created' : 'session ensured', {
+        action: 'start', outcome, taskArn, networkInterfaceId, sessionId: result.sessionId, lastStatus: parsed.lastStatus, version: parsed.version,
+      });
+      return { action: 'start', outcome, taskArn, networkInterfaceId, sessionIds: [result.sessionId!] };
     }
 
-    const owned = await sessions.findOwnedByTask(taskArn);
     const deleted: string[] = [];
-    for (const session of owned) {
+    for (const session of await sessionsOfStoppedTask(parsed, deps)) {
       if (await sessions.delete(session.sessionId)) {
         deleted.push(session.sessionId);
         metrics.sessionDeleted();
@@ -67,7 +73,8 @@ export async function applyTaskAction(parsed: TaskEventAction, deps: ReconcilerD
       errorCode: cls.code,
       reason: cls.reason,
       transient: cls.transient,
-      message: error instanceof Error ? error.message : String(error),
+      // Not `message`: the logger reserves that key and would drop the AWS error's text.
+      errorMessage: errorMessageOf(error),
     };
     metrics.failure(cls.reason);
     if (cls.transient) {
@@ -77,4 +84,18 @@ export async function applyTaskAction(parsed: TaskEventAction, deps: ReconcilerD
     logger.error('permanent AWS error; not retrying', details);
     return { action: parsed.action, outcome: 'failed', taskArn, networkInterfaceId, reason: cls.reason, errorCode: cls.code };
   }
+}
+
+/**
+ * The owned sessions of a stopped task, found with documented filters only: by the ENI named in
+ * the event, or, for an event without one, among every owned session. Both the owner and the
+ * task tag are checked here, so no listing, however EC2 filters it, can make one task's stop
+ * delete another task's session.
+ */
+async function sessionsOfStoppedTask(stop: StopAction, deps: ReconcilerDeps): Promise<MirrorSession[]> {
+  const { sessions } = deps;
+  const candidates = stop.networkInterfaceId
+    ? await sessions.listOnInterfaces([stop.networkInterfaceId])
+    : await sessions.listOwned();
+  return candidates.filter(s => sessions.isOwned(s) && taskTagMatches(s.taskTag, stop.taskArn));
 }

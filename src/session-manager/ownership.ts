@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 /**
  * Tag keys the session manager writes on every session it creates.
  *
- * Shared by the construct (IAM conditions) and the handler (tags and filters), so the two can
+ * Shared by the construct (IAM conditions) and the handler (tags and checks), so the two can
  * never disagree. This module imports neither aws-cdk-lib nor the AWS SDK.
  */
 export const OWNER_TAG_KEY = 'fargate-traffic-mirror:owner';
@@ -11,8 +11,17 @@ export const OWNER_TAG_KEY = 'fargate-traffic-mirror:owner';
 export const CLUSTER_TAG_KEY = 'fargate-traffic-mirror:cluster';
 /** Tag naming the ECS service of the mirrored task. */
 export const SERVICE_TAG_KEY = 'fargate-traffic-mirror:service';
-/** Tag naming the ECS task ARN the session mirrors. */
+/** Tag naming the ECS task the session mirrors: its ARN, or its id when the ARN is too long for a tag. */
 export const TASK_TAG_KEY = 'fargate-traffic-mirror:task-arn';
+/**
+ * Tag naming the request that created the session. A CreateTrafficMirrorSession repeated with
+ * the same ClientToken returns the original result, whose tags carry the original request's id:
+ * that is how a repeat is told from a first create without a read.
+ */
+export const REQUEST_TAG_KEY = 'fargate-traffic-mirror:request';
+
+/** EC2 tag values are at most 256 characters. */
+export const MAX_TAG_VALUE_LENGTH = 256;
 
 /**
  * Derives the stable owner id of one construct instance from its stack name and construct
@@ -23,12 +32,57 @@ export function ownerIdFor(stackName: string, constructPath: string): string {
 }
 
 /**
- * `ClientToken` for CreateTrafficMirrorSession (EC2 allows at most 64 ASCII characters).
- * Without a salt it is deterministic: retries and duplicate events for the same ENI reuse it,
- * so EC2 returns the session it already created instead of making a second one. EC2 remembers
- * a token even after its session is deleted, so a sweep re-creating a session that someone
- * deleted must use a fresh salt, or it would only get the dead session's id back.
+ * A tag value within EC2's 256 characters. Cluster and service names may be 255 characters,
+ * so their ARNs may not fit: a longer value keeps its start and ends with a hash of the whole,
+ * which stays unique and stable.
  */
-export function clientTokenFor(ownerId: string, networkInterfaceId: string, sessionNumber: number, salt = ''): string {
-  return createHash('sha256').update(`${ownerId}|${networkInterfaceId}|${sessionNumber}${salt ? `|${salt}` : ''}`).digest('hex');
+export function tagValue(value: string): string {
+  if (value.length <= MAX_TAG_VALUE_LENGTH) {
+    return value;
+  }
+  const digest = createHash('sha256').update(value).digest('hex').slice(0, 32);
+  return `${value.slice(0, MAX_TAG_VALUE_LENGTH - digest.length - 1)}+${digest}`;
+}
+
+/**
+ * The task tag's value: the task ARN when it fits, else the task id (the ARN's last part), which
+ * ECS DescribeTasks accepts in place of the ARN for a task of the cluster it is asked about.
+ */
+export function taskTagValue(taskArn: string): string {
+  return taskArn.length <= MAX_TAG_VALUE_LENGTH ? taskArn : taskArn.slice(taskArn.lastIndexOf('/') + 1);
+}
+
+/** Whether a task tag value names the task: the whole ARN, or the id it was shortened to. */
+export function taskTagMatches(tag: string | undefined, taskArn: string): boolean {
+  return tag !== undefined && (tag === taskArn || tag === taskTagValue(taskArn));
+}
+
+/** Every parameter of a CreateTrafficMirrorSession request that the ClientToken must cover. */
+export interface SessionParameters {
+  readonly ownerId: string;
+  readonly networkInterfaceId: string;
+  readonly targetId: string;
+  readonly filterId: string;
+  readonly sessionNumber: number;
+  readonly packetLength?: number;
+  readonly virtualNetworkId?: number;
+  readonly description?: string;
+}
+
+/**
+ * `ClientToken` for CreateTrafficMirrorSession (EC2 allows at most 64 ASCII characters).
+ *
+ * A hash of every parameter of the request, so a retry or duplicate event for the same ENI
+ * gets the session created the first time, while a configuration change (another target,
+ * filter, number, packet length, VNI or description) gets a new token instead of EC2's
+ * `IdempotentParameterMismatch`. EC2 remembers a token even after its session is deleted, so
+ * whoever re-creates a session that was deleted passes a `salt` to get a new one.
+ */
+export function clientTokenFor(params: SessionParameters, salt = ''): string {
+  const fields = [
+    params.ownerId, params.networkInterfaceId, params.targetId, params.filterId, params.sessionNumber,
+    params.packetLength ?? '', params.virtualNetworkId ?? '', params.description ?? '', salt,
+  ];
+  // JSON keeps field boundaries unambiguous whatever a description contains.
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }

@@ -129,7 +129,9 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
 
 /**
  * The session number to use on an ENI whose sessions (none of them ours) use `used`, or why
- * there is none.
+ * there is none. EC2 evaluates an ENI's sessions in number order and the first whose filter
+ * matches mirrors the packet, so a free number is looked for only after the configured one: a
+ * lower number would take packets from the session that comes first.
  */
 export function chooseSessionNumber(used: readonly number[], configured: number, pickFree: boolean): number | Conflict['reason'] {
   if (used.length >= MAX_SESSIONS_PER_ENI) {
@@ -141,7 +143,7 @@ export function chooseSessionNumber(used: readonly number[], configured: number,
   if (!pickFree) {
     return 'SessionNumberInUse';
   }
-  for (let n = 1; n <= MAX_SESSION_NUMBER; n++) {
+  for (let n = configured + 1; n <= MAX_SESSION_NUMBER; n++) {
     if (!used.includes(n)) return n;
   }
   return 'SessionNumberInUse';

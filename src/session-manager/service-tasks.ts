@@ -1,11 +1,24 @@
 import { DescribeTasksCommand, ECSClient, paginateListTasks } from '@aws-sdk/client-ecs';
 import { DesiredTask } from './reconcile';
-import { networkInterfaceIdOf } from './task-event';
+import { isTaskOfCluster, networkInterfaceIdOf } from './task-event';
 
 /** DescribeTasks accepts at most 100 tasks per call. */
 const DESCRIBE_BATCH = 100;
 /** States in which a task's ENI exists and the task is meant to run. */
 const ACTIVE_STATES = new Set(['PENDING', 'ACTIVATING', 'RUNNING']);
+
+/** The id of a task: the last part of its ARN (or the id itself). */
+export function taskIdOf(taskArnOrId: string): string {
+  return taskArnOrId.slice(taskArnOrId.lastIndexOf('/') + 1);
+}
+
+/** What ECS says about tasks the sweep asked about by their sessions' task tags. */
+export interface LiveTasks {
+  /** Tasks that are active: they stay desired. */
+  readonly active: DesiredTask[];
+  /** Ids of tasks told to stop but not STOPPED yet: their sessions stay until EC2 removes them with the ENI. */
+  readonly draining: Set<string>;
+}
 
 /**
  * The ECS side of the sweep: which tasks of the service are running, with their ENIs.
@@ -26,17 +39,19 @@ export class ServiceTasks {
   }
 
   /**
-   * Of the given tasks, those still active (to mirror) and those draining: told to stop but not
-   * STOPPED yet. The sweep asks this about the tasks of sessions it would delete, so a task too
-   * new to appear in ListTasks keeps its session. A draining task still carries traffic, so its session stays until EC2 removes
-   * it with the ENI.
+   * Of the given tasks (ARNs or ids), those still active (to mirror) and those draining: told
+   * to stop but not STOPPED yet. The sweep asks this about the tasks of sessions it would
+   * delete, so a task too new to appear in ListTasks keeps its session. A task of another
+   * cluster (the service moved) is not asked about: it is no task of this service now, and the
+   * function may not describe it, which would fail the whole sweep.
    */
-  public async describeLive(taskArns: readonly string[]): Promise<{ active: DesiredTask[]; draining: Set<string> }> {
+  public async describeLive(tasks: readonly string[]): Promise<LiveTasks> {
     const active: DesiredTask[] = [];
     const draining = new Set<string>();
-    for (let i = 0; i < taskArns.length; i += DESCRIBE_BATCH) {
+    const ours = [...new Set(tasks.filter(t => !t.startsWith('arn:') || isTaskOfCluster(t, this.clusterArn)))];
+    for (let i = 0; i < ours.length; i += DESCRIBE_BATCH) {
       const response = await this.ecs.send(new DescribeTasksCommand({
-        cluster: this.clusterArn, tasks: taskArns.slice(i, i + DESCRIBE_BATCH),
+        cluster: this.clusterArn, tasks: ours.slice(i, i + DESCRIBE_BATCH),
       }));
       for (const task of response.tasks ?? []) {
         if (!task.taskArn || task.group !== `service:${this.serviceName}`) {
@@ -46,7 +61,7 @@ export class ServiceTasks {
         if (eni && task.desiredStatus === 'RUNNING' && ACTIVE_STATES.has(task.lastStatus ?? '')) {
           active.push({ taskArn: task.taskArn, networkInterfaceId: eni });
         } else if (task.lastStatus !== 'STOPPED') {
-          draining.add(task.taskArn);
+          draining.add(taskIdOf(task.taskArn));
         }
       }
     }

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { newEc2Client, newEcsClient } from './clients';
 import { configFromEnv } from './config';
-import { route } from './entry';
+import { InvocationContext, route } from './entry';
 import { EmfMirrorMetrics } from './metrics';
 import { MirrorSessions } from './mirror-sessions';
 import { ServiceTasks } from './service-tasks';
@@ -21,6 +21,6 @@ const deps = {
  * Lambda entry point for all three triggers: SQS batches of task state changes, the periodic
  * sweep, and the CloudFormation custom resource (through the provider framework).
  */
-export async function handler(event: unknown): Promise<unknown> {
-  return route(event, deps);
+export async function handler(event: unknown, context?: InvocationContext): Promise<unknown> {
+  return route(event, deps, context);
 }

@@ -124,7 +124,7 @@ function reject(reason: string, taskArn?: string): SkipAction {
 }
 
 /** Whether a well-formed task ARN names a task of the cluster (same partition, region, account, name). */
-function isTaskOfCluster(taskArn: string, clusterArn: string): boolean {
+export function isTaskOfCluster(taskArn: string, clusterArn: string): boolean {
   const task = TASK_ARN_PATTERN.exec(taskArn);
   const cluster = CLUSTER_ARN_PATTERN.exec(clusterArn);
   if (!task || !cluster) {

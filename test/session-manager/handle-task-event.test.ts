@@ -5,7 +5,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { SessionManagerConfig } from '../../src/session-manager/config';
 import { handleTaskEvent } from '../../src/session-manager/handle-task-event';
-import { OWNER_TAG_KEY, TASK_TAG_KEY, clientTokenFor } from '../../src/session-manager/ownership';
+import { OWNER_TAG_KEY, REQUEST_TAG_KEY, TASK_TAG_KEY, clientTokenFor } from '../../src/session-manager/ownership';
 import { CLUSTER_ARN, SERVICE_NAME, taskArnOf, taskEvent } from '../fixtures/task-events';
 import { mockedDeps } from '../support/mocked-deps';
 import { RecordingMetrics } from '../support/recording-metrics';
@@ -54,7 +54,7 @@ describe('task start', () => {
       PacketLength: 8500,
       VirtualNetworkId: 77,
       Description: 'ids feed',
-      ClientToken: clientTokenFor(config.ownerId, ENI, 2),
+      ClientToken: clientTokenFor({ ...config, networkInterfaceId: ENI, sessionNumber: 2 }),
       TagSpecifications: [{
         ResourceType: 'traffic-mirror-session',
         Tags: [
@@ -62,6 +62,7 @@ describe('task start', () => {
           { Key: 'fargate-traffic-mirror:cluster', Value: CLUSTER_ARN },
           { Key: 'fargate-traffic-mirror:service', Value: SERVICE_NAME },
           { Key: TASK_TAG_KEY, Value: TASK },
+          { Key: REQUEST_TAG_KEY, Value: expect.stringMatching(/^[0-9a-f-]{36}$/) },
         ],
       }],
     });
@@ -79,12 +80,72 @@ describe('task start', () => {
     expect(new Set(tokens).size).toBe(1);
   });
 
-  test('different ENIs, session numbers and salts get different tokens', () => {
-    expect(clientTokenFor('o', 'eni-1', 1)).not.toBe(clientTokenFor('o', 'eni-1', 1, 'sweep-1'));
-    expect(clientTokenFor('o', 'eni-1', 1, 'sweep-1')).not.toBe(clientTokenFor('o', 'eni-1', 1, 'sweep-2'));
-    expect(clientTokenFor('o', 'eni-1', 1)).not.toBe(clientTokenFor('o', 'eni-2', 1));
-    expect(clientTokenFor('o', 'eni-1', 1)).not.toBe(clientTokenFor('o', 'eni-1', 2));
-    expect(clientTokenFor('o', 'eni-1', 1)).not.toBe(clientTokenFor('p', 'eni-1', 1));
+  // EC2 answers IdempotentParameterMismatch to a token reused with other parameters ("Ensuring
+  // idempotency in Amazon EC2 API requests"), so the token covers every parameter.
+  test('the ClientToken changes with every session parameter and the salt, and fits EC2\'s 64 characters', () => {
+    const base = { ownerId: 'o', networkInterfaceId: 'eni-1', targetId: 'tmt-1', filterId: 'tmf-1', sessionNumber: 1 };
+    const token = clientTokenFor(base);
+    expect(token.length).toBeLessThanOrEqual(64);
+    expect(clientTokenFor({ ...base })).toBe(token);
+    const variants = [
+      { ownerId: 'p' }, { networkInterfaceId: 'eni-2' }, { targetId: 'tmt-2' }, { filterId: 'tmf-2' }, { sessionNumber: 2 },
+      { packetLength: 100 }, { virtualNetworkId: 5 }, { description: 'd' },
+    ];
+    const tokens = variants.map(v => clientTokenFor({ ...base, ...v }));
+    expect(new Set([token, ...tokens, clientTokenFor(base, 'sweep-1'), clientTokenFor(base, 'sweep-2')]).size).toBe(variants.length + 3);
+  });
+
+  test('a create EC2 answers with an earlier request\'s result is "ensured", checked with one read by ENI', async () => {
+    // A repeated token returns the original result, whose request tag is not ours.
+    ec2Mock.on(CreateTrafficMirrorSessionCommand).resolves({
+      TrafficMirrorSession: { TrafficMirrorSessionId: 'tms-1', Tags: [{ Key: REQUEST_TAG_KEY, Value: 'an-earlier-request' }] },
+    });
+    ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({
+      TrafficMirrorSessions: [{ TrafficMirrorSessionId: 'tms-1', NetworkInterfaceId: ENI, SessionNumber: 2, Tags: [{ Key: OWNER_TAG_KEY, Value: config.ownerId }] }],
+    });
+    const outcome = await handleTaskEvent(taskEvent(), deps);
+    expect(outcome).toEqual({ action: 'start', outcome: 'ensured', taskArn: TASK, networkInterfaceId: ENI, sessionIds: ['tms-1'] });
+    expect(metrics.created).toBe(0);
+    expect(ec2Mock.commandCalls(CreateTrafficMirrorSessionCommand)).toHaveLength(1);
+    expect(ec2Mock.commandCalls(DescribeTrafficMirrorSessionsCommand).map(c => c.args[0].input.Filters)).toEqual([[{ Name: 'network-interface-id', Values: [ENI] }]]);
+  });
+
+  test('a replayed create whose session was deleted since creates a new one with another token', async () => {
+    ec2Mock.on(CreateTrafficMirrorSessionCommand)
+      .resolvesOnce({ TrafficMirrorSession: { TrafficMirrorSessionId: 'tms-dead', Tags: [{ Key: REQUEST_TAG_KEY, Value: 'an-earlier-request' }] } })
+      .resolvesOnce({ TrafficMirrorSession: { TrafficMirrorSessionId: 'tms-new' } });
+    ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({ TrafficMirrorSessions: [] });
+    const outcome = await handleTaskEvent(taskEvent(), deps);
+    expect(outcome).toMatchObject({ outcome: 'created', sessionIds: ['tms-new'] });
+    const tokens = ec2Mock.commandCalls(CreateTrafficMirrorSessionCommand).map(c => c.args[0].input.ClientToken);
+    expect(new Set(tokens).size).toBe(2);
+    expect(metrics.created).toBe(1);
+  });
+
+  test('IdempotentParameterMismatch is a conflict to look at, never the task\'s permanent failure', async () => {
+    ec2Mock.on(CreateTrafficMirrorSessionCommand)
+      .rejectsOnce(awsError('IdempotentParameterMismatch', 400))
+      .resolvesOnce({ TrafficMirrorSession: { TrafficMirrorSessionId: 'tms-2' } });
+    ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({ TrafficMirrorSessions: [] });
+    const outcome = await handleTaskEvent(taskEvent(), deps);
+    expect(outcome).toMatchObject({ outcome: 'created', sessionIds: ['tms-2'] });
+    const tokens = ec2Mock.commandCalls(CreateTrafficMirrorSessionCommand).map(c => c.args[0].input.ClientToken);
+    expect(tokens[0]).not.toBe(tokens[1]);
+    expect(metrics.failures).toEqual([]);
+  });
+
+  test('the event path never modifies or deletes an owned session of another configuration', async () => {
+    ec2Mock.on(CreateTrafficMirrorSessionCommand).rejects(Object.assign(awsError('InvalidParameterValue', 400), { message: 'The session number 2 is already in use' }));
+    ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({
+      TrafficMirrorSessions: [{
+        TrafficMirrorSessionId: 'tms-old', NetworkInterfaceId: ENI, SessionNumber: 2, TrafficMirrorTargetId: 'tmt-previous', PacketLength: 100,
+        Tags: [{ Key: OWNER_TAG_KEY, Value: config.ownerId }],
+      }],
+    });
+    const outcome = await handleTaskEvent(taskEvent(), deps);
+    expect(outcome).toMatchObject({ outcome: 'ensured', sessionIds: ['tms-old'] });
+    expect(ec2Mock.commandCalls(DeleteTrafficMirrorSessionCommand)).toHaveLength(0);
+    expect(ec2Mock.calls().map(c => (c.args[0] as any).constructor.name)).toEqual(['CreateTrafficMirrorSessionCommand', 'DescribeTrafficMirrorSessionsCommand']);
   });
 });
 
@@ -104,10 +165,9 @@ describe('task stop', () => {
     const outcome = await handleTaskEvent(taskEvent({ lastStatus, desiredStatus: 'STOPPED' }), deps);
 
     expect(outcome).toEqual({ action: 'stop', outcome: 'deleted', taskArn: TASK, networkInterfaceId: ENI, sessionIds: ['tms-1'] });
-    // By owner and task, not by target: a session made for an earlier target is ours to remove too.
+    // DescribeTrafficMirrorSessions documents no tag filters: the ENI from the event, a documented filter.
     expect(ec2Mock.commandCalls(DescribeTrafficMirrorSessionsCommand)[0].args[0].input.Filters).toEqual([
-      { Name: `tag:${OWNER_TAG_KEY}`, Values: [config.ownerId] },
-      { Name: `tag:${TASK_TAG_KEY}`, Values: [TASK] },
+      { Name: 'network-interface-id', Values: [ENI] },
     ]);
     expect(ec2Mock.commandCalls(DeleteTrafficMirrorSessionCommand)[0].args[0].input).toEqual({ TrafficMirrorSessionId: 'tms-1' });
     expect(metrics.deleted).toBe(1);
@@ -127,17 +187,47 @@ describe('task stop', () => {
     expect(ec2Mock.commandCalls(DeleteTrafficMirrorSessionCommand)).toHaveLength(0);
   });
 
+  test('an EC2 that ignores the filter cannot make one stop delete other tasks\' sessions', async () => {
+    // Whatever comes back is checked here: ENI, owner tag and task tag.
+    const other = taskArnOf('1111111111114a5b9c7d6e5f4a3b2c1d');
+    ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({
+      TrafficMirrorSessions: [
+        { TrafficMirrorSessionId: 'tms-mine', NetworkInterfaceId: ENI, SessionNumber: 2, Tags: [{ Key: OWNER_TAG_KEY, Value: config.ownerId }, { Key: TASK_TAG_KEY, Value: TASK }] },
+        { TrafficMirrorSessionId: 'tms-sibling', NetworkInterfaceId: 'eni-0ffffffffffffffff', SessionNumber: 2, Tags: [{ Key: OWNER_TAG_KEY, Value: config.ownerId }, { Key: TASK_TAG_KEY, Value: other }] },
+        { TrafficMirrorSessionId: 'tms-other-task-same-eni', NetworkInterfaceId: ENI, SessionNumber: 3, Tags: [{ Key: OWNER_TAG_KEY, Value: config.ownerId }, { Key: TASK_TAG_KEY, Value: other }] },
+      ],
+    });
+    ec2Mock.on(DeleteTrafficMirrorSessionCommand).resolves({});
+    const outcome = await handleTaskEvent(taskEvent({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }), deps);
+    expect(outcome.sessionIds).toEqual(['tms-mine']);
+    expect(ec2Mock.commandCalls(DeleteTrafficMirrorSessionCommand).map(c => c.args[0].input.TrafficMirrorSessionId)).toEqual(['tms-mine']);
+  });
+
+  test('a STOPPED event without an ENI looks among the owned sessions and deletes only its task\'s', async () => {
+    ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({
+      TrafficMirrorSessions: [
+        { TrafficMirrorSessionId: 'tms-mine', NetworkInterfaceId: ENI, SessionNumber: 2, Tags: [{ Key: OWNER_TAG_KEY, Value: config.ownerId }, { Key: TASK_TAG_KEY, Value: TASK }] },
+        { TrafficMirrorSessionId: 'tms-sibling', NetworkInterfaceId: 'eni-0ffffffffffffffff', SessionNumber: 2, Tags: [{ Key: OWNER_TAG_KEY, Value: config.ownerId }, { Key: TASK_TAG_KEY, Value: taskArnOf('2222') }] },
+      ],
+    });
+    ec2Mock.on(DeleteTrafficMirrorSessionCommand).resolves({});
+    const outcome = await handleTaskEvent(taskEvent({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED', eni: null }), deps);
+    expect(outcome.sessionIds).toEqual(['tms-mine']);
+    expect(ec2Mock.commandCalls(DescribeTrafficMirrorSessionsCommand)[0].args[0].input.Filters).toBeUndefined();
+  });
+
   test('a session already deleted with its ENI is success', async () => {
     ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({ TrafficMirrorSessions: [] });
     const outcome = await handleTaskEvent(taskEvent({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }), deps);
     expect(outcome).toMatchObject({ action: 'stop', outcome: 'already-gone', sessionIds: [] });
   });
 
-  test('not-found on delete (raced with ENI deletion) is success', async () => {
+  // EC2's error-code reference spells InvalidTrafficMirrorSessionNotFound; other sources the dotted form.
+  test.each(['InvalidTrafficMirrorSessionNotFound', 'InvalidTrafficMirrorSessionId.NotFound'])('not-found on delete (%s, raced with ENI deletion) is success', async code => {
     ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({
-      TrafficMirrorSessions: [{ TrafficMirrorSessionId: 'tms-1', NetworkInterfaceId: ENI, Tags: [{ Key: OWNER_TAG_KEY, Value: config.ownerId }] }],
+      TrafficMirrorSessions: [{ TrafficMirrorSessionId: 'tms-1', NetworkInterfaceId: ENI, Tags: [{ Key: OWNER_TAG_KEY, Value: config.ownerId }, { Key: TASK_TAG_KEY, Value: TASK }] }],
     });
-    ec2Mock.on(DeleteTrafficMirrorSessionCommand).rejects(awsError('InvalidTrafficMirrorSessionId.NotFound', 400));
+    ec2Mock.on(DeleteTrafficMirrorSessionCommand).rejects(awsError(code, 400));
     const outcome = await handleTaskEvent(taskEvent({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }), deps);
     expect(outcome).toMatchObject({ outcome: 'already-gone' });
     expect(logger.error).not.toHaveBeenCalled();
@@ -194,7 +284,10 @@ describe('AWS errors', () => {
     ['TrafficMirrorSourcesPerTargetLimitExceeded', 'TargetSourcesLimit'],
     ['TrafficMirrorSessionsPerInterfaceLimitExceeded', 'SourceSessionLimit'],
     ['TrafficMirrorSessionLimitExceeded', 'AccountSessionLimit'],
+    // EC2's error-code reference spells the first of each pair; other sources the dotted form.
+    ['InvalidTrafficMirrorTargetNoFound', 'TargetNotFound'],
     ['InvalidTrafficMirrorTargetId.NotFound', 'TargetNotFound'],
+    ['InvalidTrafficMirrorFilterNotFound', 'FilterNotFound'],
     ['InvalidTrafficMirrorFilterId.NotFound', 'FilterNotFound'],
     ['UnauthorizedOperation', 'AccessDenied'],
   ])('permanent %s is logged once with code, ENI and task, and not retried', async (name, reason) => {
@@ -211,5 +304,9 @@ describe('AWS errors', () => {
     expect(logger.error).toHaveBeenCalledWith(expect.any(String), expect.objectContaining({
       errorCode: name, reason, networkInterfaceId: ENI, taskArn: TASK, transient: false,
     }));
+    // The AWS message reaches the log under a key the logger does not reserve.
+    if (reason !== 'SourceSessionLimit') {
+      expect(logger.error).toHaveBeenCalledWith(expect.any(String), expect.objectContaining({ errorMessage: name }));
+    }
   });
 });

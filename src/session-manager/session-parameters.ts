@@ -1,0 +1,73 @@
+/**
+ * What a session should look like under this deployment's configuration, and what must change
+ * on an existing one to get there. Pure: no SDK. Only the sweep applies these changes; the
+ * event path never rewrites a session, because an in-flight invocation may still run the
+ * previous deployment's configuration.
+ */
+import { SessionManagerConfig } from './config';
+
+/** The configurable parameters of a session as EC2 describes it. */
+export interface SessionState {
+  readonly sessionNumber: number;
+  readonly targetId?: string;
+  readonly filterId?: string;
+  readonly packetLength?: number;
+  readonly virtualNetworkId?: number;
+  readonly description?: string;
+}
+
+/** A field ModifyTrafficMirrorSession can remove (its `RemoveFields` values). */
+export type RemovableField = 'packet-length' | 'description' | 'virtual-network-id';
+
+/** The ModifyTrafficMirrorSession fields that bring a session to the configuration. */
+export interface SessionChange {
+  readonly targetId?: string;
+  readonly filterId?: string;
+  readonly sessionNumber?: number;
+  readonly packetLength?: number;
+  readonly virtualNetworkId?: number;
+  readonly description?: string;
+  readonly removeFields: RemovableField[];
+}
+
+/**
+ * Whether a session's number is acceptable: the configured one, or, when the user allowed
+ * picking a free one, any number after it (EC2 evaluates sessions in number order, so a number
+ * after the configured one never takes packets from a session that comes first).
+ */
+export function acceptableSessionNumber(config: SessionManagerConfig, sessionNumber: number): boolean {
+  return sessionNumber === config.sessionNumber || (!!config.pickFreeSessionNumber && sessionNumber > config.sessionNumber);
+}
+
+/**
+ * The change that makes an owned session match the configuration, or undefined when it does.
+ * A field EC2 did not return is not evidence of a difference. A VNI the user left to AWS is
+ * whatever AWS picked.
+ */
+export function changeFor(session: SessionState, config: SessionManagerConfig): SessionChange | undefined {
+  const change: { -readonly [K in keyof SessionChange]: SessionChange[K] } = { removeFields: [] };
+  if (session.targetId !== undefined && session.targetId !== config.targetId) change.targetId = config.targetId;
+  if (session.filterId !== undefined && session.filterId !== config.filterId) change.filterId = config.filterId;
+  if (!acceptableSessionNumber(config, session.sessionNumber)) change.sessionNumber = config.sessionNumber;
+  if (config.packetLength !== undefined) {
+    if (session.packetLength !== config.packetLength) change.packetLength = config.packetLength;
+  } else if (session.packetLength !== undefined) {
+    change.removeFields.push('packet-length');
+  }
+  if (config.virtualNetworkId !== undefined && session.virtualNetworkId !== config.virtualNetworkId) {
+    change.virtualNetworkId = config.virtualNetworkId;
+  }
+  if (config.description !== undefined) {
+    if (session.description !== config.description) change.description = config.description;
+  } else if (session.description) {
+    change.removeFields.push('description');
+  }
+  const { removeFields, ...fields } = change;
+  return Object.keys(fields).length > 0 || removeFields.length > 0 ? change : undefined;
+}
+
+/** The names of what a change touches, for logs. */
+export function describeChange(change: SessionChange): string[] {
+  const { removeFields, ...fields } = change;
+  return [...Object.keys(fields), ...removeFields.map(f => `remove ${f}`)];
+}

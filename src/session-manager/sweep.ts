@@ -1,0 +1,88 @@
+/**
+ * Reconcile the whole service: the periodic sweep and the deploy-time enrollment.
+ */
+import { MirrorSession } from './mirror-sessions';
+import { InvocationLimits, ReconcilerDeps, SweepResult, planFor } from './reconciler';
+import { ModifyAction, runActions } from './run-actions';
+import { taskIdOf } from './service-tasks';
+import { changeFor } from './session-parameters';
+
+/**
+ * Creates the sessions running tasks lack, brings every owned session to the current
+ * configuration in place (ModifyTrafficMirrorSession: no gap in mirroring), and deletes the
+ * owned sessions whose task is gone. Per-session failures are logged and counted, not thrown,
+ * so one bad ENI cannot stop the rest; listing failures are thrown. Stops starting actions at
+ * the deadline; the next run picks up what is left, since it starts from a fresh listing.
+ */
+export async function sweep(deps: ReconcilerDeps, limits: InvocationLimits = {}): Promise<SweepResult> {
+  const { config, sessions, tasks, logger, metrics } = deps;
+  // Owned sessions first, then tasks: a session created after this listing belongs to a task
+  // the task listing is at least as likely to show.
+  const listed = await sessions.listOwned();
+  const desired = await tasks.listActive();
+  const desiredEnis = new Set(desired.map(t => t.networkInterfaceId));
+
+  // ListTasks can lag behind a task that just started. Before deleting a session, ask ECS
+  // directly about its task; if it is active, it stays desired; if it is draining, its
+  // session is left alone (EC2 deletes it with the ENI).
+  const orphanTasks = listed.filter(s => !desiredEnis.has(s.networkInterfaceId)).map(s => s.taskTag).filter((t): t is string => !!t);
+  const live = orphanTasks.length ? await tasks.describeLive(orphanTasks) : { active: [], draining: new Set<string>() };
+  for (const task of live.active) {
+    if (!desiredEnis.has(task.networkInterfaceId)) {
+      desired.push(task);
+      desiredEnis.add(task.networkInterfaceId);
+    }
+  }
+  const draining = (s: MirrorSession) => !desiredEnis.has(s.networkInterfaceId) && !!s.taskTag && live.draining.has(taskIdOf(s.taskTag));
+  const owned = listed.filter(s => !draining(s));
+
+  // Only ENIs that still need a session are worth a look for other tools' sessions.
+  const ownedEnis = new Set(owned.map(s => s.networkInterfaceId));
+  const unmirrored = [...desiredEnis].filter(eni => !ownedEnis.has(eni));
+  const foreign = unmirrored.length ? (await sessions.listOnInterfaces(unmirrored)).filter(s => !sessions.isOwned(s)) : [];
+
+  const plan = planFor(deps, desired, [...owned, ...foreign]);
+  const deleting = new Set(plan.deletes.map(d => d.sessionId));
+  const modifies: ModifyAction[] = [];
+  for (const session of owned) {
+    if (deleting.has(session.sessionId) || !desiredEnis.has(session.networkInterfaceId)) continue;
+    const change = changeFor(session, config);
+    if (change) modifies.push({ session, change });
+  }
+  if (modifies.length > 0) {
+    logger.info('bringing owned sessions to the current configuration', { action: 'sweep', sessions: modifies.length });
+  }
+  // A task without a session at this point either never got one or lost it to a hand delete;
+  // a fresh token per sweep makes EC2 create a new session in the second case too.
+  const result = await runActions(deps, plan, modifies, `sweep-${Date.now()}-${Math.random()}`, limits);
+  const mirrored = plan.alreadyMirrored + result.created + result.raced;
+  metrics.coverage(desired.length, mirrored);
+  const summary: SweepResult = {
+    runningTasks: desired.length,
+    mirroredTasks: mirrored,
+    created: result.created,
+    modified: result.modified,
+    deleted: result.deleted,
+    conflicts: plan.conflicts.length,
+    failures: result.createFailures + result.modifyFailures + result.deleteFailures + plan.conflicts.length,
+    createFailures: result.createFailures,
+    modifyFailures: result.modifyFailures,
+    deleteFailures: result.deleteFailures,
+    transientFailures: result.transientFailures,
+    unfinished: result.unfinished,
+  };
+  for (const conflict of plan.conflicts) {
+    metrics.failure(conflict.reason);
+    logger.error('task cannot be mirrored with the configured session number', {
+      action: 'start',
+      outcome: 'failed',
+      reason: conflict.reason,
+      taskArn: conflict.taskArn,
+      networkInterfaceId: conflict.networkInterfaceId,
+      usedSessionNumbers: conflict.usedSessionNumbers,
+      hint: conflict.reason === 'SessionNumberInUse' ? 'another tool uses this session number on the ENI; set pickFreeSessionNumber or another sessionNumber' : 'the ENI already has 3 sessions',
+    });
+  }
+  logger.info('sweep finished', { action: 'sweep', ...summary });
+  return summary;
+}
