@@ -1,11 +1,11 @@
 import {
-  Annotations, CustomResource, Duration, Stack, Token,
-  aws_cloudwatch as cloudwatch, aws_ecs as ecs, aws_events as events, aws_events_targets as targets,
+  Annotations, CfnResource, CustomResource, Duration, Stack, Token,
+  aws_cloudwatch as cloudwatch, aws_ecs as ecs, aws_events as events, aws_events_targets as targets, aws_iam as iam,
   aws_lambda as lambda, aws_lambda_event_sources as sources, aws_logs as logs, aws_sqs as sqs,
-  custom_resources as cr,
+  aws_stepfunctions as sfn, custom_resources as cr,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { functionRole } from './function-role';
+import { functionRole, restrictToOwnLogGroup } from './function-role';
 import { IMirrorFilter, MirrorFilter } from './mirror-filter';
 import { MirrorTarget, MirrorTargetKind } from './mirror-target';
 import { suppressNagFindings } from './nag-suppressions';
@@ -116,6 +116,19 @@ const MAX_PACKET_LENGTH = 65535;
 // that would throttle it, and more than 100 is never used.
 const EVENT_SOURCE_MAX_CONCURRENCY = 2;
 const MAX_RESERVED_CONCURRENCY = 100;
+// AWS guidance for SQS event sources: a visibility timeout of at least six times the function
+// timeout, so a message is not received again while a throttled or retried invocation still runs.
+const QUEUE_VISIBILITY_TIMEOUT_FACTOR = 6;
+// The reconciler's timeout, the Lambda maximum. Every call of the enrollment (onEvent and each
+// isComplete poll) must return within it, so a large enrollment works in chunks across polls.
+const RECONCILER_TIMEOUT = Duration.minutes(15);
+// The enrollment is asynchronous: after onEvent, the provider framework's waiter asks the
+// reconciler every 10 s whether the enrollment is complete, for up to 55 minutes (the waiter's
+// retries; each poll's own run time comes on top). CloudFormation waits for the response for at
+// most ServiceTimeout seconds, 3600 being the maximum, and fails the resource after that.
+const ENROLLMENT_QUERY_INTERVAL = Duration.seconds(10);
+const ENROLLMENT_TOTAL_TIMEOUT = Duration.minutes(55);
+const ENROLLMENT_SERVICE_TIMEOUT_SECONDS = 3600;
 
 /**
  * Mirrors every task of an ECS Fargate service to a VPC Traffic Mirroring target.
@@ -141,7 +154,14 @@ export class FargateTrafficMirror extends Construct {
   public readonly trafficMirrorFilterId: string;
   /** The Lambda function that handles task state changes from the queue. */
   public readonly sessionManager: lambda.IFunction;
-  /** The Lambda function that reconciles the whole service (schedule, deploy, stack delete). */
+  /**
+   * The Lambda function that reconciles the whole service (schedule, deploy, stack delete).
+   *
+   * On deploy and stack delete the custom resource provider calls it once (onEvent), then every
+   * 10 seconds (isComplete) until it reports the enrollment complete, for up to 55 minutes. Each
+   * call must return within the function's 15-minute timeout, so a large service is enrolled in
+   * chunks, one per call.
+   */
   public readonly reconciler: lambda.IFunction;
   /** The EventBridge rule that sends the service's task state changes to the queue. */
   public readonly rule: events.IRule;
@@ -207,10 +227,15 @@ export class FargateTrafficMirror extends Construct {
       POWERTOOLS_SERVICE_NAME: SERVICE_DIMENSION_VALUE,
     };
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const permissions = { ownerId: this.ownerId, targetId: this.trafficMirrorTargetId, filterId: this.trafficMirrorFilterId };
+    const permissions = {
+      ownerId: this.ownerId,
+      targetId: this.trafficMirrorTargetId,
+      targetAccount: target.ownerAccount,
+      filterId: this.trafficMirrorFilterId,
+    };
 
-    // Event path: one task at a time, so a short timeout; the queue's visibility timeout must
-    // exceed it.
+    // Event path: one task at a time, so a short timeout; the queue's visibility timeout is six
+    // times as long.
     const eventTimeout = Duration.minutes(1);
     const sessionManagerLogs = new logs.LogGroup(this, 'SessionManagerLogs', { retention: logRetention });
     const sessionManager = new SessionManagerFunction(this, 'SessionManager', {
@@ -230,7 +255,7 @@ export class FargateTrafficMirror extends Construct {
     const reconciler = new SessionManagerFunction(this, 'Reconciler', {
       description: `Reconciles the mirror sessions of ECS service ${props.service.serviceName} (cdk-fargate-traffic-mirror)`,
       memorySize: 256,
-      timeout: Duration.minutes(15),
+      timeout: RECONCILER_TIMEOUT,
       environment,
       logGroup: reconcilerLogs,
       role: functionRole(this, 'ReconcilerRole', reconcilerLogs, 'Reconciler of cdk-fargate-traffic-mirror'),
@@ -239,7 +264,12 @@ export class FargateTrafficMirror extends Construct {
       // reconcileInterval anyway, and a retry could start after the stack began deleting.
       retryAttempts: 0,
     });
-    grantSessionManagement(reconciler, { ...permissions, cluster: { clusterArn: cluster.clusterArn, clusterName: cluster.clusterName } });
+    // Only the sweep brings existing sessions to the configuration, so only it may modify them.
+    grantSessionManagement(reconciler, {
+      ...permissions,
+      cluster: { clusterArn: cluster.clusterArn, clusterName: cluster.clusterName },
+      modify: true,
+    });
     this.reconciler = reconciler;
 
     // Durable events: EventBridge -> encrypted queue -> Lambda, with partial batch responses,
@@ -252,7 +282,7 @@ export class FargateTrafficMirror extends Construct {
     this.queue = new sqs.Queue(this, 'TaskStateQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: eventTimeout.plus(Duration.seconds(30)),
+      visibilityTimeout: Duration.seconds(eventTimeout.toSeconds() * QUEUE_VISIBILITY_TIMEOUT_FACTOR),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
     });
     sessionManager.addEventSource(new sources.SqsEventSource(this.queue, {
@@ -296,6 +326,9 @@ export class FargateTrafficMirror extends Construct {
       // A change to any of these re-enrolls the service (Update).
       properties: { ...environment },
     });
+    // aws-cdk-lib has no prop for it at our floor. An integer, as in the resource's registry
+    // schema, which cfn-lint checks (one page of the user guide says String).
+    (enrollment.node.defaultChild as CfnResource).addPropertyOverride('ServiceTimeout', ENROLLMENT_SERVICE_TIMEOUT_SECONDS);
     // Order matters both ways. Deploy: rule and queue first, so task changes during enrollment
     // wait in the queue; the queue is drained only after enrollment. Delete: CloudFormation
     // goes in reverse, so the event source mapping and the schedule are gone before the
@@ -303,6 +336,11 @@ export class FargateTrafficMirror extends Construct {
     // The service needs no explicit dependency: the properties reference its name, which already
     // orders the enrollment after it (an explicit one is redundant, cfn-lint W3005).
     enrollment.node.addDependency(this.rule, this.queue);
+    // Update: the reconciler is ordered before the enrollment through the provider, which
+    // references it. The session manager is not: its new configuration must be in place before the
+    // enrollment's sweep. Only its function resource, not the construct: the event source mapping
+    // below the construct depends on the enrollment, which would be a cycle.
+    enrollment.node.addDependency(sessionManager.node.defaultChild as lambda.CfnFunction);
     for (const mapping of sessionManager.node.children.filter(c => c instanceof lambda.EventSourceMapping)) {
       mapping.node.addDependency(enrollment);
     }
@@ -329,30 +367,89 @@ export class FargateTrafficMirror extends Construct {
   }
 
   /**
-   * The custom resource provider that calls the reconciler on deploy and delete, with its own
-   * least-privilege role, a log group with the configured retention, and the same Node.js
-   * runtime as our functions.
+   * The custom resource provider that calls the reconciler on deploy and delete, asynchronously:
+   * onEvent once, then isComplete every 10 seconds until the reconciler reports completion. Each
+   * of the framework's three functions (onEvent, isComplete, onTimeout) has a role of its own that
+   * may write only to its own log group, which keeps the configured retention, and runs on the
+   * same Node.js runtime as our functions; the waiter state machine logs to a log group with the
+   * same retention.
    */
   private enrollmentProvider(reconciler: lambda.Function, logRetention: logs.RetentionDays): cr.Provider {
-    const providerLogs = new logs.LogGroup(this, 'EnrollmentProviderLogs', { retention: logRetention });
+    const stack = Stack.of(this);
+    const waiterLogs = new logs.LogGroup(this, 'EnrollmentWaiterLogs', {
+      retention: logRetention,
+      // Step Functions logs through CloudWatch Logs vended log delivery: under this prefix no
+      // entry is added to the account's size-limited log resource policy. The reconciler's
+      // physical name makes the name unique per deployment, so a retained group never blocks a
+      // new one.
+      logGroupName: `/aws/vendedlogs/states/${reconciler.functionName}-enrollment`,
+    });
+    const onEventLogs = new logs.LogGroup(this, 'EnrollmentProviderLogs', { retention: logRetention });
+    // No `role`: at our aws-cdk-lib floor the Provider would share it between its three functions,
+    // and with isComplete that is a dependency cycle (aws/aws-cdk#20360). Each function gets the
+    // Provider's default role of its own instead, trimmed below.
     const provider = new cr.Provider(this, 'EnrollmentProvider', {
       onEventHandler: reconciler,
-      logGroup: providerLogs,
-      role: functionRole(this, 'EnrollmentProviderRole', providerLogs, 'Custom resource provider of cdk-fargate-traffic-mirror'),
+      // The same function: the reconciler tells the two calls apart itself.
+      isCompleteHandler: reconciler,
+      queryInterval: ENROLLMENT_QUERY_INTERVAL,
+      totalTimeout: ENROLLMENT_TOTAL_TIMEOUT,
+      logGroup: onEventLogs,
+      // Every state transition, but not the execution data: the input carries the pre-signed
+      // response URL of the CloudFormation request.
+      waiterStateMachineLogOptions: { destination: waiterLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
-    const framework = provider.node.findChild('framework-onEvent') as lambda.Function;
-    // aws-cdk-lib picks nodejs20.x (end of life) at our floor; the framework's code uses only
-    // Node.js built-ins and the SDK v3 every Node.js runtime ships, so it runs unchanged on 22.
-    (framework.node.defaultChild as lambda.CfnFunction).runtime = reconciler.runtime.name;
-    const frameworkPolicy = framework.role?.node.tryFindChild('DefaultPolicy');
-    if (frameworkPolicy) {
-      suppressNagFindings(frameworkPolicy, [{
+
+    const reconcilerArnFinding = `Resource::<${stack.getLogicalId(reconciler.node.defaultChild as lambda.CfnFunction)}.Arn>:*`;
+    const frameworkFunctions: Array<[string, string, logs.ILogGroup]> = [
+      ['onEvent', 'invokes the reconciler and starts the waiter', onEventLogs],
+      ['isComplete', 'invokes the reconciler', new logs.LogGroup(this, 'EnrollmentIsCompleteLogs', { retention: logRetention })],
+      ['onTimeout', 'answers CloudFormation when the waiter times out', new logs.LogGroup(this, 'EnrollmentOnTimeoutLogs', { retention: logRetention })],
+    ];
+    for (const [name, job, logGroup] of frameworkFunctions) {
+      const fn = provider.node.findChild(`framework-${name}`) as lambda.Function;
+      const cfn = fn.node.defaultChild as lambda.CfnFunction;
+      // aws-cdk-lib picks nodejs20.x (end of life) at our floor; the framework's code uses only
+      // Node.js built-ins and the SDK v3 every Node.js runtime ships, so it runs unchanged on 22.
+      cfn.runtime = reconciler.runtime.name;
+      // The Provider sends all three to one log group; each gets its own.
+      cfn.loggingConfig = { logGroup: logGroup.logGroupName };
+      const role = fn.role;
+      if (!(role instanceof iam.Role)) {
+        throw new Error(`FargateTrafficMirror '${this.node.path}': the provider framework's ${name} function has no role of its own to restrict`);
+      }
+      restrictToOwnLogGroup(role, logGroup, `Custom resource provider (${name}: ${job}) of cdk-fargate-traffic-mirror`);
+      suppressNagFindings(role.node.findChild('DefaultPolicy'), [{
         id: 'AwsSolutions-IAM5',
-        reason: 'The provider framework invokes the reconciler function, and Lambda authorizes invocations of its versions '
-          + 'and aliases as <function ARN>:*; the grant names this one function and nothing else.',
-        appliesTo: [`Resource::<${Stack.of(this).getLogicalId(reconciler.node.defaultChild as lambda.CfnFunction)}.Arn>:*`],
+        reason: `The provider framework's ${name} function may invoke the reconciler function (aws-cdk-lib grants it to all three), and Lambda `
+          + 'authorizes invocations of its versions and aliases as <function ARN>:*; the grant names this one function and nothing else.',
+        appliesTo: [reconcilerArnFinding],
       }]);
     }
+
+    const waiter = provider.node.findChild('waiter-state-machine');
+    const frameworkArnFinding = (name: string) =>
+      `Resource::<${stack.getLogicalId(provider.node.findChild(`framework-${name}`).node.defaultChild as lambda.CfnFunction)}.Arn>:*`;
+    suppressNagFindings(waiter.node.findChild('Role').node.findChild('DefaultPolicy'), [
+      ...['isComplete', 'onTimeout'].map(name => ({
+        id: 'AwsSolutions-IAM5',
+        reason: `The waiter state machine invokes the provider framework's ${name} function, and Lambda authorizes invocations `
+          + 'of its versions and aliases as <function ARN>:*; the grant names this one function and nothing else.',
+        appliesTo: [frameworkArnFinding(name)],
+      })),
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'Step Functions logs through CloudWatch Logs log delivery, whose actions (CreateLogDelivery, GetLogDelivery, '
+          + 'UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) '
+          + 'support no resource-level permissions; aws-cdk-lib grants the policy the Step Functions documentation gives for logging.',
+        appliesTo: ['Resource::*'],
+      },
+    ]);
+    suppressNagFindings(waiter.node.findChild('Resource'), [{
+      id: 'AwsSolutions-SF2',
+      reason: 'The waiter only calls the provider framework\'s isComplete function every 10 seconds; every transition is logged '
+        + '(level ALL) and the reconciler logs its own work, so X-Ray tracing would add permissions on Resource * and no information.',
+    }]);
     return provider;
   }
 

@@ -17,3 +17,16 @@ export function functionRole(scope: Construct, id: string, logGroup: logs.ILogGr
   logGroup.grant(role, 'logs:CreateLogStream', 'logs:PutLogEvents');
   return role;
 }
+
+/**
+ * Narrows a role that aws-cdk-lib created for a function it owns (such as the custom resource
+ * provider framework's) to what `functionRole` grants: the AWS managed
+ * `AWSLambdaBasicExecutionRole` is removed and the role may write only to `logGroup`, the
+ * function's own. Grants aws-cdk-lib made to the role are kept.
+ */
+export function restrictToOwnLogGroup(role: iam.Role, logGroup: logs.ILogGroup, description: string): void {
+  const cfnRole = role.node.defaultChild as iam.CfnRole;
+  cfnRole.managedPolicyArns = undefined;
+  cfnRole.description = description;
+  logGroup.grant(role, 'logs:CreateLogStream', 'logs:PutLogEvents');
+}

@@ -1,4 +1,4 @@
-import { aws_ec2 as ec2, aws_elasticloadbalancingv2 as elbv2 } from 'aws-cdk-lib';
+import { Stack, aws_ec2 as ec2, aws_elasticloadbalancingv2 as elbv2 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { validatePattern } from './validation';
 
@@ -23,6 +23,24 @@ export interface MirrorTargetConfig {
   readonly trafficMirrorTargetId: string;
   /** The kind of resource behind the target. */
   readonly kind: MirrorTargetKind;
+  /**
+   * The account that owns the target: the account in the target's ARN, which the session
+   * functions' IAM permissions name. `*` allows any account, for a target shared with AWS RAM
+   * whose owner was not given (the target id still pins one target: ids are unique).
+   * @default - the account of the stack the mirror is in
+   */
+  readonly ownerAccount?: string;
+}
+
+/** Options for `MirrorTarget.fromTrafficMirrorTargetId()`. */
+export interface ImportedMirrorTargetOptions {
+  /**
+   * The account that owns the target. A target shared with AWS Resource Access Manager (AWS
+   * RAM) by another account carries its owner's account in its ARN, and the IAM permissions
+   * to create and modify sessions name that ARN.
+   * @default - any account (`*` in the target's ARN); the target id still identifies one target
+   */
+  readonly ownerAccount?: string;
 }
 
 /** Options for `MirrorTarget.bind()`. */
@@ -73,17 +91,21 @@ export abstract class MirrorTarget {
 
   /**
    * Reuse a traffic mirror target that already exists (created elsewhere, perhaps shared by
-   * several services). Nothing is created for it.
+   * several services, or shared with this account through AWS RAM). Nothing is created for it.
    *
    * @param trafficMirrorTargetId The id of the target (`tmt-...`)
+   * @param options The account that owns the target
    */
-  public static fromTrafficMirrorTargetId(trafficMirrorTargetId: string): MirrorTarget {
+  public static fromTrafficMirrorTargetId(trafficMirrorTargetId: string, options: ImportedMirrorTargetOptions = {}): MirrorTarget {
     validatePattern('MirrorTarget.fromTrafficMirrorTargetId trafficMirrorTargetId', trafficMirrorTargetId, /^tmt-[0-9a-f]{8,17}$/, "a traffic mirror target id like 'tmt-0123456789abcdef0'");
-    return new ExistingMirrorTarget(trafficMirrorTargetId);
+    if (options.ownerAccount !== undefined) {
+      validatePattern('MirrorTarget.fromTrafficMirrorTargetId ownerAccount', options.ownerAccount, /^\d{12}$/, "a 12-digit AWS account id like '123456789012'");
+    }
+    return new ExistingMirrorTarget(trafficMirrorTargetId, options.ownerAccount);
   }
 
   /**
-   * Creates whatever the target needs inside `scope` and returns its id and kind.
+   * Creates whatever the target needs inside `scope` and returns its id, kind and owner account.
    * Called once by `FargateTrafficMirror`.
    * @param scope The construct to create the target in
    * @param options Options for the target when one is created
@@ -103,17 +125,21 @@ class NewMirrorTarget extends MirrorTarget {
       ...this.properties,
       description: options.description ?? 'Traffic mirror target managed by cdk-fargate-traffic-mirror',
     });
-    return { trafficMirrorTargetId: target.ref, kind: this.kind };
+    // Created here, so owned by this stack's account.
+    return { trafficMirrorTargetId: target.ref, kind: this.kind, ownerAccount: Stack.of(scope).account };
   }
 }
 
+/** Any account: the value of `MirrorTargetConfig.ownerAccount` when the owner is not known. */
+const ANY_ACCOUNT = '*';
+
 class ExistingMirrorTarget extends MirrorTarget {
-  constructor(private readonly targetId: string) {
+  constructor(private readonly targetId: string, private readonly ownerAccount: string | undefined) {
     super();
   }
 
   public bind(_scope: Construct, _options?: MirrorTargetBindOptions): MirrorTargetConfig {
-    return { trafficMirrorTargetId: this.targetId, kind: MirrorTargetKind.UNKNOWN };
+    return { trafficMirrorTargetId: this.targetId, kind: MirrorTargetKind.UNKNOWN, ownerAccount: this.ownerAccount ?? ANY_ACCOUNT };
   }
 }
 

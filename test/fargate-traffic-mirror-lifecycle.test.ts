@@ -3,6 +3,32 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { FargateTrafficMirror, MirrorTarget } from '../src';
 import { serviceStack } from './support/service-stack';
 
+/** A dependency cycle among `resources` (as logical ids), or undefined when there is none. */
+function findCycle(resources: Record<string, any>): string[] | undefined {
+  const edges = (id: string): string[] => {
+    const r = resources[id];
+    const refs = [...JSON.stringify(r.Properties ?? {}).matchAll(/"(?:Ref|Fn::GetAtt)":(?:\["|")([A-Za-z0-9]+)/g)].map(m => m[1]);
+    return [...new Set([...[].concat(r.DependsOn ?? []), ...refs])].filter(d => d in resources);
+  };
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (id: string, path: string[]): string[] | undefined => {
+    if (state.get(id) === 'done') return undefined;
+    if (state.get(id) === 'visiting') return [...path.slice(path.indexOf(id)), id];
+    state.set(id, 'visiting');
+    for (const next of edges(id)) {
+      const cycle = visit(next, [...path, id]);
+      if (cycle) return cycle;
+    }
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const id of Object.keys(resources)) {
+    const cycle = visit(id, []);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
 function mirrorStack(props: Partial<ConstructorParameters<typeof FargateTrafficMirror>[2]> = {}) {
   const s = serviceStack();
   const mirror = new FargateTrafficMirror(s.stack, 'Mirror', { service: s.service, target: MirrorTarget.networkLoadBalancer(s.nlb), ...props });
@@ -15,13 +41,23 @@ describe('durable event processing', () => {
     template.resourceCountIs('AWS::SQS::Queue', 2);
     template.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
     template.hasResourceProperties('AWS::SQS::Queue', {
-      VisibilityTimeout: 90,
+      VisibilityTimeout: 360,
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorDeadLetterQueue'), 'Arn'] }, maxReceiveCount: 5 },
     });
     // Both queues refuse unencrypted transport.
     const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy')).map((p: any) => JSON.stringify(p.Properties.PolicyDocument));
     expect(policies.filter(p => p.includes('"aws:SecureTransport":"false"')).length).toBe(2);
     expect(stack.resolve(mirror.deadLetterQueue.queueArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^MirrorDeadLetterQueue/), 'Arn'] });
+  });
+
+  test('the queue\'s visibility timeout is six times the session manager\'s timeout (AWS guidance for SQS event sources)', () => {
+    const { template } = mirrorStack();
+    const [mapping] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as any[];
+    const queues = template.findResources('AWS::SQS::Queue');
+    const queue = queues[mapping.Properties.EventSourceArn['Fn::GetAtt'][0]];
+    const fn = template.findResources('AWS::Lambda::Function')[mapping.Properties.FunctionName.Ref];
+    expect(fn.Properties.Timeout).toBe(60);
+    expect(queue.Properties.VisibilityTimeout).toBe(6 * fn.Properties.Timeout);
   });
 
   test('the session manager reads the queue with partial batch responses and bounded concurrency', () => {
@@ -91,6 +127,53 @@ describe('enrollment custom resource', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: { USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorReconciler'), 'Arn'] } } },
     });
+  });
+
+  test('Update runs after the session manager has its new configuration, with no dependency cycle', () => {
+    const { template } = mirrorStack();
+    const json = template.toJSON();
+    const [id, enrollment] = Object.entries(template.findResources('Custom::FargateTrafficMirrorEnrollment'))[0] as [string, any];
+    const sessionManager = Object.keys(template.findResources('AWS::Lambda::Function')).find(f => /^MirrorSessionManager[0-9A-F]{8}$/.test(f))!;
+    expect(enrollment.DependsOn).toContain(sessionManager);
+    // The function resource only: the event source mapping below it depends on the enrollment.
+    const [mappingId, mapping] = Object.entries(template.findResources('AWS::Lambda::EventSourceMapping'))[0] as [string, any];
+    expect(enrollment.DependsOn).not.toContain(mappingId);
+    expect(mapping.DependsOn).toContain(id);
+    // The reconciler is ordered through the provider: enrollment -> onEvent function -> reconciler.
+    const onEvent = enrollment.Properties.ServiceToken['Fn::GetAtt'][0];
+    expect(JSON.stringify(json.Resources[onEvent].Properties.Environment)).toMatch(/"Fn::GetAtt":\["MirrorReconciler[0-9A-F]{8}","Arn"\]/);
+    // No cycle anywhere in the template (DependsOn, Ref, GetAtt, Sub).
+    expect(findCycle(json.Resources)).toBeUndefined();
+  });
+
+  test('the provider is asynchronous: the reconciler answers onEvent and isComplete, polled every 10 s for up to 55 minutes', () => {
+    const { template } = mirrorStack();
+    const functions = template.findResources('AWS::Lambda::Function');
+    const reconcilerArn = { 'Fn::GetAtt': [expect.stringMatching(/^MirrorReconciler[0-9A-F]{8}$/), 'Arn'] };
+    const framework = Object.entries(functions).filter(([fid]) => fid.includes('EnrollmentProviderframework')) as Array<[string, any]>;
+    expect(framework.map(([fid]) => fid.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'MirrorEnrollmentProviderframeworkisComplete', 'MirrorEnrollmentProviderframeworkonEvent', 'MirrorEnrollmentProviderframeworkonTimeout',
+    ]);
+    for (const [, fn] of framework) {
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        USER_ON_EVENT_FUNCTION_ARN: reconcilerArn,
+        USER_IS_COMPLETE_FUNCTION_ARN: reconcilerArn,
+      });
+      expect(fn.Properties.Runtime).toBe('nodejs22.x');
+    }
+    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as any[];
+    expect(machines).toHaveLength(1);
+    // The waiter retries isComplete every 10 s, 330 times: 55 minutes of waiting.
+    const definition = (machines[0].Properties.DefinitionString['Fn::Join'][1] as unknown[]).filter(p => typeof p === 'string').join('');
+    expect(definition).toContain('"Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":10,"MaxAttempts":330,"BackoffRate":1}]');
+    // Every call, onEvent or isComplete, runs within the reconciler's own timeout.
+    expect(Object.entries(functions).find(([fid]) => /^MirrorReconciler[0-9A-F]{8}$/.test(fid))![1].Properties.Timeout).toBe(900);
+  });
+
+  test('CloudFormation waits for the enrollment up to its maximum, ServiceTimeout 3600 seconds (an integer, as in the schema)', () => {
+    const { template } = mirrorStack();
+    const [enrollment] = Object.values(template.findResources('Custom::FargateTrafficMirrorEnrollment')) as any[];
+    expect(enrollment.Properties.ServiceTimeout).toBe(3600);
   });
 
   test('Lambda does not retry a failed sweep: the next scheduled one runs anyway, and a retry could start during stack delete', () => {

@@ -227,7 +227,9 @@ describe('FargateTrafficMirror', () => {
       const actions = statements.flatMap(s => [].concat(s.Action)).sort();
       expect(actions).toEqual([
         'ec2:CreateTags', 'ec2:CreateTrafficMirrorSession', 'ec2:CreateTrafficMirrorSession',
-        'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions', 'ecs:DescribeTasks', 'ecs:ListTasks',
+        'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions',
+        'ec2:ModifyTrafficMirrorSession', 'ec2:ModifyTrafficMirrorSession',
+        'ecs:DescribeTasks', 'ecs:ListTasks',
         'logs:CreateLogStream', 'logs:PutLogEvents',
       ]);
       const clusterArn = { 'Fn::GetAtt': [expect.stringMatching(/^Cluster/), 'Arn'] };
@@ -240,6 +242,105 @@ describe('FargateTrafficMirror', () => {
           expect([].concat(s.Action).every((a: string) => /^(ec2:Describe|ecs:List)/.test(a))).toBe(true);
         }
       }
+    });
+  });
+
+  describe('ModifyTrafficMirrorSession', () => {
+    test('the reconciler may modify owned sessions, and point them only at this target and filter', () => {
+      const { stack, service, nlb } = serviceStack();
+      const mirror = new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
+      const statements = policyStatements(Template.fromStack(stack), 'MirrorReconciler');
+      const bySid = Object.fromEntries(statements.map(s => [s.Sid, s]));
+      expect(bySid.ModifyOnlySessionsThisOwnerCreated).toEqual({
+        Sid: 'ModifyOnlySessionsThisOwnerCreated',
+        Effect: 'Allow',
+        Action: 'ec2:ModifyTrafficMirrorSession',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:us-east-1:123456789012:traffic-mirror-session/*']] },
+        Condition: { StringEquals: { 'aws:ResourceTag/fargate-traffic-mirror:owner': mirror.ownerId } },
+      });
+      // Its own statement: an owner tag condition would test the target's and filter's tags.
+      expect(bySid.ModifySessionsOnlyToThisTargetAndFilter).toEqual({
+        Sid: 'ModifySessionsOnlyToThisTargetAndFilter',
+        Effect: 'Allow',
+        Action: 'ec2:ModifyTrafficMirrorSession',
+        Resource: [
+          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:us-east-1:123456789012:traffic-mirror-target/', { Ref: expect.stringMatching(/^MirrorTarget/) }]] },
+          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:us-east-1:123456789012:traffic-mirror-filter/', { Ref: expect.stringMatching(/^MirrorFilter/) }]] },
+        ],
+      });
+    });
+
+    test('the session manager may not: the event path never rewrites an existing session', () => {
+      const { stack, service, nlb } = serviceStack();
+      new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
+      const template = Template.fromStack(stack);
+      expect(policyStatements(template).flatMap(s => [].concat(s.Action))).not.toContain('ec2:ModifyTrafficMirrorSession');
+      expect(policyStatements(template, 'MirrorReconciler').flatMap(s => [].concat(s.Action))).toContain('ec2:ModifyTrafficMirrorSession');
+    });
+  });
+
+  describe('targets shared through AWS RAM', () => {
+    /** The target ARN of the create statement and of the modify statement, per function. */
+    function targetArns(build: (s: ReturnType<typeof serviceStack>) => MirrorTarget, options: { env?: undefined } = {}) {
+      const built = 'env' in options ? serviceStack({ env: undefined }) : serviceStack();
+      new FargateTrafficMirror(built.stack, 'Mirror', { service: built.service, target: build(built) });
+      const template = Template.fromStack(built.stack);
+      const targetOf = (resources: any[]) => resources.find((r: any) => JSON.stringify(r).includes('traffic-mirror-target/'));
+      const filterOf = (resources: any[]) => resources.find((r: any) => JSON.stringify(r).includes('traffic-mirror-filter/'));
+      const result: Record<string, unknown> = {};
+      for (const fn of ['MirrorSessionManager', 'MirrorReconciler']) {
+        const bySid = Object.fromEntries(policyStatements(template, fn).map(s => [s.Sid, s]));
+        result[`${fn} create target`] = targetOf(bySid.CreateSessionFromTaskEniToThisTargetThroughThisFilter.Resource);
+        result[`${fn} create filter`] = filterOf(bySid.CreateSessionFromTaskEniToThisTargetThroughThisFilter.Resource);
+        if (bySid.ModifySessionsOnlyToThisTargetAndFilter) {
+          result[`${fn} modify target`] = targetOf(bySid.ModifySessionsOnlyToThisTargetAndFilter.Resource);
+          result[`${fn} modify filter`] = filterOf(bySid.ModifySessionsOnlyToThisTargetAndFilter.Resource);
+        }
+      }
+      return result;
+    }
+    const arn = (account: unknown, resource: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ec2:us-east-1:${account}:${resource}`]] });
+    const ownFilter = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:us-east-1:123456789012:traffic-mirror-filter/', { Ref: expect.stringMatching(/^MirrorFilter/) }]] };
+
+    test('ownerAccount puts the owner\'s account in the target ARN of create and modify; the filter stays in this account', () => {
+      const arns = targetArns(() => MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0', { ownerAccount: '210987654321' }));
+      const target = arn('210987654321', 'traffic-mirror-target/tmt-0123456789abcdef0');
+      expect(arns).toEqual({
+        'MirrorSessionManager create target': target,
+        'MirrorSessionManager create filter': ownFilter,
+        'MirrorReconciler create target': target,
+        'MirrorReconciler create filter': ownFilter,
+        'MirrorReconciler modify target': target,
+        'MirrorReconciler modify filter': ownFilter,
+      });
+    });
+
+    test('without ownerAccount an imported target may belong to any account: its id still pins it', () => {
+      const arns = targetArns(() => MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0'));
+      const target = arn('*', 'traffic-mirror-target/tmt-0123456789abcdef0');
+      expect(arns).toMatchObject({
+        'MirrorSessionManager create target': target,
+        'MirrorReconciler create target': target,
+        'MirrorReconciler modify target': target,
+      });
+    });
+
+    test.each([
+      ['NLB', (s: ReturnType<typeof serviceStack>) => MirrorTarget.networkLoadBalancer(s.nlb)],
+      ['ENI', () => MirrorTarget.networkInterface('eni-0123456789abcdef0')],
+      ['GWLB endpoint', () => MirrorTarget.gatewayLoadBalancerEndpoint('vpce-0123456789abcdef0')],
+    ])('a target the construct creates (%s) keeps the stack\'s account', (_kind, build) => {
+      const target = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:us-east-1:123456789012:traffic-mirror-target/', { Ref: expect.stringMatching(/^MirrorTarget/) }]] };
+      expect(targetArns(build)).toMatchObject({
+        'MirrorSessionManager create target': target,
+        'MirrorReconciler create target': target,
+        'MirrorReconciler modify target': target,
+      });
+    });
+
+    test('in an environment-agnostic stack a created target uses the deploying account', () => {
+      const arns = targetArns(s => MirrorTarget.networkLoadBalancer(s.nlb), { env: undefined });
+      expect(JSON.stringify(arns['MirrorReconciler modify target'])).toMatch(/\{"Ref":"AWS::AccountId"\},":traffic-mirror-target\/"/);
     });
   });
 

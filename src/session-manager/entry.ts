@@ -1,3 +1,4 @@
+import { classifyError, errorMessageOf } from './errors';
 import { handleQueueBatch } from './handle-queue-batch';
 import { handleTaskEvent } from './handle-task-event';
 import { InvocationLimits, ReconcilerDeps, SweepResult, pause } from './reconciler';
@@ -64,7 +65,22 @@ async function handleCustomResource(event: Record<string, any>, deps: Reconciler
   if (!Number.isFinite(startedAt)) {
     return { PhysicalResourceId: `fargate-traffic-mirror-${deps.config.ownerId}`, Data: { [STARTED_AT]: String(Date.now()) } };
   }
-  const settledAfter = startedAt + REMOVE_SETTLE_MS;
+  try {
+    return await pollCustomResource(event, deps, limits, startedAt + REMOVE_SETTLE_MS);
+  } catch (error) {
+    // The framework fails the resource on any error but its own Retry: a throttled listing is
+    // a poll to repeat, not a failed deployment.
+    const cls = classifyError(error);
+    if (!cls.transient) throw error;
+    deps.logger.warn('transient AWS error; the next poll tries again', {
+      action: event.RequestType, outcome: 'retry', errorCode: cls.code, errorMessage: errorMessageOf(error),
+    });
+    return { IsComplete: false };
+  }
+}
+
+/** One isComplete poll: work until the deadline, then say whether everything is done. */
+async function pollCustomResource(event: Record<string, any>, deps: ReconcilerDeps, limits: InvocationLimits, settledAfter: number) {
   if (event.RequestType === 'Delete') {
     const result = await removeAll(deps, { ...limits, settledAfter });
     return result.complete ? { IsComplete: true, Data: { Deleted: result.deleted } } : { IsComplete: false };

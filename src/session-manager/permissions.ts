@@ -7,9 +7,22 @@ import { suppressNagFindings } from '../nag-suppressions';
 export interface SessionPermissions {
   readonly ownerId: string;
   readonly targetId: string;
+  /**
+   * The account in the target's ARN: the stack's account for a target the construct creates,
+   * the owner's account for a target shared with AWS RAM, `*` when that owner is not known.
+   * @default - the stack's account
+   */
+  readonly targetAccount?: string;
   readonly filterId: string;
   /** Set for the reconciler, which lists the service's tasks. */
   readonly cluster?: { readonly clusterArn: string; readonly clusterName: string };
+  /**
+   * Grant `ec2:ModifyTrafficMirrorSession` on owned sessions, to this target and filter. Only for
+   * the reconciler: only the sweep brings existing sessions to the configuration, the event path
+   * never rewrites one.
+   * @default false
+   */
+  readonly modify?: boolean;
 }
 
 /**
@@ -20,14 +33,17 @@ export function grantSessionManagement(fn: iam.IGrantable & IConstruct, permissi
   const { ownerId, targetId, filterId, cluster } = permissions;
   const stack = Stack.of(fn);
   const add = (statement: iam.PolicyStatement) => fn.grantPrincipal.addToPrincipalPolicy(statement);
-  const ec2Arn = (resource: string, resourceName: string) =>
-    stack.formatArn({ service: 'ec2', resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  const ec2Arn = (resource: string, resourceName: string, account?: string) =>
+    stack.formatArn({ service: 'ec2', resource, resourceName, account, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
   const sessionArn = ec2Arn('traffic-mirror-session', '*');
+  // A target shared with AWS RAM carries its owner's account in its ARN.
+  const targetArn = ec2Arn('traffic-mirror-target', targetId, permissions.targetAccount);
+  const filterArn = ec2Arn('traffic-mirror-filter', filterId);
 
   add(new iam.PolicyStatement({
     sid: 'CreateSessionFromTaskEniToThisTargetThroughThisFilter',
     actions: ['ec2:CreateTrafficMirrorSession'],
-    resources: [ec2Arn('network-interface', '*'), ec2Arn('traffic-mirror-target', targetId), ec2Arn('traffic-mirror-filter', filterId)],
+    resources: [ec2Arn('network-interface', '*'), targetArn, filterArn],
   }));
   add(new iam.PolicyStatement({
     sid: 'CreateOnlySessionsTaggedWithThisOwner',
@@ -47,6 +63,23 @@ export function grantSessionManagement(fn: iam.IGrantable & IConstruct, permissi
     resources: [sessionArn],
     conditions: { StringEquals: { [`aws:ResourceTag/${OWNER_TAG_KEY}`]: ownerId } },
   }));
+  if (permissions.modify) {
+    // EC2 authorizes ModifyTrafficMirrorSession against the session and, when the request names
+    // them, the new target and filter. The owner tag condition goes on the session only: on the
+    // target and filter it would test their tags and never match, so they get a statement of
+    // their own.
+    add(new iam.PolicyStatement({
+      sid: 'ModifyOnlySessionsThisOwnerCreated',
+      actions: ['ec2:ModifyTrafficMirrorSession'],
+      resources: [sessionArn],
+      conditions: { StringEquals: { [`aws:ResourceTag/${OWNER_TAG_KEY}`]: ownerId } },
+    }));
+    add(new iam.PolicyStatement({
+      sid: 'ModifySessionsOnlyToThisTargetAndFilter',
+      actions: ['ec2:ModifyTrafficMirrorSession'],
+      resources: [targetArn, filterArn],
+    }));
+  }
   add(new iam.PolicyStatement({
     sid: 'DescribeCallsCannotBeScoped',
     actions: ['ec2:DescribeTrafficMirrorSessions'],
@@ -67,14 +100,14 @@ export function grantSessionManagement(fn: iam.IGrantable & IConstruct, permissi
       conditions: { ArnEquals: { 'ecs:cluster': cluster.clusterArn } },
     }));
   }
-  suppressUnscopableWildcards(fn, !!cluster);
+  suppressUnscopableWildcards(fn, !!cluster, permissions);
 }
 
 /**
  * The wildcards above are as narrow as IAM allows; tell cdk-nag why, finding by finding, on the
  * function's own policy only, so every other wildcard in it is still reported.
  */
-function suppressUnscopableWildcards(fn: iam.IGrantable & IConstruct, withCluster: boolean): void {
+function suppressUnscopableWildcards(fn: iam.IGrantable & IConstruct, withCluster: boolean, permissions: SessionPermissions): void {
   const role = fn.grantPrincipal instanceof iam.Role ? fn.grantPrincipal : undefined;
   const policy = role?.node.tryFindChild('DefaultPolicy');
   if (!policy) {
@@ -93,9 +126,17 @@ function suppressUnscopableWildcards(fn: iam.IGrantable & IConstruct, withCluste
     {
       id: 'AwsSolutions-IAM5',
       reason: 'EC2 assigns session ids at creation. Create requires the owner tag in the request (aws:RequestTag), '
-        + 'tagging is allowed only while creating (ec2:CreateAction), and delete requires the owner tag on the session (aws:ResourceTag).',
+        + 'tagging is allowed only while creating (ec2:CreateAction), and delete'
+        + (permissions.modify ? ' and modify require' : ' requires') + ' the owner tag on the session (aws:ResourceTag).',
       appliesTo: [arnFinding('ec2', 'traffic-mirror-session/\\*')],
     },
+    ...(permissions.targetAccount === '*' ? [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'The traffic mirror target was imported without its owner account; a target shared with AWS RAM carries its owner\'s '
+        + 'account in its ARN, so the account is any. The target id, unique across accounts, still names exactly one target.',
+      // Only the account is a wildcard: the target id is a literal id or a token, never *.
+      appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:ec2:(<AWS::Region>|[a-z0-9-]+):\\*:traffic-mirror-target\\/[^*]+$/' }],
+    }] : []),
     {
       id: 'AwsSolutions-IAM5',
       reason: 'ec2:DescribeTrafficMirrorSessions and ecs:ListTasks support no resource-level permissions; '

@@ -153,6 +153,18 @@ export const PROPS_CASES: PropsCase[] = [
   },
   {
     category: 'resource id',
+    name: 'shared target owner given an account alias',
+    build: mirrorTo(() => MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0', { ownerAccount: 'security-tooling' })),
+    error: "MirrorTarget.fromTrafficMirrorTargetId ownerAccount must be a 12-digit AWS account id like '123456789012', got 'security-tooling'",
+  },
+  {
+    category: 'resource id',
+    name: 'shared target owner account one digit short',
+    build: mirrorTo(() => MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0', { ownerAccount: '21098765432' })),
+    error: "MirrorTarget.fromTrafficMirrorTargetId ownerAccount must be a 12-digit AWS account id like '123456789012', got '21098765432'",
+  },
+  {
+    category: 'resource id',
     name: 'existing filter given a target id',
     build: () => {
       const { stack } = serviceStack();

@@ -42,22 +42,61 @@ describe('cdk-nag AwsSolutions', () => {
     expect(nagFindings(stack)).toContainEqual(expect.objectContaining({ path: '/TestStack/Vpc/Resource', message: expect.stringMatching(/^AwsSolutions-VPC7/) }));
   });
 
-  test('the suppressions are what keeps IAM5 quiet: stripping them brings every wildcard back', () => {
-    const built = serviceStack();
-    const mirror = new FargateTrafficMirror(built.stack, 'Mirror', { service: built.service, target: MirrorTarget.networkLoadBalancer(built.nlb) });
+  /** The findings on `mirror` once every suppression the library wrote is removed. */
+  function unsuppressedFindings(built: ReturnType<typeof serviceStack>, mirror: FargateTrafficMirror) {
     for (const c of mirror.node.findAll()) {
       if (c instanceof CfnResource && c.getMetadata('cdk_nag')) {
         c.addMetadata('cdk_nag', { rules_to_suppress: [] });
       }
     }
-    const found = nagFindings(nagged(built).stack).filter(f => f.path.startsWith('/TestStack/Mirror/')).map(f => f.message);
+    return nagFindings(nagged(built).stack).filter(f => f.path.startsWith(`/TestStack/${mirror.node.id}/`));
+  }
+
+  test('the suppressions are what keeps IAM5 quiet: stripping them brings every wildcard back', () => {
+    const built = serviceStack();
+    const mirror = new FargateTrafficMirror(built.stack, 'Mirror', { service: built.service, target: MirrorTarget.networkLoadBalancer(built.nlb) });
+    const found = unsuppressedFindings(built, mirror).map(f => f.message);
     expect(found).toEqual(expect.arrayContaining([
       expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ec2:us-east-1:123456789012:network-interface\/\*\]/),
       expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ec2:us-east-1:123456789012:traffic-mirror-session\/\*\]/),
       expect.stringMatching(/^AwsSolutions-IAM5\[Resource::\*\]/),
       expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ecs:us-east-1:123456789012:task\/<Cluster[0-9A-F]+>\/\*\]/),
       expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<MirrorReconciler[0-9A-F]+\.Arn>:\*\]/),
+      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<MirrorEnrollmentProviderframeworkisComplete[0-9A-F]+\.Arn>:\*\]/),
+      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<MirrorEnrollmentProviderframeworkonTimeout[0-9A-F]+\.Arn>:\*\]/),
+      expect.stringMatching(/^AwsSolutions-SF2:/),
     ]));
+    // The reconciler's versions, once for each of the framework's three functions.
+    expect(found.filter(m => /^AwsSolutions-IAM5\[Resource::<MirrorReconciler[0-9A-F]+\.Arn>:\*\]/.test(m))).toHaveLength(3);
+  });
+
+  test('a target imported without its owner account is reported for its account wildcard, and suppressed for exactly that', () => {
+    const built = serviceStack();
+    const mirror = new FargateTrafficMirror(built.stack, 'Mirror', { service: built.service, target: MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0') });
+    const accountWildcard = /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ec2:us-east-1:\*:traffic-mirror-target\/tmt-0123456789abcdef0\]/;
+    const rules = (mirror.node.findChild('ReconcilerRole').node.findChild('DefaultPolicy').node.defaultChild as CfnResource)
+      .getMetadata('cdk_nag').rules_to_suppress;
+    expect(rules).toContainEqual(expect.objectContaining({
+      id: 'AwsSolutions-IAM5',
+      applies_to: [{ regex: '/^Resource::arn:<AWS::Partition>:ec2:(<AWS::Region>|[a-z0-9-]+):\\*:traffic-mirror-target\\/[^*]+$/' }],
+    }));
+    // Create (both functions) and modify (the reconciler) name the target.
+    const found = unsuppressedFindings(built, mirror).filter(f => accountWildcard.test(f.message));
+    expect(found.map(f => f.path).sort()).toEqual([
+      '/TestStack/Mirror/ReconcilerRole/DefaultPolicy/Resource',
+      '/TestStack/Mirror/SessionManagerRole/DefaultPolicy/Resource',
+    ]);
+  });
+
+  test('a target with its owner account gets no account wildcard and no suppression for one', () => {
+    const built = serviceStack();
+    const mirror = new FargateTrafficMirror(built.stack, 'Mirror', {
+      service: built.service, target: MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0', { ownerAccount: '210987654321' }),
+    });
+    const rules = (mirror.node.findChild('ReconcilerRole').node.findChild('DefaultPolicy').node.defaultChild as CfnResource)
+      .getMetadata('cdk_nag').rules_to_suppress;
+    expect(JSON.stringify(rules)).not.toContain('traffic-mirror-target');
+    expect(unsuppressedFindings(built, mirror).filter(f => f.message.includes('traffic-mirror-target'))).toEqual([]);
   });
 
   test('a wildcard the construct did not justify is still reported', () => {
@@ -78,7 +117,13 @@ describe('cdk-nag AwsSolutions', () => {
       for (const [id, resource] of Object.entries<any>(template.Resources)) {
         for (const rule of resource.Metadata?.cdk_nag?.rules_to_suppress ?? []) {
           expect({ id, rule: rule.id, reasonLength: rule.reason.length >= 60 }).toEqual({ id, rule: rule.id, reasonLength: true });
-          // Only granular IAM5 findings are suppressed, never a whole rule.
+          if (rule.id === 'AwsSolutions-SF2') {
+            // The one whole rule suppressed (it has no granular findings): X-Ray on the provider's waiter.
+            expect({ id, type: resource.Type }).toEqual({ id: expect.stringMatching(/EnrollmentProviderwaiterstatemachine[0-9A-F]{8}$/), type: 'AWS::StepFunctions::StateMachine' });
+            expect(rule.applies_to).toBeUndefined();
+            continue;
+          }
+          // Otherwise only granular IAM5 findings are suppressed, never a whole rule.
           expect(rule.id).toBe('AwsSolutions-IAM5');
           expect(rule.applies_to).toHaveLength(1);
         }

@@ -34,14 +34,37 @@ describe.each(cases)('hygiene of %s', (_name, { resources, own, variant }) => {
   test('every function logs to a log group of its own with a retention, and runs on Node.js 22', () => {
     const expected = variant === 'all-options' ? 365 : 30;
     const functions = ofType(own, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(3);
+    // session manager, reconciler, and the provider framework's onEvent, isComplete and onTimeout
+    expect(functions).toHaveLength(5);
     const groups = functions.map(([, fn]) => fn.Properties.LoggingConfig?.LogGroup?.Ref);
-    expect(new Set(groups).size).toBe(3);
+    expect(new Set(groups).size).toBe(5);
     for (const [, fn] of functions) {
       expect(resources[fn.Properties.LoggingConfig.LogGroup.Ref].Properties.RetentionInDays).toBe(expected);
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
     }
     expect(ofType(own, 'Custom::LogRetention')).toHaveLength(0);
+  });
+
+  test('every log group has the retention: one per function, and the waiter state machine\'s', () => {
+    const expected = variant === 'all-options' ? 365 : 30;
+    const groups = ofType(own, 'AWS::Logs::LogGroup');
+    expect(groups).toHaveLength(6);
+    for (const [, group] of groups) {
+      expect(group.Properties.RetentionInDays).toBe(expected);
+    }
+  });
+
+  test('the waiter state machine logs every transition, without execution data, to a vended-logs group of its own', () => {
+    const machines = ofType(own, 'AWS::StepFunctions::StateMachine');
+    expect(machines).toHaveLength(1);
+    const logging = machines[0][1].Properties.LoggingConfiguration;
+    // The execution input carries the pre-signed URL of the CloudFormation response.
+    expect(logging).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
+    expect(logging.Destinations).toHaveLength(1);
+    const groupId = logging.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+    expect(text(resources[groupId].Properties.LogGroupName)).toMatch(/^\{"Fn::Join":\["",\["\/aws\/vendedlogs\/states\/",\{"Ref":"[A-Za-z0-9]*Reconciler[0-9A-F]{8}"\},"-enrollment"\]\]\}$/);
+    const functionGroups = ofType(own, 'AWS::Lambda::Function').map(([, fn]) => fn.Properties.LoggingConfig.LogGroup.Ref);
+    expect(functionGroups).not.toContain(groupId);
   });
 
   test('no plaintext secrets in function environments or custom resource properties', () => {
@@ -54,7 +77,8 @@ describe.each(cases)('hygiene of %s', (_name, { resources, own, variant }) => {
         return properties;
       }),
     ];
-    expect(blobs).toHaveLength(4);
+    // five function environments and the enrollment's properties
+    expect(blobs).toHaveLength(6);
     for (const blob of blobs) {
       for (const [name, value] of Object.entries<unknown>(blob)) {
         expect(name).not.toMatch(SECRET_NAME);
@@ -79,7 +103,8 @@ describe('logRetention', () => {
     const { stack, service, nlb } = serviceStack();
     new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+    // five functions and the waiter state machine
+    template.resourceCountIs('AWS::Logs::LogGroup', 6);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
@@ -87,7 +112,7 @@ describe('logRetention', () => {
     const { stack, service, nlb } = serviceStack();
     new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb), logRetention: logs.RetentionDays.INFINITE });
     const groups = Template.fromStack(stack).findResources('AWS::Logs::LogGroup');
-    expect(Object.values(groups).map((g: any) => g.Properties?.RetentionInDays)).toEqual([undefined, undefined, undefined]);
+    expect(Object.values(groups).map((g: any) => g.Properties?.RetentionInDays)).toEqual(Array(6).fill(undefined));
   });
 });
 

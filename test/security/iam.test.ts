@@ -2,16 +2,31 @@ import { isStar, ofType, referrersOf, resourcesOf, statementsOf, synthesized, te
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
 import { VARIANTS } from '../support/variants';
 
-/** The only actions any role of the construct may hold. */
+/** The only actions any function role of the construct may hold. */
 const ALLOWED_ACTIONS = new Set([
   'ec2:CreateTrafficMirrorSession', 'ec2:CreateTags', 'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions',
+  'ec2:ModifyTrafficMirrorSession',
   'ecs:ListTasks', 'ecs:DescribeTasks',
   'logs:CreateLogStream', 'logs:PutLogEvents',
   'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes',
-  'lambda:InvokeFunction',
+  'lambda:InvokeFunction', 'states:StartExecution',
 ]);
-/** Actions IAM cannot scope to a resource; the only ones allowed on Resource '*'. */
+/** Actions IAM cannot scope to a resource; the only ones a function role may hold on Resource '*'. */
 const UNSCOPABLE_ACTIONS = new Set(['ec2:DescribeTrafficMirrorSessions', 'ecs:ListTasks']);
+/**
+ * What the provider framework's waiter state machine needs to log (the policy the Step Functions
+ * documentation gives; the log delivery actions support no resource-level permissions). Only the
+ * waiter's role holds it.
+ */
+const STEP_FUNCTIONS_LOG_DELIVERY = [
+  'logs:CreateLogDelivery', 'logs:CreateLogStream', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries', 'logs:PutLogEvents', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
+];
+
+/** The service a role trusts: `lambda.amazonaws.com` for function roles, `states.amazonaws.com` for the waiter's. */
+function trustedService(role: any): string {
+  return role.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service;
+}
 
 // Every variant: each target kind and option set, plus an imported service, an
 // environment-agnostic stack and two mirrors sharing a stack.
@@ -21,7 +36,11 @@ const cases = VARIANTS.map(v => {
   return mirrors.map(mirror => {
     const own = resourcesOf(mirror, resources);
     const policies = ofType(own, 'AWS::IAM::Policy');
-    const statements = policies.flatMap(([id, p]) => statementsOf(p).map(s => ({ ...s, policy: id })));
+    const statements = policies.flatMap(([id, p]) => statementsOf(p).map(s => ({
+      ...s,
+      policy: id,
+      service: trustedService(resources[p.Properties.Roles[0].Ref]),
+    })));
     return [`${v.name} ${mirror.node.id}`, { resources, own, policies, statements, ownerId: mirror.ownerId }] as const;
   });
 }).flat();
@@ -33,20 +52,58 @@ describe.each(cases)('IAM of %s', (_name, { resources, own, policies, statements
       expect(s.Effect).toBe('Allow');
       expect(s.NotAction).toBeUndefined();
       expect(s.NotResource).toBeUndefined();
+      const allowed = s.service === 'states.amazonaws.com' ? new Set(['lambda:InvokeFunction', ...STEP_FUNCTIONS_LOG_DELIVERY]) : ALLOWED_ACTIONS;
       for (const action of s.Action) {
         expect(action).not.toContain('*');
-        expect(ALLOWED_ACTIONS).toContain(action);
+        expect(allowed).toContain(action);
       }
     }
   });
 
-  test("Resource '*' only on the Describe/List calls IAM cannot scope", () => {
+  test("Resource '*' only on the Describe/List calls IAM cannot scope, and on the waiter's log delivery", () => {
     for (const s of statements.filter(st => st.Resource.some(isStar))) {
       expect(s.Resource).toEqual(['*']);
+      if (s.service === 'states.amazonaws.com') {
+        expect(s.Action).toEqual(STEP_FUNCTIONS_LOG_DELIVERY);
+        continue;
+      }
+      expect(s.service).toBe('lambda.amazonaws.com');
       for (const action of s.Action) {
         expect(UNSCOPABLE_ACTIONS).toContain(action);
       }
     }
+  });
+
+  test('only the reconciler may modify sessions: those carrying this construct\'s owner tag, to this target and filter', () => {
+    const modifies = statements.filter(s => s.Action.includes('ec2:ModifyTrafficMirrorSession'));
+    expect(modifies).toHaveLength(2);
+    for (const s of modifies) {
+      expect(s.Action).toEqual(['ec2:ModifyTrafficMirrorSession']);
+      expect(s.policy).toMatch(/ReconcilerRole/);
+    }
+    const [onSessions, onTargetAndFilter] = [modifies.filter(s => text(s.Resource).includes('traffic-mirror-session/')), modifies.filter(s => !text(s.Resource).includes('traffic-mirror-session/'))];
+    expect(onSessions).toHaveLength(1);
+    expect(text(onSessions[0].Resource)).toMatch(/^\[\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":ec2:.*:traffic-mirror-session\/\*"\]\]\}\]$/);
+    expect(onSessions[0].Condition).toEqual({ StringEquals: { [`aws:ResourceTag/${OWNER_TAG_KEY}`]: ownerId } });
+    // A resource tag condition would test the target's and filter's tags and never match.
+    expect(onTargetAndFilter).toHaveLength(1);
+    expect(onTargetAndFilter[0].Condition).toBeUndefined();
+    expect(onTargetAndFilter[0].Resource).toHaveLength(2);
+    expect(text(onTargetAndFilter[0].Resource)).toMatch(/traffic-mirror-target\/(tmt-|",\{"Ref":)/);
+    expect(text(onTargetAndFilter[0].Resource)).toMatch(/traffic-mirror-filter\/(tmf-|",\{"Ref":)/);
+    // The same target and filter as the create statement.
+    const create = statements.find(s => s.Action.includes('ec2:CreateTrafficMirrorSession') && s.policy === onTargetAndFilter[0].policy && s.Resource.length === 3)!;
+    expect(create.Resource.slice(1)).toEqual(onTargetAndFilter[0].Resource);
+  });
+
+  test('the waiter state machine may invoke only the provider framework\'s isComplete and onTimeout functions', () => {
+    const waiter = statements.filter(s => s.service === 'states.amazonaws.com');
+    const invokes = waiter.filter(s => s.Action.includes('lambda:InvokeFunction'));
+    expect(invokes.map(s => s.Resource[0]['Fn::GetAtt'][0]).sort()).toEqual([
+      expect.stringMatching(/EnrollmentProviderframeworkisComplete[0-9A-F]{8}$/),
+      expect.stringMatching(/EnrollmentProviderframeworkonTimeout[0-9A-F]{8}$/),
+    ]);
+    expect(waiter).toHaveLength(3);
   });
 
   test('delete only sessions carrying this construct\'s owner tag', () => {
@@ -94,7 +151,8 @@ describe.each(cases)('IAM of %s', (_name, { resources, own, policies, statements
 
   test('each function has a role of its own, with no managed policy and nothing else using it', () => {
     const functions = ofType(own, 'AWS::Lambda::Function');
-    expect(functions.length).toBe(3);
+    // session manager, reconciler, and the provider framework's onEvent, isComplete and onTimeout
+    expect(functions.length).toBe(5);
     const roles = functions.map(([, fn]) => fn.Properties.Role['Fn::GetAtt'][0]);
     expect(new Set(roles).size).toBe(functions.length);
     for (const [fnId, fn] of functions) {
@@ -112,7 +170,9 @@ describe.each(cases)('IAM of %s', (_name, { resources, own, policies, statements
   });
 
   test('logs are written only to the function\'s own log group', () => {
-    for (const s of statements.filter(st => st.Action.some((a: string) => a.startsWith('logs:')))) {
+    const functionStatements = statements.filter(st => st.service === 'lambda.amazonaws.com');
+    expect(functionStatements.filter(st => st.Action.some((a: string) => a.startsWith('logs:')))).toHaveLength(5);
+    for (const s of functionStatements.filter(st => st.Action.some((a: string) => a.startsWith('logs:')))) {
       expect(s.Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
       expect(s.Resource).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/Logs[0-9A-F]{8}$/), 'Arn'] }]);
       const fn = ofType(own, 'AWS::Lambda::Function').find(([, f]) => text(f.Properties.Role).includes(s.policy.replace(/DefaultPolicy[0-9A-F]{8}$/, '')))!;

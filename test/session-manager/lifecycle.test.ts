@@ -5,6 +5,7 @@ import { SweepResult } from '../../src/session-manager/reconciler';
 import { CLUSTER_ARN, SERVICE_NAME, taskArnOf, taskEvent } from '../fixtures/task-events';
 import { FakeSession } from '../support/fake-ec2-endpoint';
 import { harness } from '../support/harness';
+import { provide } from '../support/provider';
 
 const SCHEDULED = { 'source': 'aws.events', 'detail-type': 'Scheduled Event', 'detail': {} };
 const eniOf = (n: number) => `eni-${n.toString(16).padStart(17, '0')}`;
@@ -44,67 +45,80 @@ function sqs(...events: any[]) {
   return { Records: events.map((e, i) => ({ messageId: `m${i}`, body: typeof e === 'string' ? e : JSON.stringify(e), eventSource: 'aws:sqs' })) };
 }
 
-describe('deploy-time enrollment (custom resource)', () => {
-  test('Create mirrors every task that was already running', async () => {
+describe('deploy-time enrollment (custom resource, asynchronous provider)', () => {
+  test('onEvent only records the start; isComplete mirrors every task that was already running', async () => {
     const h = withTasks(7);
-    const response: any = await route({ RequestType: 'Create', ResourceProperties: {} }, h.deps);
-    expect(response.Data).toMatchObject({ RunningTasks: 7, MirroredTasks: 7, Created: 7, Failures: 0 });
-    expect(response.PhysicalResourceId).toBe(`fargate-traffic-mirror-${h.config.ownerId}`);
+    const first: any = await route({ RequestType: 'Create', ResourceProperties: {} }, h.deps);
+    expect(first).toEqual({ PhysicalResourceId: `fargate-traffic-mirror-${h.config.ownerId}`, Data: { StartedAt: expect.stringMatching(/^\d+$/) } });
+    expect(h.ec2.calls).toEqual([]);
+    const response = await provide({ RequestType: 'Create' }, h.deps);
+    expect(response.Data).toMatchObject({ RunningTasks: 7, MirroredTasks: 7, Created: 7, Modified: 0, Failures: 0 });
     expect(ownedEnis(h)).toEqual([0, 1, 2, 3, 4, 5, 6].map(eniOf).sort());
-    expect(h.metrics.flushes).toBe(1);
+    expect(h.metrics.flushes).toBeGreaterThanOrEqual(2);
   });
 
-  test('Update reconciles again without duplicating', async () => {
+  test('Update reconciles again without duplicating, and completes only with a sweep after the settle time', async () => {
     const h = withTasks(3);
-    await route({ RequestType: 'Create' }, h.deps);
-    const response: any = await route({ RequestType: 'Update' }, h.deps);
+    await provide({ RequestType: 'Create' }, h.deps);
+    const before = h.ec2.count('DescribeTrafficMirrorSessions');
+    const response = await provide({ RequestType: 'Update', PhysicalResourceId: 'x' }, h.deps);
     expect(response.Data).toMatchObject({ Created: 0, MirroredTasks: 3 });
     expect(h.ec2.sessions.size).toBe(3);
+    // One sweep at once, one more after 70 s: an event batch with the old configuration that was
+    // in flight when the Update began cannot undo it.
+    expect(h.ec2.count('DescribeTrafficMirrorSessions') - before).toBe(2);
   });
 
   test('Delete removes every owned session and only those', async () => {
     const h = withTasks(4);
-    await route({ RequestType: 'Create' }, h.deps);
+    await provide({ RequestType: 'Create' }, h.deps);
     h.ec2.sessions.set('tms-foreign', foreignSession('tms-foreign', eniOf(0), 2));
-    const response: any = await route({ RequestType: 'Delete' }, h.deps);
-    expect(response.Data).toMatchObject({ Deleted: 4, Failures: 0 });
+    const response = await provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps);
+    expect(response.Data).toMatchObject({ Deleted: 4 });
     expect([...h.ec2.sessions.keys()]).toEqual(['tms-foreign']);
   });
 
-  test('Delete succeeds even when cleanup fails, and reports the failure', async () => {
+  test('a throttled listing is a failed pass to retry, not the end of cleanup', async () => {
     const h = withTasks(2);
-    await route({ RequestType: 'Create' }, h.deps);
-    h.ec2.failNext('DescribeTrafficMirrorSessions', { code: 'UnauthorizedOperation', status: 403 });
-    const response: any = await route({ RequestType: 'Delete' }, h.deps);
-    expect(response.Data.Failures).toBe(1);
-    expect(response.Data.Errors).toMatch(/UnauthorizedOperation/);
-  });
-
-  test('Delete retries a failed delete on its next pass', async () => {
-    const h = withTasks(2);
-    await route({ RequestType: 'Create' }, h.deps);
-    h.ec2.failNext('DeleteTrafficMirrorSession', { code: 'UnauthorizedOperation', status: 403 });
-    const response: any = await route({ RequestType: 'Delete' }, h.deps);
-    expect(response.Data).toMatchObject({ Deleted: 2, Failures: 0 });
+    await provide({ RequestType: 'Create' }, h.deps);
+    h.ec2.failNext('DescribeTrafficMirrorSessions', { code: 'RequestLimitExceeded', status: 503 }, 5 * 3);
+    const response = await provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps);
+    expect(response.Data).toMatchObject({ Deleted: 2 });
     expect(h.ec2.sessions.size).toBe(0);
   });
 
-  test('Delete with a delete that keeps failing still answers success, after a bounded number of passes', async () => {
+  test('Delete fails, naming the AWS error, when owned sessions cannot be deleted', async () => {
     const h = withTasks(2);
-    await route({ RequestType: 'Create' }, h.deps);
-    h.ec2.failNext('DeleteTrafficMirrorSession', { code: 'UnauthorizedOperation', status: 403 }, 1000);
-    const response: any = await route({ RequestType: 'Delete' }, h.deps);
-    expect(response.Data).toMatchObject({ Deleted: 0, Failures: 2 });
-    expect(h.ec2.count('DeleteTrafficMirrorSession')).toBe(20);
+    await provide({ RequestType: 'Create' }, h.deps);
+    h.ec2.failNext('DeleteTrafficMirrorSession', { code: 'UnauthorizedOperation', status: 403, message: 'You are not authorized to perform this operation.' }, 1000);
+    await expect(provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps)).rejects.toThrow(/could not delete 2 owned traffic mirror session\(s\).*UnauthorizedOperation: You are not authorized/);
+    expect(h.ec2.sessions.size).toBe(2);
   });
 
-  test('Delete lists again after a pause and removes what a sweep still running created', async () => {
+  test('Delete fails when listing is denied, instead of reporting success with sessions left', async () => {
     const h = withTasks(2);
-    await route({ RequestType: 'Create' }, h.deps);
+    await provide({ RequestType: 'Create' }, h.deps);
+    h.ec2.failNext('DescribeTrafficMirrorSessions', { code: 'UnauthorizedOperation', status: 403 });
+    await expect(provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps)).rejects.toThrow(/cannot list.*UnauthorizedOperation/);
+  });
+
+  test('Delete retries a throttled delete until it goes through', async () => {
+    const h = withTasks(2);
+    await provide({ RequestType: 'Create' }, h.deps);
+    h.ec2.failNext('DeleteTrafficMirrorSession', { code: 'RequestLimitExceeded', status: 503 }, 5 * 4);
+    const response = await provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps);
+    expect(response.Data).toMatchObject({ Deleted: 2 });
+    expect(h.ec2.sessions.size).toBe(0);
+  });
+
+  test('Delete lists again after the settle time and removes what a sweep still running created', async () => {
+    const h = withTasks(2);
+    await provide({ RequestType: 'Create' }, h.deps);
     let pauses = 0;
     const deps = {
       ...h.deps,
-      sleep: async () => {
+      sleep: async (ms: number) => {
+        h.advance(ms);
         // A sweep that started before the schedule was removed mirrors one more task meanwhile.
         if (pauses++ === 0) {
           addTask(h, 7);
@@ -112,23 +126,59 @@ describe('deploy-time enrollment (custom resource)', () => {
         }
       },
     };
-    const response: any = await route({ RequestType: 'Delete' }, deps);
+    const response = await provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, deps);
     // Pass 1 deletes 2; the sweep re-mirrors all 3 running tasks; pass 2 deletes those 3.
-    expect(response.Data).toMatchObject({ Deleted: 5, Failures: 0 });
+    expect(response.Data).toMatchObject({ Deleted: 5 });
     expect(h.ec2.sessions.size).toBe(0);
-    expect(pauses).toBe(2);
   });
 
-  test('a sweep replaces the sessions of a previous target, and Delete finds them too', async () => {
-    const h = withTasks(2, { targetId: 'tmt-00000000000000old' });
+  test('work beyond one invocation continues in the next isComplete call', async () => {
+    const h = withTasks(30);
+    // A deadline that has already passed after the first few actions: each call does a little.
+    let calls = 0;
+    const limited = { ...h.deps, sessions: h.deps.sessions };
+    // Each create takes a simulated second; each call may start actions for five.
+    const create = h.deps.sessions.create.bind(h.deps.sessions);
+    const spy = jest.spyOn(h.deps.sessions, 'create').mockImplementation(async (...args) => {
+      h.advance(1000);
+      return create(...args);
+    });
+    const context = { getRemainingTimeInMillis: () => 60_000 + 5_000 };
+    const first: any = await route({ RequestType: 'Create', ResourceProperties: {} }, limited, context);
+    const event = { RequestType: 'Create', ResourceProperties: {}, ...first };
+    let answer: any;
+    do {
+      calls++;
+      answer = await route(event, limited, context);
+      h.advance(10_000);
+    } while (!answer.IsComplete && calls < 100);
+    expect(answer).toMatchObject({ IsComplete: true, Data: { MirroredTasks: 30 } });
+    expect(calls).toBeGreaterThan(1);
+    expect(spy).toHaveBeenCalledTimes(30);
+    expect(ownedEnis(h)).toHaveLength(30);
+  });
+
+  test('a sweep brings sessions of a previous target, filter, packet length, VNI, description and number to the configuration in place', async () => {
+    const h = withTasks(2, { targetId: 'tmt-00000000000000old', filterId: 'tmf-00000000000000old', packetLength: 100, virtualNetworkId: 7, description: 'old', sessionNumber: 5 });
     await route(SCHEDULED, h.deps);
-    const moved = { ...h.deps, config: { ...h.config, targetId: 'tmt-00000000000000new' } };
-    const sessions = new MirrorSessions((h.deps.sessions as any).ec2, moved.config);
-    const deps = { ...moved, sessions };
+    const ids = [...h.ec2.sessions.keys()].sort();
+    const config = { ...h.config, targetId: 'tmt-00000000000000new', filterId: 'tmf-00000000000000new', packetLength: 200, virtualNetworkId: 8, description: 'new', sessionNumber: 6 };
+    const deps = { ...h.deps, config, sessions: new MirrorSessions((h.deps.sessions as any).ec2, config) };
     const result = await route(SCHEDULED, deps) as SweepResult;
-    expect(result).toMatchObject({ created: 2, mirroredTasks: 2, failures: 0 });
-    expect([...h.ec2.sessions.values()].map(s => s.targetId)).toEqual(['tmt-00000000000000new', 'tmt-00000000000000new']);
-    expect(h.metrics.deleted).toBe(2);
+    expect(result).toMatchObject({ created: 0, deleted: 0, modified: 2, mirroredTasks: 2, failures: 0 });
+    expect([...h.ec2.sessions.keys()].sort()).toEqual(ids);
+    for (const s of h.ec2.sessions.values()) {
+      expect(s).toMatchObject({ targetId: 'tmt-00000000000000new', filterId: 'tmf-00000000000000new', packetLength: 200, virtualNetworkId: 8, description: 'new', sessionNumber: 6 });
+    }
+    expect(h.ec2.count('DeleteTrafficMirrorSession')).toBe(0);
+    // Settings removed from the configuration are removed from the sessions.
+    const plain = { ...config, packetLength: undefined, description: undefined };
+    const again = await route(SCHEDULED, { ...deps, config: plain, sessions: new MirrorSessions((h.deps.sessions as any).ec2, plain) }) as SweepResult;
+    expect(again.modified).toBe(2);
+    for (const s of h.ec2.sessions.values()) expect(s).toMatchObject({ packetLength: undefined, description: undefined, virtualNetworkId: 8 });
+    // And then there is nothing left to change.
+    const settled = await route(SCHEDULED, { ...deps, config: plain, sessions: new MirrorSessions((h.deps.sessions as any).ec2, plain) }) as SweepResult;
+    expect(settled.modified).toBe(0);
   });
 });
 
@@ -219,20 +269,70 @@ describe('periodic sweep', () => {
     expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(3);
   });
 
-  test('a session number used by another tool is reported, or the lowest free one is used when allowed', async () => {
+  // EC2 evaluates an ENI's sessions in number order and the first match mirrors the packet
+  // (Traffic Mirroring user guide, "Traffic mirror sessions"): a free number is looked for only
+  // after the configured one, never before it.
+  test('a session number used by another tool is reported, or the lowest free one after it is used when allowed', async () => {
     for (const pick of [false, true]) {
-      const h = withTasks(1, { pickFreeSessionNumber: pick });
-      h.ec2.sessions.set('tms-other', foreignSession('tms-other', eniOf(0), 1));
+      const h = withTasks(1, { pickFreeSessionNumber: pick, sessionNumber: 3 });
+      h.ec2.sessions.set('tms-first', foreignSession('tms-first', eniOf(0), 1));
+      h.ec2.sessions.set('tms-other', foreignSession('tms-other', eniOf(0), 3));
       const result = await route(SCHEDULED, h.deps) as SweepResult;
       if (pick) {
         expect(result).toMatchObject({ created: 1, conflicts: 0 });
-        expect([...h.ec2.sessions.values()].find(s => s.tags[OWNER_TAG_KEY] === h.config.ownerId)?.sessionNumber).toBe(2);
+        expect([...h.ec2.sessions.values()].find(s => s.tags[OWNER_TAG_KEY] === h.config.ownerId)?.sessionNumber).toBe(4);
       } else {
         expect(result).toMatchObject({ created: 0, conflicts: 1 });
         expect(h.metrics.failures).toEqual(['SessionNumberInUse']);
         expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(0);
       }
     }
+  });
+
+  test('owned sessions of tasks in another cluster (the service moved) do not stall the sweep', async () => {
+    const h = withTasks(2);
+    await route(SCHEDULED, h.deps);
+    const moved = 'arn:aws:ecs:us-east-1:123456789012:task/old-cluster/0123456789abcdef0123456789abcdef';
+    h.ec2.sessions.set('tms-moved', { ...foreignSession('tms-moved', eniOf(40), 1), tags: { [OWNER_TAG_KEY]: h.config.ownerId, [TASK_TAG_KEY]: moved } });
+    // DescribeTasks of a task of another cluster would be refused by the function's IAM policy.
+    h.ecs.refuseOtherClusters = true;
+    const result = await route(SCHEDULED, h.deps) as SweepResult;
+    expect(result).toMatchObject({ runningTasks: 2, mirroredTasks: 2, deleted: 1, failures: 0 });
+    expect(h.ec2.sessions.has('tms-moved')).toBe(false);
+  });
+
+  test('tags stay within EC2\'s 256 characters for the longest cluster and service names, and the task is still found', async () => {
+    const longCluster = 'c'.repeat(255);
+    const clusterArn = `arn:aws:ecs:us-east-1:123456789012:cluster/${longCluster}`;
+    const h = harness({ clusterArn, serviceName: 's'.repeat(255) });
+    const taskArn = `arn:aws:ecs:us-east-1:123456789012:task/${longCluster}/0123456789abcdef0123456789abcdef`;
+    h.ecs.tasks.set(taskArn, { taskArn, group: `service:${'s'.repeat(255)}`, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', networkInterfaceId: eniOf(1) });
+    await route(SCHEDULED, h.deps);
+    const [session] = h.ec2.sessions.values();
+    for (const value of Object.values(session.tags)) expect(value.length).toBeLessThanOrEqual(256);
+    expect(session.tags[TASK_TAG_KEY]).toBe('0123456789abcdef0123456789abcdef');
+    // The task stops, its ENI survives (a missed event): the sweep finds it gone by its id.
+    const task = h.ecs.tasks.get(taskArn)!;
+    task.lastStatus = 'STOPPING';
+    task.desiredStatus = 'STOPPED';
+    const draining = await route(SCHEDULED, h.deps) as SweepResult;
+    expect(draining.deleted).toBe(0);
+    task.lastStatus = 'STOPPED';
+    const stopped = await route(SCHEDULED, h.deps) as SweepResult;
+    expect(stopped.deleted).toBe(1);
+  });
+
+  test('the sweep\'s summary counts stale deletions and their failures', async () => {
+    const h = withTasks(2);
+    await route(SCHEDULED, h.deps);
+    stopTask(h, 0);
+    h.ec2.deletedEnis.delete(eniOf(0));
+    h.ec2.sessions.set('tms-left', { ...foreignSession('tms-left', eniOf(0), 1), tags: { [OWNER_TAG_KEY]: h.config.ownerId, [TASK_TAG_KEY]: taskArnOf(taskIdOf(0)) } });
+    h.ec2.failNext('DeleteTrafficMirrorSession', { code: 'UnauthorizedOperation', status: 403 });
+    const result = await route(SCHEDULED, h.deps) as SweepResult;
+    expect(result).toMatchObject({ deleted: 0, deleteFailures: 1, failures: 1 });
+    const again = await route(SCHEDULED, h.deps) as SweepResult;
+    expect(again).toMatchObject({ deleted: 1, deleteFailures: 0, failures: 0 });
   });
 });
 

@@ -45,11 +45,26 @@ describe('reconcile', () => {
     expect(reconcile({ ...base, pickFreeSessionNumber: true, desired: [task(1)], sessions }).conflicts[0].reason).toBe('SourceSessionLimit');
   });
 
-  test('chooseSessionNumber', () => {
+  // EC2 evaluates sessions in number order and the first matching one mirrors the packet
+  // (Traffic Mirroring user guide): a number before the configured one would take packets from
+  // another tool's session, so only numbers after it are free to pick.
+  test('chooseSessionNumber picks the lowest free number after the configured one, never before', () => {
     expect(chooseSessionNumber([], 5, false)).toBe(5);
-    expect(chooseSessionNumber([5], 5, true)).toBe(1);
-    expect(chooseSessionNumber([1, 5], 5, true)).toBe(2);
+    expect(chooseSessionNumber([5], 5, true)).toBe(6);
+    expect(chooseSessionNumber([1, 5], 5, true)).toBe(6);
+    expect(chooseSessionNumber([5, 6], 5, true)).toBe(7);
     expect(chooseSessionNumber([1, 5], 5, false)).toBe('SessionNumberInUse');
+    expect(chooseSessionNumber([32766], 32766, true)).toBe('SessionNumberInUse');
+  });
+
+  test('chooseSessionNumber never picks a number before the configured one (property)', () => {
+    fc.assert(fc.property(
+      fc.uniqueArray(fc.integer({ min: 1, max: 40 }), { maxLength: 2 }), fc.integer({ min: 1, max: 40 }),
+      (used, configured) => {
+        const choice = chooseSessionNumber(used, configured, true);
+        return typeof choice !== 'number' || (choice >= configured && !used.includes(choice));
+      },
+    ));
   });
 
   describe('invariants (property-based)', () => {

@@ -29,6 +29,13 @@ export interface Figures {
   readonly throttledCalls: number;
   readonly lambdaInvocationsPerTask: number;
   readonly timeToFullCoverageSec: number | null;
+  /**
+   * Running tasks without an owned session, summed over every simulated second after the
+   * trigger: the mirroring the scenario lost. A task counts from its RUNNING state on.
+   */
+  readonly unmirroredTaskSeconds: number;
+  /** How the custom resource's operations ended (the provider framework's answers). */
+  readonly enrollmentResults: string[];
   readonly tokenBucketBoundSec: number | null;
   readonly ratioToBound: number | null;
   readonly deadLetters: number;
@@ -51,6 +58,7 @@ export class Measure {
   private ecsMark = 0;
   private invocationMark = 0;
   private coveredAt: number | undefined;
+  private unmirroredTaskSeconds = 0;
   private probing = false;
   private ready: () => boolean;
 
@@ -71,10 +79,17 @@ export class Measure {
     this.ecsMark = w.ecs.calls.length;
     this.invocationMark = w.eventFunction.invocations + (w.reconciler?.invocations ?? 0);
     this.coveredAt = undefined;
+    this.unmirroredTaskSeconds = 0;
     if (!this.probing) {
       this.probing = true;
       const probe = () => {
-        if (this.coveredAt === undefined && this.ready() && this.violations().length === 0) this.coveredAt = w.clock.now;
+        // One pass over sessions and tasks per simulated second; the full invariant check only
+        // once no running task lacks a session (before that it cannot pass anyway).
+        const owned = w.ownedByEni();
+        const unmirrored = this.expectation.stackDeleted ? 0 : w.ecs.running().filter(t => !owned.has(t.eni)).length;
+        this.unmirroredTaskSeconds += unmirrored;
+        const mayHold = unmirrored === 0 || this.expectation.targetSourceLimit !== undefined;
+        if (this.coveredAt === undefined && mayHold && this.ready() && this.violations().length === 0) this.coveredAt = w.clock.now;
         w.clock.schedule(1000, probe);
       };
       w.clock.schedule(0, probe);
@@ -101,8 +116,11 @@ export class Measure {
       }
       const wanted = e.targetSourceLimit === undefined ? running.length : Math.min(running.length, e.targetSourceLimit);
       if (mirrored < wanted) out.push(`${wanted - mirrored} running tasks unmirrored`);
-      const stale = [...w.ec2.sessions.values()].filter(s => s.tags[OWNER_TAG_KEY] === w.config.ownerId && s.targetId !== w.config.targetId);
-      if (stale.length > 0) out.push(`${stale.length} owned sessions mirror to a previous target`);
+      const c = w.config;
+      const stale = [...w.ec2.sessions.values()].filter(s => s.tags[OWNER_TAG_KEY] === c.ownerId && (
+        s.targetId !== c.targetId || s.filterId !== c.filterId || s.packetLength !== c.packetLength
+        || (c.virtualNetworkId !== undefined && s.virtualNetworkId !== c.virtualNetworkId) || (s.description || undefined) !== c.description));
+      if (stale.length > 0) out.push(`${stale.length} owned sessions have a previous configuration`);
       // Draining tasks may keep their session until EC2 deletes it with the ENI.
       const live = new Set(w.ecs.live().map(t => t.eni));
       for (const eni of owned.keys()) {
@@ -114,6 +132,8 @@ export class Measure {
       if (!w.ec2.sessions.has(id) && how !== 'eni-deleted') out.push(`foreign session ${id} deleted by ${how}`);
     }
     if (final) {
+      const failed = w.enrollmentResults.filter(r => !r.endsWith('SUCCESS'));
+      if (failed.length > 0) out.push(`custom resource failed: ${failed.join(', ')}`);
       const stuck = w.queue.messages.length;
       if (stuck > 0) out.push(`${stuck} events still in the queue`);
       if (w.droppedEvents > 0) out.push(`${w.droppedEvents} events dropped after the function's retries`);
@@ -129,13 +149,16 @@ export class Measure {
     const starts = [...w.ecs.tasks.values()].filter(t => !t.preexisting && t.runningAt !== undefined && t.runningAt >= this.t0);
     const stops = [...w.ecs.tasks.values()].filter(t => t.stoppedAt !== undefined && t.stoppedAt >= this.t0).length;
     const ours = w.options.strategy === 'ours';
+    // Our event path reads by ENI both on a start (a taken number, a repeated token) and on a
+    // stop: the ENI's task tells which.
+    const stoppedEnis = new Set([...w.ecs.tasks.values()].filter(t => t.stoppedAt !== undefined).map(t => t.eni));
     const byPhase = (phase: 'start' | 'stop') => {
       const counts: Record<string, number> = {};
       const add = (action: string) => { counts[action] = (counts[action] ?? 0) + 1; };
       for (const c of ec2) {
         if (!c.caller.startsWith('event')) continue;
         const p = ours
-          ? (c.action === 'CreateTrafficMirrorSession' || (c.filters ?? []).includes('network-interface-id') ? 'start' : 'stop')
+          ? (c.action === 'CreateTrafficMirrorSession' || (c.networkInterfaceIds ?? []).some(eni => !stoppedEnis.has(eni)) ? 'start' : 'stop')
           : (c.caller.endsWith(':start') ? 'start' : c.caller.endsWith(':stop') ? 'stop' : 'other');
         if (p === phase) add(c.result === 'throttled' ? `${c.action}(throttled)` : c.action);
       }
@@ -178,6 +201,8 @@ export class Measure {
       throttledCalls: ec2.filter(c => c.result === 'throttled').length,
       lambdaInvocationsPerTask: round((w.eventFunction.invocations + (w.reconciler?.invocations ?? 0) - this.invocationMark) / Math.max(1, tasks)),
       timeToFullCoverageSec: coverage,
+      unmirroredTaskSeconds: this.unmirroredTaskSeconds,
+      enrollmentResults: [...w.enrollmentResults],
       tokenBucketBoundSec: bound,
       ratioToBound: coverage !== null && bound ? round(coverage / bound) : null,
       deadLetters: w.queue.deadLetters.length,

@@ -24,6 +24,8 @@ interface Steps {
   readonly before?: (w: World) => void;
   /** Simulated time between deploy and trigger. */
   readonly settleMs?: number;
+  /** The deployment itself is what is measured: the trigger runs first, then the deploy. */
+  readonly measureDeploy?: boolean;
   /** The measured change; returns when coverage counts as reachable. */
   readonly trigger: (w: World) => () => boolean;
   /** Simulated time after the trigger until the final check. */
@@ -38,14 +40,16 @@ function scenario(name: string, description: string, tasks: number, steps: Steps
     async run(strategy, seed = 1) {
       const w = new World({ strategy, seed, ...steps.world });
       steps.before?.(w);
+      const m = new Measure(w, steps.expectation);
+      if (steps.measureDeploy) m.trigger(steps.trigger(w));
       // CloudFormation finishes the deployment (the enrollment) before anything else happens.
       let deployed = false;
       w.clock.schedule(0, () => void w.deploy().then(() => { deployed = true; }));
-      await w.clock.run(60 * MINUTE, () => deployed);
-      await w.clock.run(w.clock.now + (steps.settleMs ?? MINUTE));
-      const m = new Measure(w, steps.expectation);
-      const ready = steps.trigger(w);
-      m.trigger(ready);
+      await w.clock.run(w.clock.now + 60 * MINUTE, () => deployed);
+      if (!steps.measureDeploy) {
+        await w.clock.run(w.clock.now + (steps.settleMs ?? MINUTE));
+        m.trigger(steps.trigger(w));
+      }
       await w.clock.run(w.clock.now + steps.horizonMs);
       return m.figures(tasks, steps.writesNeeded);
     },
@@ -169,6 +173,36 @@ export const SCENARIOS: Scenario[] = [
       return () => true;
     },
     horizonMs: 10 * MINUTE,
+  }),
+  scenario('config-change-1000', 'A stack update changes packet length and VNI while 1000 mirrored tasks keep running', 1000, {
+    writesNeeded: 1000,
+    before: w => { w.ecs.preexisting(1000); },
+    trigger: w => {
+      w.clock.schedule(0, () => void w.changeConfig({ packetLength: 128, virtualNetworkId: 4242 }));
+      return () => true;
+    },
+    horizonMs: 15 * MINUTE,
+  }),
+  scenario('enroll-10000', 'The mirror is deployed onto a service already running 10,000 tasks (the account\'s session quota)', 10_000, {
+    writesNeeded: 10_000,
+    measureDeploy: true,
+    before: w => { w.ecs.preexisting(10_000); },
+    trigger: () => () => true,
+    horizonMs: 5 * MINUTE,
+  }),
+  scenario('stack-delete-10000', 'The stack is deleted while 10,000 mirrored tasks keep running', 10_000, {
+    writesNeeded: 10_000,
+    expectation: { stackDeleted: true },
+    before: w => {
+      w.ecs.preexisting(10_000);
+      w.seedSessions();
+    },
+    trigger: w => {
+      w.removeEventPath();
+      w.clock.schedule(0, () => void w.deleteEnrollment());
+      return () => true;
+    },
+    horizonMs: 60 * MINUTE,
   }),
   scenario('stack-delete-1000', 'The stack is deleted while 1000 mirrored tasks keep running', 1000, {
     writesNeeded: 1000,

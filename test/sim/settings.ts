@@ -13,6 +13,9 @@ export interface DeploymentSettings {
   readonly reconcileIntervalMs: number;
   /** The `lastStatus` values the EventBridge rule lets through. */
   readonly ruleLastStatus: string[];
+  /** The provider framework's waiter: interval between isComplete calls, and how many. */
+  readonly providerQueryIntervalMs: number;
+  readonly providerMaxAttempts: number;
 }
 
 let cached: DeploymentSettings | undefined;
@@ -46,6 +49,18 @@ export function deploymentSettings(): DeploymentSettings {
     reconcilerTimeoutMs: one('AWS::Lambda::Function', 'MirrorReconciler').Timeout * 1000,
     reconcileIntervalMs: Number(minutes[1]) * 60_000,
     ruleLastStatus: rule.EventPattern.detail.lastStatus,
+    ...waiterOf(template),
   };
   return cached;
+}
+
+/** The waiter state machine's retry policy: how the provider framework polls isComplete. */
+function waiterOf(template: Template): Pick<DeploymentSettings, 'providerQueryIntervalMs' | 'providerMaxAttempts'> {
+  const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+  if (machines.length !== 1) throw new Error(`expected one waiter state machine, found ${machines.length}`);
+  const definition = JSON.stringify(machines[0].Properties.DefinitionString);
+  const interval = /IntervalSeconds\\":(\d+)/.exec(definition);
+  const attempts = /MaxAttempts\\":(\d+)/.exec(definition);
+  if (!interval || !attempts) throw new Error('the waiter state machine has no retry policy');
+  return { providerQueryIntervalMs: Number(interval[1]) * 1000, providerMaxAttempts: Number(attempts[1]) };
 }

@@ -60,14 +60,19 @@ export interface InvocationResult {
   readonly failure?: 'error' | 'timeout' | 'crash';
 }
 
+/** The Lambda context the simulated functions pass: the time an invocation has left. */
+export interface SimContext {
+  getRemainingTimeInMillis(): number;
+}
+
 /** Makes a handler for one new container; `alive()` turns false when the container dies. */
-export type HandlerFactory = (label: string, alive: () => boolean) => (event: unknown) => Promise<unknown>;
+export type HandlerFactory = (label: string, alive: () => boolean) => (event: unknown, context: SimContext) => Promise<unknown>;
 
 interface Container {
   readonly label: string;
   alive: boolean;
   busy: boolean;
-  handler?: (event: unknown) => Promise<unknown>;
+  handler?: (event: unknown, context: SimContext) => Promise<unknown>;
 }
 
 /** Options of a simulated Lambda function. */
@@ -106,6 +111,8 @@ export class SimFunction {
     }
     const c = container;
     c.busy = true;
+    const deadline = this.clock.now + this.options.timeoutMs;
+    const context: SimContext = { getRemainingTimeInMillis: () => deadline - this.clock.now };
     const result = await new Promise<InvocationResult>(resolve => {
       const timers: Array<{ cancelled: boolean }> = [];
       const finish = (r: InvocationResult) => {
@@ -124,7 +131,7 @@ export class SimFunction {
           finish({ ok: false, failure: 'crash' });
         }));
       }
-      c.handler!(event).then(r => finish({ ok: true, result: r }), () => finish({ ok: false, failure: 'error' }));
+      c.handler!(event, context).then(r => finish({ ok: true, result: r }), () => finish({ ok: false, failure: 'error' }));
     });
     c.busy = false;
     if (!result.ok) this.failures++;

@@ -1,7 +1,12 @@
-import { CreateTrafficMirrorSessionCommand, DeleteTrafficMirrorSessionCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateTrafficMirrorSessionCommand, DeleteTrafficMirrorSessionCommand, DescribeTrafficMirrorSessionsCommand, EC2Client,
+  ModifyTrafficMirrorSessionCommand, ModifyTrafficMirrorSessionCommandInput,
+} from '@aws-sdk/client-ec2';
 import { SimClock } from './clock';
 import { Random } from './random';
 import { EC2_LIMITS, SimEc2, SimEc2Options } from './sim-ec2';
+import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
+import { ERROR_SPELLINGS, notFoundCode, TAG_FILTER_MODES } from '../support/ec2-model';
 
 /** Runs `fn` on a fresh simulated clock until it settles. */
 async function simulate<T>(options: SimEc2Options, fn: (ec2: SimEc2, client: EC2Client, clock: SimClock) => Promise<T>): Promise<T> {
@@ -21,10 +26,11 @@ async function simulate<T>(options: SimEc2Options, fn: (ec2: SimEc2, client: EC2
 const create = (eni: string, sessionNumber = 1, token?: string, targetId = 'tmt-1') => new CreateTrafficMirrorSessionCommand({
   NetworkInterfaceId: eni, TrafficMirrorTargetId: targetId, TrafficMirrorFilterId: 'tmf-1', SessionNumber: sessionNumber, ClientToken: token,
 });
+const modify = (input: ModifyTrafficMirrorSessionCommandInput) => new ModifyTrafficMirrorSessionCommand(input);
 const codeOf = async (p: Promise<unknown>) => p.then(() => 'ok', (e: any) => e.name as string);
 
 describe('simulated EC2', () => {
-  test('mutating calls: a burst of 50, then 5 per second, answering RequestLimitExceeded', async () => {
+  test('Request throttling for the Amazon EC2 API: mutating calls, a burst of 50, then 5 per second, answering RequestLimitExceeded', async () => {
     const results = await simulate({}, async (ec2, client, clock) => {
       for (let i = 0; i < 60; i++) ec2.createEni(`eni-${i}`);
       const burst = await Promise.all(Array.from({ length: 51 }, (_, i) => codeOf(client.send(create(`eni-${i}`)))));
@@ -38,7 +44,7 @@ describe('simulated EC2', () => {
     expect(results.refilled.filter(r => r === 'ok')).toHaveLength(5);
   });
 
-  test('a ClientToken is remembered after its session is deleted, and refused with other parameters', async () => {
+  test('Ensuring idempotency: a ClientToken is remembered after its session is deleted, and refused with other parameters', async () => {
     const out = await simulate({}, async (ec2, client) => {
       ec2.createEni('eni-a');
       ec2.createEni('eni-b');
@@ -54,7 +60,7 @@ describe('simulated EC2', () => {
     expect(out.mismatch).toBe('IdempotentParameterMismatch');
   });
 
-  test('session numbers are unique per ENI, at most 3 sessions per ENI, and ENI deletion removes them', async () => {
+  test('CreateTrafficMirrorSession API reference and Traffic Mirroring quotas: session numbers are unique per ENI, at most 3 sessions per ENI, and ENI deletion removes them', async () => {
     const out = await simulate({}, async (ec2, client) => {
       ec2.createEni('eni-a');
       const codes = [
@@ -73,7 +79,7 @@ describe('simulated EC2', () => {
     expect(out).toMatchObject({ before: 3, after: 0 });
   });
 
-  test('an ENI target accepts a limited number of sources', async () => {
+  test('Traffic Mirroring quotas: an ENI target accepts a limited number of sources', async () => {
     const codes = await simulate({ targetSourceLimit: 2 }, async (ec2, client) => {
       for (const eni of ['eni-a', 'eni-b', 'eni-c']) ec2.createEni(eni);
       return [
@@ -84,5 +90,105 @@ describe('simulated EC2', () => {
       ];
     });
     expect(codes).toEqual(['ok', 'ok', 'TrafficMirrorSourcesPerTargetLimitExceeded', 'ok']);
+  });
+
+  test('ModifyTrafficMirrorSession API reference: a mutating call, drawing on the same token bucket as create and delete', async () => {
+    const out = await simulate({}, async (ec2, client) => {
+      ec2.createEni('eni-a');
+      const id = (await client.send(create('eni-a'))).TrafficMirrorSession!.TrafficMirrorSessionId!;
+      while (ec2.spendMutatingToken()) { /* a neighbour empties the bucket */ }
+      const throttled = await codeOf(client.send(modify({ TrafficMirrorSessionId: id, Description: 'x' })));
+      const describe = await codeOf(client.send(new DescribeTrafficMirrorSessionsCommand({})));
+      return { throttled, describe, calls: ec2.calls.map(c => [c.action, c.result]) };
+    });
+    expect(out.throttled).toBe('RequestLimitExceeded');
+    expect(out.describe).toBe('ok');
+    expect(out.calls).toEqual([
+      ['CreateTrafficMirrorSession', 'ok'], ['ModifyTrafficMirrorSession', 'throttled'], ['DescribeTrafficMirrorSessions', 'ok'],
+    ]);
+  });
+
+  test('ModifyTrafficMirrorSession API reference: an ENI target\'s source limit applies when the target changes', async () => {
+    const out = await simulate({ targetSourceLimit: 1 }, async (ec2, client) => {
+      ec2.createEni('eni-a');
+      ec2.createEni('eni-b');
+      await client.send(create('eni-a', 1, undefined, 'tmt-1'));
+      const b = (await client.send(create('eni-b', 1, undefined, 'tmt-2'))).TrafficMirrorSession!.TrafficMirrorSessionId!;
+      return [
+        await codeOf(client.send(modify({ TrafficMirrorSessionId: b, TrafficMirrorTargetId: 'tmt-1' }))),
+        await codeOf(client.send(modify({ TrafficMirrorSessionId: b, TrafficMirrorTargetId: 'tmt-2', Description: 'same target' }))),
+        await codeOf(client.send(modify({ TrafficMirrorSessionId: b, TrafficMirrorTargetId: 'tmt-3' }))),
+        ec2.sessions.get(b)!.targetId,
+      ];
+    });
+    expect(out).toEqual(['TrafficMirrorSourcesPerTargetLimitExceeded', 'ok', 'ok', 'tmt-3']);
+  });
+
+  test('Ensuring idempotency: a replay after the ENI (and with it the session) is gone returns the original id and tags', async () => {
+    const out = await simulate({}, async (ec2, client) => {
+      ec2.createEni('eni-a');
+      const tagged = (value: string) => new CreateTrafficMirrorSessionCommand({
+        NetworkInterfaceId: 'eni-a',
+        TrafficMirrorTargetId: 'tmt-1',
+        TrafficMirrorFilterId: 'tmf-1',
+        SessionNumber: 1,
+        ClientToken: 'tok',
+        TagSpecifications: [{ ResourceType: 'traffic-mirror-session', Tags: [{ Key: 'try', Value: value }] }],
+      });
+      const first = (await client.send(tagged('1'))).TrafficMirrorSession!;
+      ec2.deleteEni('eni-a');
+      const again = (await client.send(tagged('2'))).TrafficMirrorSession!;
+      return { first, again, deletions: [...ec2.deletions.values()], sessions: ec2.sessions.size };
+    });
+    expect(out.again).toEqual(out.first);
+    expect(out.again.Tags).toEqual([{ Key: 'try', Value: '1' }]);
+    expect(out).toMatchObject({ deletions: ['eni-deleted'], sessions: 0 });
+  });
+
+  test('CreateTrafficMirrorSession API reference: addSession takes packet length, VXLAN id and description, positionally as before', async () => {
+    const out = await simulate({}, async (ec2, client) => {
+      const plain = ec2.addSession('eni-a', 1, 'tmt-1');
+      const full = ec2.addSession('eni-a', 2, 'tmt-1', { owner: 'me' }, { packetLength: 96, virtualNetworkId: 5, description: 'seeded' });
+      const listed = (await client.send(new DescribeTrafficMirrorSessionsCommand({}))).TrafficMirrorSessions!;
+      return { plain, full, listed };
+    });
+    expect(out.plain).toMatchObject({ filterId: 'tmf-foreign', tags: { [OWNER_TAG_KEY]: 'someone-else' }, virtualNetworkId: expect.any(Number) });
+    expect(out.plain.packetLength).toBeUndefined();
+    expect(out.listed[1]).toMatchObject({ PacketLength: 96, VirtualNetworkId: 5, Description: 'seeded', SessionNumber: 2, Tags: [{ Key: 'owner', Value: 'me' }] });
+  });
+
+  describe.each(TAG_FILTER_MODES)('with tag filters in mode %s', tagFilters => {
+    test('DescribeTrafficMirrorSessions API reference: tag filters follow the mode, undocumented filters are rejected', async () => {
+      const out = await simulate({ tagFilters }, async (ec2, client) => {
+        ec2.addSession('eni-a', 1, 'tmt-1', { owner: 'me' });
+        ec2.addSession('eni-b', 1, 'tmt-1', { owner: 'you' });
+        const describe = (Name: string) => client.send(new DescribeTrafficMirrorSessionsCommand({ Filters: [{ Name, Values: ['me'] }] }));
+        return {
+          tag: await describe('tag:owner').then(r => r.TrafficMirrorSessions!.length, (e: any) => e.name),
+          unknown: await codeOf(describe('tag-value')),
+          recorded: ec2.calls.map(c => c.filters),
+        };
+      });
+      expect(out.tag).toBe({ honour: 1, ignore: 2, reject: 'InvalidParameterValue' }[tagFilters]);
+      expect(out.unknown).toBe('InvalidParameterValue');
+      expect(out.recorded).toEqual([['tag:owner'], ['tag-value']]);
+    });
+  });
+
+  describe.each(ERROR_SPELLINGS)('with the %s error spelling', errorSpelling => {
+    test('DeleteTrafficMirrorSession / ModifyTrafficMirrorSession API reference and error codes: a missing session is not found', async () => {
+      const out = await simulate({ errorSpelling }, async (ec2, client) => {
+        const id = ec2.addSession('eni-a', 1, 'tmt-1').id;
+        const deleted = await codeOf(client.send(new DeleteTrafficMirrorSessionCommand({ TrafficMirrorSessionId: id })));
+        return {
+          deleted,
+          again: await codeOf(client.send(new DeleteTrafficMirrorSessionCommand({ TrafficMirrorSessionId: id }))),
+          modified: await codeOf(client.send(modify({ TrafficMirrorSessionId: id, Description: 'x' }))),
+          by: ec2.deletions.get(id),
+        };
+      });
+      const code = notFoundCode('session', errorSpelling);
+      expect(out).toEqual({ deleted: 'ok', again: code, modified: code, by: 'test' });
+    });
   });
 });

@@ -2,7 +2,8 @@ import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
 import { SimClock, TokenBucket } from './clock';
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
 import { bodyText } from '../support/body-text';
-import { FakeSession, createResponse, describeResponse, error, interfaceRuleError, queryFilters, requestTags, xml } from '../support/fake-ec2-endpoint';
+import { Ec2MirrorModel, Ec2MirrorModelOptions, FakeSession, SessionChecks } from '../support/ec2-model';
+import { error, queryFilters } from '../support/ec2-query';
 
 /** EC2 limits the simulator enforces (AWS quotas for traffic mirroring, not adjustable). */
 export const EC2_LIMITS = {
@@ -14,7 +15,8 @@ export const EC2_LIMITS = {
   describePerSecond: 20,
 };
 
-const MUTATING = new Set(['CreateTrafficMirrorSession', 'DeleteTrafficMirrorSession']);
+// Modify changes a resource, so it draws on the same bucket as Create and Delete.
+const MUTATING = new Set(['CreateTrafficMirrorSession', 'DeleteTrafficMirrorSession', 'ModifyTrafficMirrorSession']);
 
 /** One API request as the simulator saw it. */
 export interface Ec2Call {
@@ -27,10 +29,12 @@ export interface Ec2Call {
   readonly code?: string;
   /** For DescribeTrafficMirrorSessions: the filter names used. */
   readonly filters?: string[];
+  /** For DescribeTrafficMirrorSessions: the ENIs of a `network-interface-id` filter. */
+  readonly networkInterfaceIds?: string[];
 }
 
-/** Options of the simulated EC2 endpoint. */
-export interface SimEc2Options {
+/** Options of the simulated EC2 endpoint, and of the EC2 semantics it delegates to. */
+export interface SimEc2Options extends Ec2MirrorModelOptions {
   /** Probability that a request gets an injected 500/503 (after passing the token bucket). */
   readonly faultRate?: number;
   /** Simulated latency of one API call, in ms. @default 30-90 ms */
@@ -39,26 +43,44 @@ export interface SimEc2Options {
   readonly targetSourceLimit?: number;
 }
 
+/** The optional fields of a session put in place by {@link SimEc2.addSession}. */
+export interface AddSessionExtras {
+  readonly filterId?: string;
+  readonly packetLength?: number;
+  readonly virtualNetworkId?: number;
+  readonly description?: string;
+}
+
 /**
- * The traffic mirroring part of EC2: ENIs, sessions with the real quotas, ClientToken
- * idempotency (a token is remembered after its session is deleted, as EC2 does for its
- * idempotent APIs), session deletion with the ENI, and the account's token buckets answering
+ * The traffic mirroring part of EC2 as the simulator needs it: EC2's semantics come from the
+ * shared {@link Ec2MirrorModel} (sessions, ClientToken memory, filters, error codes); this adds
+ * which ENIs exist (sessions are deleted with their ENI), the account's session quota and an ENI
+ * target's source limit, injected faults, latency, and the account's token buckets answering
  * `RequestLimitExceeded`. It speaks the EC2 Query protocol to real SDK clients.
  */
 export class SimEc2 {
   public readonly enis = new Set<string>();
-  public readonly sessions = new Map<string, FakeSession>();
+  public readonly model: Ec2MirrorModel;
   public readonly calls: Ec2Call[] = [];
   /** Every session id ever deleted, and by whom (`eni-deleted` when EC2 did it). */
   public readonly deletions = new Map<string, string>();
-  private readonly tokens = new Map<string, { eni: string; sessionNumber: number; targetId: string; filterId: string; sessionId: string }>();
   private readonly mutating: TokenBucket;
   private readonly describing: TokenBucket;
-  private nextId = 1;
+  private readonly checks: SessionChecks;
 
   constructor(private readonly clock: SimClock, private readonly options: SimEc2Options = {}) {
+    this.model = new Ec2MirrorModel(options);
     this.mutating = new TokenBucket(clock, EC2_LIMITS.mutatingBurst, EC2_LIMITS.mutatingPerSecond);
     this.describing = new TokenBucket(clock, EC2_LIMITS.describeBurst, EC2_LIMITS.describePerSecond);
+    this.checks = {
+      source: eni => this.enis.has(eni) ? undefined : error(400, 'InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${eni}' does not exist`),
+      limits: (action, session, others) => this.limitError(action, session, others),
+    };
+  }
+
+  /** The sessions that exist, by id (the model's map). */
+  public get sessions(): Map<string, FakeSession> {
+    return this.model.sessions;
   }
 
   /** A smithy request handler for one caller. `alive()` false makes every request hang up. */
@@ -100,22 +122,23 @@ export class SimEc2 {
 
   /**
    * A session put in place without an API call: another tool's (the default owner), or one the
-   * scenario says existed before it started.
+   * scenario says existed before it started. `extras` sets the optional fields.
    */
-  public addSession(eni: string, sessionNumber: number, targetId: string, tags: Record<string, string> = { [OWNER_TAG_KEY]: 'someone-else' }): FakeSession {
-    const session: FakeSession = { id: this.newId(), networkInterfaceId: eni, targetId, filterId: 'tmf-foreign', sessionNumber, tags };
-    this.sessions.set(session.id, session);
-    return session;
+  public addSession(
+    eni: string,
+    sessionNumber: number,
+    targetId: string,
+    tags: Record<string, string> = { [OWNER_TAG_KEY]: 'someone-else' },
+    extras: AddSessionExtras = {},
+  ): FakeSession {
+    const { filterId = 'tmf-foreign', ...optional } = extras;
+    return this.model.put({ networkInterfaceId: eni, targetId, filterId, sessionNumber, tags, ...optional });
   }
 
   /** An operator deletes a session in the console. */
   public deleteByHand(sessionId: string): void {
     this.sessions.delete(sessionId);
     this.deletions.set(sessionId, 'by-hand');
-  }
-
-  private newId(): string {
-    return `tms-${(this.nextId++).toString(16).padStart(17, '0')}`;
   }
 
   private answer(params: URLSearchParams, caller: string): HttpResponse {
@@ -128,6 +151,7 @@ export class SimEc2 {
       result,
       code,
       filters: action === 'DescribeTrafficMirrorSessions' ? queryFilters(params).map(([name]) => name) : undefined,
+      networkInterfaceIds: action === 'DescribeTrafficMirrorSessions' ? queryFilters(params).find(([name]) => name === 'network-interface-id')?.[1] : undefined,
     });
     const bucket = MUTATING.has(action) ? this.mutating : this.describing;
     if (!bucket.take()) {
@@ -140,68 +164,22 @@ export class SimEc2 {
       record('fault', code);
       return error(status, code);
     }
-    let response: HttpResponse;
-    switch (action) {
-      case 'CreateTrafficMirrorSession': response = this.create(params); break;
-      case 'DeleteTrafficMirrorSession': response = this.delete(params, caller); break;
-      case 'DescribeTrafficMirrorSessions': response = describeResponse([...this.sessions.values()], params, 1000); break;
-      default: response = error(400, 'InvalidAction');
+    const response = this.model.answer(params, this.checks);
+    if (action === 'DeleteTrafficMirrorSession' && response.statusCode === 200) {
+      this.deletions.set(params.get('TrafficMirrorSessionId')!, caller);
     }
     record(response.statusCode === 200 ? 'ok' : 'error', response.statusCode === 200 ? undefined : 'client-error');
     return response;
   }
 
-  private create(params: URLSearchParams): HttpResponse {
-    const token = params.get('ClientToken') ?? undefined;
-    const eni = params.get('NetworkInterfaceId')!;
-    const sessionNumber = Number(params.get('SessionNumber'));
-    const targetId = params.get('TrafficMirrorTargetId')!;
-    const filterId = params.get('TrafficMirrorFilterId')!;
-    const remembered = token ? this.tokens.get(token) : undefined;
-    if (remembered) {
-      const same = remembered.eni === eni && remembered.sessionNumber === sessionNumber
-        && remembered.targetId === targetId && remembered.filterId === filterId;
-      if (!same) {
-        return error(400, 'IdempotentParameterMismatch');
-      }
-      // The same answer as the first time, even if that session is gone since.
-      const session = this.sessions.get(remembered.sessionId) ?? {
-        id: remembered.sessionId, networkInterfaceId: eni, targetId, filterId, sessionNumber, clientToken: token, tags: requestTags(params),
-      };
-      return xml(200, createResponse(session));
-    }
-    if (!this.enis.has(eni)) {
-      return error(400, 'InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${eni}' does not exist`);
-    }
-    const all = [...this.sessions.values()];
-    const refused = interfaceRuleError(all, eni, sessionNumber);
-    if (refused) {
-      return refused;
-    }
-    if (all.length >= EC2_LIMITS.sessionsPerAccount) {
+  /** The account's session quota (new sessions only) and an ENI target's limit of distinct sources. */
+  private limitError(action: 'create' | 'modify', session: FakeSession, others: readonly FakeSession[]): HttpResponse | undefined {
+    if (action === 'create' && others.length >= EC2_LIMITS.sessionsPerAccount) {
       return error(400, 'TrafficMirrorSessionLimitExceeded');
     }
     const limit = this.options.targetSourceLimit;
-    if (limit !== undefined) {
-      const sources = new Set(all.filter(s => s.targetId === targetId).map(s => s.networkInterfaceId));
-      if (!sources.has(eni) && sources.size >= limit) {
-        return error(400, 'TrafficMirrorSourcesPerTargetLimitExceeded');
-      }
-    }
-    const session: FakeSession = {
-      id: this.newId(), networkInterfaceId: eni, targetId, filterId, sessionNumber, clientToken: token, tags: requestTags(params),
-    };
-    this.sessions.set(session.id, session);
-    if (token) this.tokens.set(token, { eni, sessionNumber, targetId, filterId, sessionId: session.id });
-    return xml(200, createResponse(session));
-  }
-
-  private delete(params: URLSearchParams, caller: string): HttpResponse {
-    const id = params.get('TrafficMirrorSessionId')!;
-    if (!this.sessions.delete(id)) {
-      return error(400, 'InvalidTrafficMirrorSessionId.NotFound');
-    }
-    this.deletions.set(id, caller);
-    return xml(200, `<DeleteTrafficMirrorSessionResponse><requestId>r</requestId><trafficMirrorSessionId>${id}</trafficMirrorSessionId></DeleteTrafficMirrorSessionResponse>`);
+    if (limit === undefined) return undefined;
+    const sources = new Set(others.filter(s => s.targetId === session.targetId).map(s => s.networkInterfaceId));
+    return !sources.has(session.networkInterfaceId) && sources.size >= limit ? error(400, 'TrafficMirrorSourcesPerTargetLimitExceeded') : undefined;
   }
 }

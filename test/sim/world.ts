@@ -3,7 +3,7 @@ import { baselineHandler } from './baseline';
 import { SimClock } from './clock';
 import { Random } from './random';
 import { DeploymentSettings, deploymentSettings } from './settings';
-import { DeliveryFaults, SimEventBus, SimEventSourceMapping, SimFunction, SimQueue } from './sim-aws';
+import { DeliveryFaults, SimContext, SimEventBus, SimEventSourceMapping, SimFunction, SimQueue } from './sim-aws';
 import { SimEc2, SimEc2Options } from './sim-ec2';
 import { SimEcs, TaskTimings } from './sim-ecs';
 import { newEc2Client, newEcsClient } from '../../src/session-manager/clients';
@@ -51,6 +51,8 @@ export class World {
   public readonly metrics = new RecordingMetrics();
   /** Events the baseline's asynchronous invocations gave up on after Lambda's two retries. */
   public droppedEvents = 0;
+  /** How each custom resource operation ended, in order ('SUCCESS' or 'FAILED: reason'). */
+  public readonly enrollmentResults: string[] = [];
   public scheduleEnabled = true;
   public ruleEnabled = true;
   public sweeps = 0;
@@ -93,15 +95,13 @@ export class World {
   /** Deploys the mirror: the enrollment custom resource, then the queue drains, then the schedule. */
   public async deploy(): Promise<void> {
     if (this.options.strategy === 'ours') {
-      await this.reconciler!.invoke({ RequestType: 'Create', ResourceProperties: {} });
+      await this.provide({ RequestType: 'Create' });
       this.mapping!.start();
       this.startSchedule();
     } else {
       // The baseline cannot enroll running tasks; credit it with having mirrored them when they
       // started, so the scenarios compare what happens next.
-      for (const t of this.ecs.running()) {
-        this.ec2.addSession(t.eni, this.config.sessionNumber, this.config.targetId, { [OWNER_TAG_KEY]: this.config.ownerId, [TASK_TAG_KEY]: t.arn });
-      }
+      this.seedSessions();
     }
   }
 
@@ -117,16 +117,58 @@ export class World {
   /** Stack delete, second half: the enrollment's Delete; then the rule and queue go. */
   public async deleteEnrollment(): Promise<void> {
     if (this.options.strategy === 'ours') {
-      await this.reconciler!.invoke({ RequestType: 'Delete', PhysicalResourceId: 'x', ResourceProperties: {} });
+      await this.provide({ RequestType: 'Delete', PhysicalResourceId: 'x' });
     }
     this.ruleEnabled = false;
   }
 
   /** A stack update points the mirror at another target: the enrollment's Update runs. */
   public async changeTarget(targetId: string): Promise<void> {
-    (this.config as { targetId: string }).targetId = targetId;
+    await this.changeConfig({ targetId });
+  }
+
+  /**
+   * A stack update changes the mirror's configuration: the functions get it first (the
+   * enrollment depends on them), then the enrollment's Update runs.
+   */
+  public async changeConfig(change: Partial<SessionManagerConfig>): Promise<void> {
+    Object.assign(this.config, change);
     if (this.options.strategy === 'ours') {
-      await this.reconciler!.invoke({ RequestType: 'Update', PhysicalResourceId: 'x', ResourceProperties: {} });
+      await this.provide({ RequestType: 'Update', PhysicalResourceId: 'x' });
+    }
+  }
+
+  /**
+   * The custom resource provider framework in its asynchronous mode, as aws-cdk-lib's runtime
+   * and waiter state machine run it: onEvent once; then isComplete at once and again every
+   * query interval until it says complete; an error or a timeout of the function fails the
+   * resource, and so does running out of attempts.
+   */
+  private async provide(request: Record<string, unknown>): Promise<void> {
+    const s = this.settings;
+    const record = (outcome: string) => this.enrollmentResults.push(`${request.RequestType}: ${outcome}`);
+    const first = await this.reconciler!.invoke({ ResourceProperties: {}, ...request });
+    if (!first.ok) return void record(`FAILED (${first.failure})`);
+    const event = { ResourceProperties: {}, ...request, ...(first.result as object) };
+    for (let attempt = 0; attempt <= s.providerMaxAttempts; attempt++) {
+      if (attempt > 0) await this.clock.sleep(s.providerQueryIntervalMs);
+      const answer = await this.reconciler!.invoke(event);
+      if (!answer.ok) return void record(`FAILED (${answer.failure})`);
+      if ((answer.result as any)?.IsComplete) return void record('SUCCESS');
+    }
+    record('FAILED (timed out)');
+  }
+
+  /**
+   * Gives every running task an owned session of the current configuration without an API
+   * call, as an earlier deployment would have left them.
+   */
+  public seedSessions(): void {
+    const c = this.config;
+    for (const t of this.ecs.running()) {
+      this.ec2.addSession(t.eni, c.sessionNumber, c.targetId, { [OWNER_TAG_KEY]: c.ownerId, [TASK_TAG_KEY]: t.arn }, {
+        filterId: c.filterId, packetLength: c.packetLength, virtualNetworkId: c.virtualNetworkId, description: c.description,
+      });
     }
   }
 
@@ -178,7 +220,7 @@ export class World {
         sessions: new MirrorSessions(ec2Client, this.config),
         tasks: new ServiceTasks(ecsClient, this.config.clusterArn, this.config.serviceName),
       };
-      return (event: unknown) => route(event, deps);
+      return (event: unknown, context: SimContext) => route(event, deps, context);
     };
   }
 

@@ -21,6 +21,11 @@ export class FakeEcsEndpoint {
   public readonly calls: string[] = [];
   /** Task ARNs ListTasks does not show yet (eventual consistency), though DescribeTasks does. */
   public readonly hiddenFromList = new Set<string>();
+  /**
+   * Answer DescribeTasks naming a task of another cluster with AccessDeniedException, as a
+   * caller whose IAM policy allows only this cluster's task ARNs gets.
+   */
+  public refuseOtherClusters = false;
 
   public readonly requestHandler = {
     handle: async (request: HttpRequest) => {
@@ -56,7 +61,13 @@ export class FakeEcsEndpoint {
       if (input.tasks.length > 100) {
         return json(400, { __type: 'InvalidParameterException', message: 'Tasks cannot be longer than 100.' });
       }
-      const found = input.tasks.map((arn: string) => this.tasks.get(arn)).filter(Boolean) as FakeTask[];
+      const clusterName = this.clusterArn.slice(this.clusterArn.lastIndexOf('/') + 1);
+      if (this.refuseOtherClusters && input.tasks.some((t: string) => t.startsWith('arn:') && !t.includes(`:task/${clusterName}/`))) {
+        return json(400, { __type: 'AccessDeniedException', message: 'not authorized to perform: ecs:DescribeTasks' });
+      }
+      // "tasks: A list of up to 100 task IDs or full ARN entries" (DescribeTasks API reference).
+      const lookup = (ref: string) => this.tasks.get(ref) ?? [...this.tasks.values()].find(t => t.taskArn.endsWith(`/${ref}`));
+      const found = input.tasks.map(lookup).filter(Boolean) as FakeTask[];
       return json(200, {
         tasks: found.map(t => ({
           taskArn: t.taskArn,
@@ -70,7 +81,7 @@ export class FakeEcsEndpoint {
             details: [{ name: 'subnetId', value: 'subnet-1' }, { name: 'networkInterfaceId', value: t.networkInterfaceId }],
           }] : [],
         })),
-        failures: input.tasks.filter((arn: string) => !this.tasks.has(arn)).map((arn: string) => ({ arn, reason: 'MISSING' })),
+        failures: input.tasks.filter((ref: string) => !lookup(ref)).map((arn: string) => ({ arn, reason: 'MISSING' })),
       });
     }
     return json(400, { __type: 'UnknownOperationException' });

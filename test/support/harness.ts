@@ -20,14 +20,25 @@ export const TEST_CONFIG: SessionManagerConfig = {
   sessionNumber: 1,
 };
 
+/** Date.now as it was before any harness replaced it. */
+const REAL_NOW = Date.now.bind(Date);
+
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
 
 /**
  * The session manager's real modules and real SDK clients, wired to in-process fake EC2 and
- * ECS endpoints. Only the backoff delay is zero, so retries happen without sleeping.
+ * ECS endpoints. Only the backoff delay is zero, so retries happen without sleeping, and waits
+ * of the reconciler advance the clock it reads instead of sleeping.
  */
 export function harness(config: Partial<SessionManagerConfig> = {}) {
   const cfg = { ...TEST_CONFIG, ...config };
+  // Waits move Date.now forward instead of sleeping. Real time still passes underneath, so the
+  // SDK's adaptive rate limiter, which also reads Date.now, keeps refilling.
+  let skipped = 0;
+  jest.spyOn(Date, 'now').mockImplementation(() => REAL_NOW() + skipped);
+  const advance = (ms: number) => {
+    skipped += ms;
+  };
   const ec2 = new FakeEc2Endpoint();
   const ecs = new FakeEcsEndpoint(cfg.clusterArn);
   const retryStrategy = new ConfiguredRetryStrategy(EC2_MAX_ATTEMPTS, () => 0);
@@ -41,8 +52,8 @@ export function harness(config: Partial<SessionManagerConfig> = {}) {
     metrics,
     sessions: new MirrorSessions(ec2Client, cfg),
     tasks: new ServiceTasks(ecsClient, cfg.clusterArn, cfg.serviceName),
-    // Removal passes and sweep rounds wait in production; here they need not.
-    sleep: async () => undefined,
+    // Removal passes, sweep rounds and settle times wait in production; here time jumps.
+    sleep: async (ms: number) => advance(ms),
   };
-  return { ec2, ecs, metrics, logger, deps, config: cfg };
+  return { ec2, ecs, metrics, logger, deps, config: cfg, advance };
 }

@@ -52,6 +52,17 @@ export const VARIANTS: Variant[] = [
     },
   },
   {
+    name: 'target-shared-through-ram',
+    build: () => {
+      const { app, stack, service } = serviceStack();
+      new FargateTrafficMirror(stack, 'Mirror', {
+        service,
+        target: MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0', { ownerAccount: '210987654321' }),
+      });
+      return { app, stack };
+    },
+  },
+  {
     name: 'all-options',
     build: () => {
       const { app, stack, service, nlb } = serviceStack();
