@@ -1,7 +1,7 @@
 import { classifyError, errorMessageOf } from './errors';
 import { MirrorSession } from './mirror-sessions';
-import { taskTagMatches } from './ownership';
 import { mirrorTask } from './mirror-task';
+import { taskTagMatches } from './ownership';
 import { ReconcilerDeps } from './reconciler';
 import { StopAction, TaskEventAction, parseTaskEvent } from './task-event';
 

@@ -66,7 +66,9 @@ export async function removeAll(deps: ReconcilerDeps, limits: RemoveLimits = {})
       continue;
     }
     const result = await runActions(deps, {
-      creates: [], conflicts: [], alreadyMirrored: 0,
+      creates: [],
+      conflicts: [],
+      alreadyMirrored: 0,
       deletes: owned.map(s => ({ sessionId: s.sessionId, networkInterfaceId: s.networkInterfaceId, reason: 'orphaned' as const })),
     }, [], '', limits);
     deleted += result.deleted;

@@ -3,8 +3,8 @@
  * actions retried in rounds and nothing new started after the invocation's deadline.
  */
 import { ErrorClass, FailureReason, classifyError, errorMessageOf } from './errors';
-import { mirrorTask } from './mirror-task';
 import { MirrorSession } from './mirror-sessions';
+import { mirrorTask } from './mirror-task';
 import { chooseSessionNumber, ReconcilePlan } from './reconcile';
 import { InvocationLimits, ROUND_PAUSE_MS, ReconcilerDeps, pastDeadline, pause } from './reconciler';
 import { SessionChange, describeChange } from './session-parameters';
@@ -52,8 +52,17 @@ export async function runActions(
 ): Promise<ActionResults> {
   const { logger, metrics, sessions } = deps;
   const r: ActionResults = {
-    created: 0, raced: 0, modified: 0, deleted: 0, createFailures: 0, modifyFailures: 0, deleteFailures: 0,
-    transientFailures: 0, permanentFailures: 0, unfinished: 0, errors: [],
+    created: 0,
+    raced: 0,
+    modified: 0,
+    deleted: 0,
+    createFailures: 0,
+    modifyFailures: 0,
+    deleteFailures: 0,
+    transientFailures: 0,
+    permanentFailures: 0,
+    unfinished: 0,
+    errors: [],
   };
 
   const fail = (action: 'create' | 'modify' | 'delete', cls: ErrorClass, error: unknown, details: object) => {
@@ -151,7 +160,11 @@ async function modifySession(deps: ReconcilerDeps, m: ModifyAction): Promise<boo
     if (typeof choice !== 'number') {
       metrics.failure(FailureReason.SESSION_NUMBER_IN_USE);
       logger.error('session keeps its number: the configured one is taken on the ENI', {
-        action: 'modify', outcome: 'failed', reason: choice, sessionId: m.session.sessionId, networkInterfaceId: m.session.networkInterfaceId,
+        action: 'modify',
+        outcome: 'failed',
+        reason: choice,
+        sessionId: m.session.sessionId,
+        networkInterfaceId: m.session.networkInterfaceId,
         usedSessionNumbers: others.map(s => s.sessionNumber),
       });
     }

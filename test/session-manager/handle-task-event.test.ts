@@ -138,7 +138,11 @@ describe('task start', () => {
     ec2Mock.on(CreateTrafficMirrorSessionCommand).rejects(Object.assign(awsError('InvalidParameterValue', 400), { message: 'The session number 2 is already in use' }));
     ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({
       TrafficMirrorSessions: [{
-        TrafficMirrorSessionId: 'tms-old', NetworkInterfaceId: ENI, SessionNumber: 2, TrafficMirrorTargetId: 'tmt-previous', PacketLength: 100,
+        TrafficMirrorSessionId: 'tms-old',
+        NetworkInterfaceId: ENI,
+        SessionNumber: 2,
+        TrafficMirrorTargetId: 'tmt-previous',
+        PacketLength: 100,
         Tags: [{ Key: OWNER_TAG_KEY, Value: config.ownerId }],
       }],
     });

@@ -3,6 +3,7 @@ import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
 import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/session-manager/ownership';
 import { SweepResult } from '../../src/session-manager/reconciler';
 import { CLUSTER_ARN, SERVICE_NAME, taskArnOf, taskEvent } from '../fixtures/task-events';
+import { ERROR_SPELLINGS, Ec2MirrorModelOptions, TAG_FILTER_MODES } from '../support/ec2-model';
 import { FakeSession } from '../support/fake-ec2-endpoint';
 import { harness } from '../support/harness';
 import { provide } from '../support/provider';
@@ -13,7 +14,7 @@ const taskIdOf = (n: number) => `task${n.toString().padStart(8, '0')}`;
 
 /** A harness with `n` running tasks of the service (ids 0..n-1). */
 function withTasks(n: number, config = {}) {
-  const h = harness(config);
+  const h = harness(config, ec2Modes);
   for (let i = 0; i < n; i++) addTask(h, i);
   return h;
 }
@@ -45,370 +46,384 @@ function sqs(...events: any[]) {
   return { Records: events.map((e, i) => ({ messageId: `m${i}`, body: typeof e === 'string' ? e : JSON.stringify(e), eventSource: 'aws:sqs' })) };
 }
 
-describe('deploy-time enrollment (custom resource, asynchronous provider)', () => {
-  test('onEvent only records the start; isComplete mirrors every task that was already running', async () => {
-    const h = withTasks(7);
-    const first: any = await route({ RequestType: 'Create', ResourceProperties: {} }, h.deps);
-    expect(first).toEqual({ PhysicalResourceId: `fargate-traffic-mirror-${h.config.ownerId}`, Data: { StartedAt: expect.stringMatching(/^\d+$/) } });
-    expect(h.ec2.calls).toEqual([]);
-    const response = await provide({ RequestType: 'Create' }, h.deps);
-    expect(response.Data).toMatchObject({ RunningTasks: 7, MirroredTasks: 7, Created: 7, Modified: 0, Failures: 0 });
-    expect(ownedEnis(h)).toEqual([0, 1, 2, 3, 4, 5, 6].map(eniOf).sort());
-    expect(h.metrics.flushes).toBeGreaterThanOrEqual(2);
+/** The fake EC2's modes for the tests of the current block. */
+let ec2Modes: Ec2MirrorModelOptions = {};
+
+// Where the EC2 API reference is silent or sources disagree, the fake has a mode for each
+// behaviour, and every lifecycle test runs under all of them: tag filters honoured, ignored
+// or rejected (DescribeTrafficMirrorSessions documents none), and not-found codes spelled as
+// EC2's error-code reference does or in the dotted ...Id.NotFound form.
+describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as const)))('EC2 tag filters %s, error codes %s', (tagFilters, errorSpelling) => {
+  beforeEach(() => {
+    ec2Modes = { tagFilters, errorSpelling };
   });
 
-  test('Update reconciles again without duplicating, and completes only with a sweep after the settle time', async () => {
-    const h = withTasks(3);
-    await provide({ RequestType: 'Create' }, h.deps);
-    const before = h.ec2.count('DescribeTrafficMirrorSessions');
-    const response = await provide({ RequestType: 'Update', PhysicalResourceId: 'x' }, h.deps);
-    expect(response.Data).toMatchObject({ Created: 0, MirroredTasks: 3 });
-    expect(h.ec2.sessions.size).toBe(3);
-    // One sweep at once, one more after 70 s: an event batch with the old configuration that was
-    // in flight when the Update began cannot undo it.
-    expect(h.ec2.count('DescribeTrafficMirrorSessions') - before).toBe(2);
-  });
-
-  test('Delete removes every owned session and only those', async () => {
-    const h = withTasks(4);
-    await provide({ RequestType: 'Create' }, h.deps);
-    h.ec2.sessions.set('tms-foreign', foreignSession('tms-foreign', eniOf(0), 2));
-    const response = await provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps);
-    expect(response.Data).toMatchObject({ Deleted: 4 });
-    expect([...h.ec2.sessions.keys()]).toEqual(['tms-foreign']);
-  });
-
-  test('a throttled listing is a failed pass to retry, not the end of cleanup', async () => {
-    const h = withTasks(2);
-    await provide({ RequestType: 'Create' }, h.deps);
-    h.ec2.failNext('DescribeTrafficMirrorSessions', { code: 'RequestLimitExceeded', status: 503 }, 5 * 3);
-    const response = await provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps);
-    expect(response.Data).toMatchObject({ Deleted: 2 });
-    expect(h.ec2.sessions.size).toBe(0);
-  });
-
-  test('Delete fails, naming the AWS error, when owned sessions cannot be deleted', async () => {
-    const h = withTasks(2);
-    await provide({ RequestType: 'Create' }, h.deps);
-    h.ec2.failNext('DeleteTrafficMirrorSession', { code: 'UnauthorizedOperation', status: 403, message: 'You are not authorized to perform this operation.' }, 1000);
-    await expect(provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps)).rejects.toThrow(/could not delete 2 owned traffic mirror session\(s\).*UnauthorizedOperation: You are not authorized/);
-    expect(h.ec2.sessions.size).toBe(2);
-  });
-
-  test('Delete fails when listing is denied, instead of reporting success with sessions left', async () => {
-    const h = withTasks(2);
-    await provide({ RequestType: 'Create' }, h.deps);
-    h.ec2.failNext('DescribeTrafficMirrorSessions', { code: 'UnauthorizedOperation', status: 403 });
-    await expect(provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps)).rejects.toThrow(/cannot list.*UnauthorizedOperation/);
-  });
-
-  test('Delete retries a throttled delete until it goes through', async () => {
-    const h = withTasks(2);
-    await provide({ RequestType: 'Create' }, h.deps);
-    h.ec2.failNext('DeleteTrafficMirrorSession', { code: 'RequestLimitExceeded', status: 503 }, 5 * 4);
-    const response = await provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps);
-    expect(response.Data).toMatchObject({ Deleted: 2 });
-    expect(h.ec2.sessions.size).toBe(0);
-  });
-
-  test('Delete lists again after the settle time and removes what a sweep still running created', async () => {
-    const h = withTasks(2);
-    await provide({ RequestType: 'Create' }, h.deps);
-    let pauses = 0;
-    const deps = {
-      ...h.deps,
-      sleep: async (ms: number) => {
-        h.advance(ms);
-        // A sweep that started before the schedule was removed mirrors one more task meanwhile.
-        if (pauses++ === 0) {
-          addTask(h, 7);
-          await route(SCHEDULED, h.deps);
-        }
-      },
-    };
-    const response = await provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, deps);
-    // Pass 1 deletes 2; the sweep re-mirrors all 3 running tasks; pass 2 deletes those 3.
-    expect(response.Data).toMatchObject({ Deleted: 5 });
-    expect(h.ec2.sessions.size).toBe(0);
-  });
-
-  test('work beyond one invocation continues in the next isComplete call', async () => {
-    const h = withTasks(30);
-    // A deadline that has already passed after the first few actions: each call does a little.
-    let calls = 0;
-    const limited = { ...h.deps, sessions: h.deps.sessions };
-    // Each create takes a simulated second; each call may start actions for five.
-    const create = h.deps.sessions.create.bind(h.deps.sessions);
-    const spy = jest.spyOn(h.deps.sessions, 'create').mockImplementation(async (...args) => {
-      h.advance(1000);
-      return create(...args);
+  describe('deploy-time enrollment (custom resource, asynchronous provider)', () => {
+    test('onEvent only records the start; isComplete mirrors every task that was already running', async () => {
+      const h = withTasks(7);
+      const first: any = await route({ RequestType: 'Create', ResourceProperties: {} }, h.deps);
+      expect(first).toEqual({ PhysicalResourceId: `fargate-traffic-mirror-${h.config.ownerId}`, Data: { StartedAt: expect.stringMatching(/^\d+$/) } });
+      expect(h.ec2.calls).toEqual([]);
+      const response = await provide({ RequestType: 'Create' }, h.deps);
+      expect(response.Data).toMatchObject({ RunningTasks: 7, MirroredTasks: 7, Created: 7, Modified: 0, Failures: 0 });
+      expect(ownedEnis(h)).toEqual([0, 1, 2, 3, 4, 5, 6].map(eniOf).sort());
+      expect(h.metrics.flushes).toBeGreaterThanOrEqual(2);
     });
-    const context = { getRemainingTimeInMillis: () => 60_000 + 5_000 };
-    const first: any = await route({ RequestType: 'Create', ResourceProperties: {} }, limited, context);
-    const event = { RequestType: 'Create', ResourceProperties: {}, ...first };
-    let answer: any;
-    do {
-      calls++;
-      answer = await route(event, limited, context);
-      h.advance(10_000);
-    } while (!answer.IsComplete && calls < 100);
-    expect(answer).toMatchObject({ IsComplete: true, Data: { MirroredTasks: 30 } });
-    expect(calls).toBeGreaterThan(1);
-    expect(spy).toHaveBeenCalledTimes(30);
-    expect(ownedEnis(h)).toHaveLength(30);
-  });
 
-  test('a sweep brings sessions of a previous target, filter, packet length, VNI, description and number to the configuration in place', async () => {
-    const h = withTasks(2, { targetId: 'tmt-00000000000000old', filterId: 'tmf-00000000000000old', packetLength: 100, virtualNetworkId: 7, description: 'old', sessionNumber: 5 });
-    await route(SCHEDULED, h.deps);
-    const ids = [...h.ec2.sessions.keys()].sort();
-    const config = { ...h.config, targetId: 'tmt-00000000000000new', filterId: 'tmf-00000000000000new', packetLength: 200, virtualNetworkId: 8, description: 'new', sessionNumber: 6 };
-    const deps = { ...h.deps, config, sessions: new MirrorSessions((h.deps.sessions as any).ec2, config) };
-    const result = await route(SCHEDULED, deps) as SweepResult;
-    expect(result).toMatchObject({ created: 0, deleted: 0, modified: 2, mirroredTasks: 2, failures: 0 });
-    expect([...h.ec2.sessions.keys()].sort()).toEqual(ids);
-    for (const s of h.ec2.sessions.values()) {
-      expect(s).toMatchObject({ targetId: 'tmt-00000000000000new', filterId: 'tmf-00000000000000new', packetLength: 200, virtualNetworkId: 8, description: 'new', sessionNumber: 6 });
-    }
-    expect(h.ec2.count('DeleteTrafficMirrorSession')).toBe(0);
-    // Settings removed from the configuration are removed from the sessions.
-    const plain = { ...config, packetLength: undefined, description: undefined };
-    const again = await route(SCHEDULED, { ...deps, config: plain, sessions: new MirrorSessions((h.deps.sessions as any).ec2, plain) }) as SweepResult;
-    expect(again.modified).toBe(2);
-    for (const s of h.ec2.sessions.values()) expect(s).toMatchObject({ packetLength: undefined, description: undefined, virtualNetworkId: 8 });
-    // And then there is nothing left to change.
-    const settled = await route(SCHEDULED, { ...deps, config: plain, sessions: new MirrorSessions((h.deps.sessions as any).ec2, plain) }) as SweepResult;
-    expect(settled.modified).toBe(0);
-  });
-});
+    test('Update reconciles again without duplicating, and completes only with a sweep after the settle time', async () => {
+      const h = withTasks(3);
+      await provide({ RequestType: 'Create' }, h.deps);
+      const before = h.ec2.count('DescribeTrafficMirrorSessions');
+      const response = await provide({ RequestType: 'Update', PhysicalResourceId: 'x' }, h.deps);
+      expect(response.Data).toMatchObject({ Created: 0, MirroredTasks: 3 });
+      expect(h.ec2.sessions.size).toBe(3);
+      // One sweep at once, one more after 70 s: an event batch with the old configuration that was
+      // in flight when the Update began cannot undo it.
+      expect(h.ec2.count('DescribeTrafficMirrorSessions') - before).toBe(2);
+    });
 
-describe('periodic sweep', () => {
-  test('creates missing sessions, deletes orphaned owned ones, ignores foreign ones', async () => {
-    const h = withTasks(3);
-    await route(SCHEDULED, h.deps);
-    stopTask(h, 0);
-    // An owned session whose ENI survived its task (e.g. a missed stop event).
-    const ghost = addTask(h, 9);
-    await route(SCHEDULED, h.deps);
-    h.ecs.tasks.get(ghost)!.desiredStatus = 'STOPPED';
-    h.ecs.tasks.get(ghost)!.lastStatus = 'STOPPED';
-    addTask(h, 3);
-    h.ec2.sessions.set('tms-foreign', foreignSession('tms-foreign', eniOf(8), 1));
+    test('Delete removes every owned session and only those', async () => {
+      const h = withTasks(4);
+      await provide({ RequestType: 'Create' }, h.deps);
+      h.ec2.sessions.set('tms-foreign', foreignSession('tms-foreign', eniOf(0), 2));
+      const response = await provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps);
+      expect(response.Data).toMatchObject({ Deleted: 4 });
+      expect([...h.ec2.sessions.keys()]).toEqual(['tms-foreign']);
+    });
 
-    const result = await route(SCHEDULED, h.deps) as SweepResult;
-    expect(result).toMatchObject({ runningTasks: 3, mirroredTasks: 3, created: 1, deleted: 1, failures: 0 });
-    expect(ownedEnis(h)).toEqual([1, 2, 3].map(eniOf).sort());
-    expect(h.ec2.sessions.has('tms-foreign')).toBe(true);
-    expect(h.metrics.coverages.at(-1)).toEqual({ running: 3, mirrored: 3 });
-  });
+    test('a throttled listing is a failed pass to retry, not the end of cleanup', async () => {
+      const h = withTasks(2);
+      await provide({ RequestType: 'Create' }, h.deps);
+      h.ec2.failNext('DescribeTrafficMirrorSessions', { code: 'RequestLimitExceeded', status: 503 }, 5 * 3);
+      const response = await provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps);
+      expect(response.Data).toMatchObject({ Deleted: 2 });
+      expect(h.ec2.sessions.size).toBe(0);
+    });
 
-  test('a session deleted by hand is recreated by the next sweep', async () => {
-    const h = withTasks(2);
-    await route(SCHEDULED, h.deps);
-    const [first] = h.ec2.sessions.keys();
-    h.ec2.sessions.delete(first);
-    const result = await route(SCHEDULED, h.deps) as SweepResult;
-    expect(result.created).toBe(1);
-    expect(ownedEnis(h)).toEqual([eniOf(0), eniOf(1)]);
-  });
+    test('Delete fails, naming the AWS error, when owned sessions cannot be deleted', async () => {
+      const h = withTasks(2);
+      await provide({ RequestType: 'Create' }, h.deps);
+      h.ec2.failNext('DeleteTrafficMirrorSession', { code: 'UnauthorizedOperation', status: 403, message: 'You are not authorized to perform this operation.' }, 1000);
+      await expect(provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps)).rejects.toThrow(/could not delete 2 owned traffic mirror session\(s\).*UnauthorizedOperation: You are not authorized/);
+      expect(h.ec2.sessions.size).toBe(2);
+    });
 
-  test('keeps the session of a draining task until it is STOPPED', async () => {
-    const h = withTasks(2);
-    await route(SCHEDULED, h.deps);
-    const draining = h.ecs.tasks.get(taskArnOf(taskIdOf(0)))!;
-    draining.desiredStatus = 'STOPPED';
-    draining.lastStatus = 'STOPPING';
-    const during = await route(SCHEDULED, h.deps) as SweepResult;
-    expect(during).toMatchObject({ deleted: 0, created: 0, runningTasks: 1 });
-    expect(ownedEnis(h)).toEqual([eniOf(0), eniOf(1)]);
-    draining.lastStatus = 'STOPPED';
-    const after = await route(SCHEDULED, h.deps) as SweepResult;
-    expect(after.deleted).toBe(1);
-    expect(ownedEnis(h)).toEqual([eniOf(1)]);
-  });
+    test('Delete fails when listing is denied, instead of reporting success with sessions left', async () => {
+      const h = withTasks(2);
+      await provide({ RequestType: 'Create' }, h.deps);
+      h.ec2.failNext('DescribeTrafficMirrorSessions', { code: 'UnauthorizedOperation', status: 403 });
+      await expect(provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps)).rejects.toThrow(/cannot list.*UnauthorizedOperation/);
+    });
 
-  test('does not delete the session of a task too new to be listed', async () => {
-    const h = withTasks(1);
-    const fresh = addTask(h, 5, 'RUNNING');
-    h.ecs.hiddenFromList.add(fresh);
-    await route(taskEvent({ taskId: taskIdOf(5), lastStatus: 'RUNNING', eni: eniOf(5) }), h.deps);
-    const result = await route(SCHEDULED, h.deps) as SweepResult;
-    expect(result.deleted).toBe(0);
-    expect(ownedEnis(h)).toEqual([eniOf(0), eniOf(5)]);
-  });
+    test('Delete retries a throttled delete until it goes through', async () => {
+      const h = withTasks(2);
+      await provide({ RequestType: 'Create' }, h.deps);
+      h.ec2.failNext('DeleteTrafficMirrorSession', { code: 'RequestLimitExceeded', status: 503 }, 5 * 4);
+      const response = await provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps);
+      expect(response.Data).toMatchObject({ Deleted: 2 });
+      expect(h.ec2.sessions.size).toBe(0);
+    });
 
-  test('pages through 250 tasks and 250 sessions', async () => {
-    const h = withTasks(250);
-    h.ec2.describePageSize = 100;
-    await route(SCHEDULED, h.deps);
-    expect(h.ec2.sessions.size).toBe(250);
-    h.ecs.calls.length = 0;
-    h.ec2.calls.length = 0;
-    const result = await route(SCHEDULED, h.deps) as SweepResult;
-    expect(result).toMatchObject({ runningTasks: 250, mirroredTasks: 250, created: 0, deleted: 0 });
-    expect(h.ecs.count('ListTasks')).toBe(3);
-    expect(h.ecs.count('DescribeTasks')).toBe(3);
-    expect(h.ec2.count('DescribeTrafficMirrorSessions')).toBe(3);
-    expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(0);
-  });
+    test('Delete lists again after the settle time and removes what a sweep still running created', async () => {
+      const h = withTasks(2);
+      await provide({ RequestType: 'Create' }, h.deps);
+      let pauses = 0;
+      const deps = {
+        ...h.deps,
+        sleep: async (ms: number) => {
+          h.advance(ms);
+          // A sweep that started before the schedule was removed mirrors one more task meanwhile.
+          if (pauses++ === 0) {
+            addTask(h, 7);
+            await route(SCHEDULED, h.deps);
+          }
+        },
+      };
+      const response = await provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, deps);
+      // Pass 1 deletes 2; the sweep re-mirrors all 3 running tasks; pass 2 deletes those 3.
+      expect(response.Data).toMatchObject({ Deleted: 5 });
+      expect(h.ec2.sessions.size).toBe(0);
+    });
 
-  test('throttling then success: the sweep completes', async () => {
-    const h = withTasks(5);
-    h.ec2.failNext('CreateTrafficMirrorSession', { code: 'RequestLimitExceeded', status: 503 }, 3);
-    const result = await route(SCHEDULED, h.deps) as SweepResult;
-    expect(result).toMatchObject({ created: 5, failures: 0 });
-  });
+    test('work beyond one invocation continues in the next isComplete call', async () => {
+      const h = withTasks(30);
+      // A deadline that has already passed after the first few actions: each call does a little.
+      let calls = 0;
+      const limited = { ...h.deps, sessions: h.deps.sessions };
+      // Each create takes a simulated second; each call may start actions for five.
+      const create = h.deps.sessions.create.bind(h.deps.sessions);
+      const spy = jest.spyOn(h.deps.sessions, 'create').mockImplementation(async (...args) => {
+        h.advance(1000);
+        return create(...args);
+      });
+      const context = { getRemainingTimeInMillis: () => 60_000 + 5_000 };
+      const first: any = await route({ RequestType: 'Create', ResourceProperties: {} }, limited, context);
+      const event = { RequestType: 'Create', ResourceProperties: {}, ...first };
+      let answer: any;
+      do {
+        calls++;
+        answer = await route(event, limited, context);
+        h.advance(10_000);
+      } while (!answer.IsComplete && calls < 100);
+      expect(answer).toMatchObject({ IsComplete: true, Data: { MirroredTasks: 30 } });
+      expect(calls).toBeGreaterThan(1);
+      expect(spy).toHaveBeenCalledTimes(30);
+      expect(ownedEnis(h)).toHaveLength(30);
+    });
 
-  test('a permanent error is reported once per sweep and does not loop', async () => {
-    const h = withTasks(3);
-    h.ec2.unsupportedEnis.add(eniOf(1));
-    const first = await route(SCHEDULED, h.deps) as SweepResult;
-    expect(first).toMatchObject({ created: 2, failures: 1, mirroredTasks: 2, runningTasks: 3 });
-    expect(h.metrics.failures).toEqual(['SourceUnsupported']);
-    expect(h.metrics.coverages.at(-1)).toEqual({ running: 3, mirrored: 2 });
-    expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(3);
-  });
-
-  // EC2 evaluates an ENI's sessions in number order and the first match mirrors the packet
-  // (Traffic Mirroring user guide, "Traffic mirror sessions"): a free number is looked for only
-  // after the configured one, never before it.
-  test('a session number used by another tool is reported, or the lowest free one after it is used when allowed', async () => {
-    for (const pick of [false, true]) {
-      const h = withTasks(1, { pickFreeSessionNumber: pick, sessionNumber: 3 });
-      h.ec2.sessions.set('tms-first', foreignSession('tms-first', eniOf(0), 1));
-      h.ec2.sessions.set('tms-other', foreignSession('tms-other', eniOf(0), 3));
-      const result = await route(SCHEDULED, h.deps) as SweepResult;
-      if (pick) {
-        expect(result).toMatchObject({ created: 1, conflicts: 0 });
-        expect([...h.ec2.sessions.values()].find(s => s.tags[OWNER_TAG_KEY] === h.config.ownerId)?.sessionNumber).toBe(4);
-      } else {
-        expect(result).toMatchObject({ created: 0, conflicts: 1 });
-        expect(h.metrics.failures).toEqual(['SessionNumberInUse']);
-        expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(0);
+    test('a sweep brings sessions of a previous target, filter, packet length, VNI, description and number to the configuration in place', async () => {
+      const h = withTasks(2, { targetId: 'tmt-00000000000000old', filterId: 'tmf-00000000000000old', packetLength: 100, virtualNetworkId: 7, description: 'old', sessionNumber: 5 });
+      await route(SCHEDULED, h.deps);
+      const ids = [...h.ec2.sessions.keys()].sort();
+      const config = { ...h.config, targetId: 'tmt-00000000000000new', filterId: 'tmf-00000000000000new', packetLength: 200, virtualNetworkId: 8, description: 'new', sessionNumber: 6 };
+      const deps = { ...h.deps, config, sessions: new MirrorSessions((h.deps.sessions as any).ec2, config) };
+      const result = await route(SCHEDULED, deps) as SweepResult;
+      expect(result).toMatchObject({ created: 0, deleted: 0, modified: 2, mirroredTasks: 2, failures: 0 });
+      expect([...h.ec2.sessions.keys()].sort()).toEqual(ids);
+      for (const s of h.ec2.sessions.values()) {
+        expect(s).toMatchObject({ targetId: 'tmt-00000000000000new', filterId: 'tmf-00000000000000new', packetLength: 200, virtualNetworkId: 8, description: 'new', sessionNumber: 6 });
       }
-    }
+      expect(h.ec2.count('DeleteTrafficMirrorSession')).toBe(0);
+      // Settings removed from the configuration are removed from the sessions.
+      const plain = { ...config, packetLength: undefined, description: undefined };
+      const plainDeps = { ...deps, config: plain, sessions: new MirrorSessions((h.deps.sessions as any).ec2, plain) };
+      const again = await route(SCHEDULED, plainDeps) as SweepResult;
+      expect(again.modified).toBe(2);
+      for (const s of h.ec2.sessions.values()) expect(s).toMatchObject({ packetLength: undefined, description: undefined, virtualNetworkId: 8 });
+      // And then there is nothing left to change.
+      const settled = await route(SCHEDULED, plainDeps) as SweepResult;
+      expect(settled.modified).toBe(0);
+    });
   });
 
-  test('owned sessions of tasks in another cluster (the service moved) do not stall the sweep', async () => {
-    const h = withTasks(2);
-    await route(SCHEDULED, h.deps);
-    const moved = 'arn:aws:ecs:us-east-1:123456789012:task/old-cluster/0123456789abcdef0123456789abcdef';
-    h.ec2.sessions.set('tms-moved', { ...foreignSession('tms-moved', eniOf(40), 1), tags: { [OWNER_TAG_KEY]: h.config.ownerId, [TASK_TAG_KEY]: moved } });
-    // DescribeTasks of a task of another cluster would be refused by the function's IAM policy.
-    h.ecs.refuseOtherClusters = true;
-    const result = await route(SCHEDULED, h.deps) as SweepResult;
-    expect(result).toMatchObject({ runningTasks: 2, mirroredTasks: 2, deleted: 1, failures: 0 });
-    expect(h.ec2.sessions.has('tms-moved')).toBe(false);
+  describe('periodic sweep', () => {
+    test('creates missing sessions, deletes orphaned owned ones, ignores foreign ones', async () => {
+      const h = withTasks(3);
+      await route(SCHEDULED, h.deps);
+      stopTask(h, 0);
+      // An owned session whose ENI survived its task (e.g. a missed stop event).
+      const ghost = addTask(h, 9);
+      await route(SCHEDULED, h.deps);
+      h.ecs.tasks.get(ghost)!.desiredStatus = 'STOPPED';
+      h.ecs.tasks.get(ghost)!.lastStatus = 'STOPPED';
+      addTask(h, 3);
+      h.ec2.sessions.set('tms-foreign', foreignSession('tms-foreign', eniOf(8), 1));
+
+      const result = await route(SCHEDULED, h.deps) as SweepResult;
+      expect(result).toMatchObject({ runningTasks: 3, mirroredTasks: 3, created: 1, deleted: 1, failures: 0 });
+      expect(ownedEnis(h)).toEqual([1, 2, 3].map(eniOf).sort());
+      expect(h.ec2.sessions.has('tms-foreign')).toBe(true);
+      expect(h.metrics.coverages.at(-1)).toEqual({ running: 3, mirrored: 3 });
+    });
+
+    test('a session deleted by hand is recreated by the next sweep', async () => {
+      const h = withTasks(2);
+      await route(SCHEDULED, h.deps);
+      const [first] = h.ec2.sessions.keys();
+      h.ec2.sessions.delete(first);
+      const result = await route(SCHEDULED, h.deps) as SweepResult;
+      expect(result.created).toBe(1);
+      expect(ownedEnis(h)).toEqual([eniOf(0), eniOf(1)]);
+    });
+
+    test('keeps the session of a draining task until it is STOPPED', async () => {
+      const h = withTasks(2);
+      await route(SCHEDULED, h.deps);
+      const draining = h.ecs.tasks.get(taskArnOf(taskIdOf(0)))!;
+      draining.desiredStatus = 'STOPPED';
+      draining.lastStatus = 'STOPPING';
+      const during = await route(SCHEDULED, h.deps) as SweepResult;
+      expect(during).toMatchObject({ deleted: 0, created: 0, runningTasks: 1 });
+      expect(ownedEnis(h)).toEqual([eniOf(0), eniOf(1)]);
+      draining.lastStatus = 'STOPPED';
+      const after = await route(SCHEDULED, h.deps) as SweepResult;
+      expect(after.deleted).toBe(1);
+      expect(ownedEnis(h)).toEqual([eniOf(1)]);
+    });
+
+    test('does not delete the session of a task too new to be listed', async () => {
+      const h = withTasks(1);
+      const fresh = addTask(h, 5, 'RUNNING');
+      h.ecs.hiddenFromList.add(fresh);
+      await route(taskEvent({ taskId: taskIdOf(5), lastStatus: 'RUNNING', eni: eniOf(5) }), h.deps);
+      const result = await route(SCHEDULED, h.deps) as SweepResult;
+      expect(result.deleted).toBe(0);
+      expect(ownedEnis(h)).toEqual([eniOf(0), eniOf(5)]);
+    });
+
+    test('pages through 250 tasks and 250 sessions', async () => {
+      const h = withTasks(250);
+      h.ec2.describePageSize = 100;
+      await route(SCHEDULED, h.deps);
+      expect(h.ec2.sessions.size).toBe(250);
+      h.ecs.calls.length = 0;
+      h.ec2.calls.length = 0;
+      const result = await route(SCHEDULED, h.deps) as SweepResult;
+      expect(result).toMatchObject({ runningTasks: 250, mirroredTasks: 250, created: 0, deleted: 0 });
+      expect(h.ecs.count('ListTasks')).toBe(3);
+      expect(h.ecs.count('DescribeTasks')).toBe(3);
+      expect(h.ec2.count('DescribeTrafficMirrorSessions')).toBe(3);
+      expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(0);
+    });
+
+    test('throttling then success: the sweep completes', async () => {
+      const h = withTasks(5);
+      h.ec2.failNext('CreateTrafficMirrorSession', { code: 'RequestLimitExceeded', status: 503 }, 3);
+      const result = await route(SCHEDULED, h.deps) as SweepResult;
+      expect(result).toMatchObject({ created: 5, failures: 0 });
+    });
+
+    test('a permanent error is reported once per sweep and does not loop', async () => {
+      const h = withTasks(3);
+      h.ec2.unsupportedEnis.add(eniOf(1));
+      const first = await route(SCHEDULED, h.deps) as SweepResult;
+      expect(first).toMatchObject({ created: 2, failures: 1, mirroredTasks: 2, runningTasks: 3 });
+      expect(h.metrics.failures).toEqual(['SourceUnsupported']);
+      expect(h.metrics.coverages.at(-1)).toEqual({ running: 3, mirrored: 2 });
+      expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(3);
+    });
+
+    // EC2 evaluates an ENI's sessions in number order and the first match mirrors the packet
+    // (Traffic Mirroring user guide, "Traffic mirror sessions"): a free number is looked for only
+    // after the configured one, never before it.
+    test('a session number used by another tool is reported, or the lowest free one after it is used when allowed', async () => {
+      for (const pick of [false, true]) {
+        const h = withTasks(1, { pickFreeSessionNumber: pick, sessionNumber: 3 });
+        h.ec2.sessions.set('tms-first', foreignSession('tms-first', eniOf(0), 1));
+        h.ec2.sessions.set('tms-other', foreignSession('tms-other', eniOf(0), 3));
+        const result = await route(SCHEDULED, h.deps) as SweepResult;
+        if (pick) {
+          expect(result).toMatchObject({ created: 1, conflicts: 0 });
+          expect([...h.ec2.sessions.values()].find(s => s.tags[OWNER_TAG_KEY] === h.config.ownerId)?.sessionNumber).toBe(4);
+        } else {
+          expect(result).toMatchObject({ created: 0, conflicts: 1 });
+          expect(h.metrics.failures).toEqual(['SessionNumberInUse']);
+          expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(0);
+        }
+      }
+    });
+
+    test('owned sessions of tasks in another cluster (the service moved) do not stall the sweep', async () => {
+      const h = withTasks(2);
+      await route(SCHEDULED, h.deps);
+      const moved = 'arn:aws:ecs:us-east-1:123456789012:task/old-cluster/0123456789abcdef0123456789abcdef';
+      h.ec2.sessions.set('tms-moved', { ...foreignSession('tms-moved', eniOf(40), 1), tags: { [OWNER_TAG_KEY]: h.config.ownerId, [TASK_TAG_KEY]: moved } });
+      // DescribeTasks of a task of another cluster would be refused by the function's IAM policy.
+      h.ecs.refuseOtherClusters = true;
+      const result = await route(SCHEDULED, h.deps) as SweepResult;
+      expect(result).toMatchObject({ runningTasks: 2, mirroredTasks: 2, deleted: 1, failures: 0 });
+      expect(h.ec2.sessions.has('tms-moved')).toBe(false);
+    });
+
+    test('tags stay within EC2\'s 256 characters for the longest cluster and service names, and the task is still found', async () => {
+      const longCluster = 'c'.repeat(255);
+      const clusterArn = `arn:aws:ecs:us-east-1:123456789012:cluster/${longCluster}`;
+      const h = harness({ clusterArn, serviceName: 's'.repeat(255) }, ec2Modes);
+      const taskArn = `arn:aws:ecs:us-east-1:123456789012:task/${longCluster}/0123456789abcdef0123456789abcdef`;
+      h.ecs.tasks.set(taskArn, { taskArn, group: `service:${'s'.repeat(255)}`, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', networkInterfaceId: eniOf(1) });
+      await route(SCHEDULED, h.deps);
+      const [session] = h.ec2.sessions.values();
+      for (const value of Object.values(session.tags)) expect(value.length).toBeLessThanOrEqual(256);
+      expect(session.tags[TASK_TAG_KEY]).toBe('0123456789abcdef0123456789abcdef');
+      // The task stops, its ENI survives (a missed event): the sweep finds it gone by its id.
+      const task = h.ecs.tasks.get(taskArn)!;
+      task.lastStatus = 'STOPPING';
+      task.desiredStatus = 'STOPPED';
+      const draining = await route(SCHEDULED, h.deps) as SweepResult;
+      expect(draining.deleted).toBe(0);
+      task.lastStatus = 'STOPPED';
+      const stopped = await route(SCHEDULED, h.deps) as SweepResult;
+      expect(stopped.deleted).toBe(1);
+    });
+
+    test('the sweep\'s summary counts stale deletions and their failures', async () => {
+      const h = withTasks(2);
+      await route(SCHEDULED, h.deps);
+      stopTask(h, 0);
+      h.ec2.deletedEnis.delete(eniOf(0));
+      h.ec2.sessions.set('tms-left', { ...foreignSession('tms-left', eniOf(0), 1), tags: { [OWNER_TAG_KEY]: h.config.ownerId, [TASK_TAG_KEY]: taskArnOf(taskIdOf(0)) } });
+      h.ec2.failNext('DeleteTrafficMirrorSession', { code: 'UnauthorizedOperation', status: 403 });
+      const result = await route(SCHEDULED, h.deps) as SweepResult;
+      expect(result).toMatchObject({ deleted: 0, deleteFailures: 1, failures: 1 });
+      const again = await route(SCHEDULED, h.deps) as SweepResult;
+      expect(again).toMatchObject({ deleted: 1, deleteFailures: 0, failures: 0 });
+    });
   });
 
-  test('tags stay within EC2\'s 256 characters for the longest cluster and service names, and the task is still found', async () => {
-    const longCluster = 'c'.repeat(255);
-    const clusterArn = `arn:aws:ecs:us-east-1:123456789012:cluster/${longCluster}`;
-    const h = harness({ clusterArn, serviceName: 's'.repeat(255) });
-    const taskArn = `arn:aws:ecs:us-east-1:123456789012:task/${longCluster}/0123456789abcdef0123456789abcdef`;
-    h.ecs.tasks.set(taskArn, { taskArn, group: `service:${'s'.repeat(255)}`, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', networkInterfaceId: eniOf(1) });
-    await route(SCHEDULED, h.deps);
-    const [session] = h.ec2.sessions.values();
-    for (const value of Object.values(session.tags)) expect(value.length).toBeLessThanOrEqual(256);
-    expect(session.tags[TASK_TAG_KEY]).toBe('0123456789abcdef0123456789abcdef');
-    // The task stops, its ENI survives (a missed event): the sweep finds it gone by its id.
-    const task = h.ecs.tasks.get(taskArn)!;
-    task.lastStatus = 'STOPPING';
-    task.desiredStatus = 'STOPPED';
-    const draining = await route(SCHEDULED, h.deps) as SweepResult;
-    expect(draining.deleted).toBe(0);
-    task.lastStatus = 'STOPPED';
-    const stopped = await route(SCHEDULED, h.deps) as SweepResult;
-    expect(stopped.deleted).toBe(1);
-  });
+  describe('event path with a queue', () => {
+    const start = (i: number, version = 2, lastStatus = 'RUNNING') => taskEvent({ taskId: taskIdOf(i), eni: eniOf(i), lastStatus, version });
+    const stop = (i: number, version = 6) => taskEvent({ taskId: taskIdOf(i), eni: eniOf(i), lastStatus: 'STOPPED', desiredStatus: 'STOPPED', version });
 
-  test('the sweep\'s summary counts stale deletions and their failures', async () => {
-    const h = withTasks(2);
-    await route(SCHEDULED, h.deps);
-    stopTask(h, 0);
-    h.ec2.deletedEnis.delete(eniOf(0));
-    h.ec2.sessions.set('tms-left', { ...foreignSession('tms-left', eniOf(0), 1), tags: { [OWNER_TAG_KEY]: h.config.ownerId, [TASK_TAG_KEY]: taskArnOf(taskIdOf(0)) } });
-    h.ec2.failNext('DeleteTrafficMirrorSession', { code: 'UnauthorizedOperation', status: 403 });
-    const result = await route(SCHEDULED, h.deps) as SweepResult;
-    expect(result).toMatchObject({ deleted: 0, deleteFailures: 1, failures: 1 });
-    const again = await route(SCHEDULED, h.deps) as SweepResult;
-    expect(again).toMatchObject({ deleted: 1, deleteFailures: 0, failures: 0 });
-  });
-});
+    test('one create per task start, no reads', async () => {
+      const h = withTasks(3);
+      const response = await route(sqs(start(0), start(1), start(2)), h.deps);
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(3);
+      expect(h.ec2.count('DescribeTrafficMirrorSessions')).toBe(0);
+    });
 
-describe('event path with a queue', () => {
-  const start = (i: number, version = 2, lastStatus = 'RUNNING') => taskEvent({ taskId: taskIdOf(i), eni: eniOf(i), lastStatus, version });
-  const stop = (i: number, version = 6) => taskEvent({ taskId: taskIdOf(i), eni: eniOf(i), lastStatus: 'STOPPED', desiredStatus: 'STOPPED', version });
+    test('a late start in the same batch as the stop does not undo it', async () => {
+      const h = withTasks(1);
+      await route(sqs(start(0)), h.deps);
+      stopTask(h, 0);
+      await route(sqs(stop(0, 6), start(0, 4, 'RUNNING')), h.deps);
+      expect(h.ec2.sessions.size).toBe(0);
+      expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(1);
+    });
 
-  test('one create per task start, no reads', async () => {
-    const h = withTasks(3);
-    const response = await route(sqs(start(0), start(1), start(2)), h.deps);
-    expect(response).toEqual({ batchItemFailures: [] });
-    expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(3);
-    expect(h.ec2.count('DescribeTrafficMirrorSessions')).toBe(0);
-  });
+    test('a late start for a task that is gone creates nothing', async () => {
+      const h = withTasks(1);
+      stopTask(h, 0);
+      const response = await route(sqs(start(0, 4, 'RUNNING')), h.deps);
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(h.ec2.sessions.size).toBe(0);
+      expect(h.metrics.failures).toEqual(['SourceNotFound']);
+    });
 
-  test('a late start in the same batch as the stop does not undo it', async () => {
-    const h = withTasks(1);
-    await route(sqs(start(0)), h.deps);
-    stopTask(h, 0);
-    await route(sqs(stop(0, 6), start(0, 4, 'RUNNING')), h.deps);
-    expect(h.ec2.sessions.size).toBe(0);
-    expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(1);
-  });
+    test('duplicated, reordered and lost events converge after one sweep', async () => {
+      const h = withTasks(6);
+      // Task 0 and 1: duplicated; task 2: reordered (RUNNING before PENDING, which is skipped); task 3: lost;
+      // task 4 stopped but its stop event is lost; task 5 started and stopped, events reversed.
+      await route(sqs(start(0), start(0), start(1, 3, 'RUNNING'), start(1, 3, 'RUNNING')), h.deps);
+      await route(sqs(start(2, 3, 'RUNNING')), h.deps);
+      await route(sqs(start(2, 2, 'PENDING'), start(4), start(5)), h.deps);
+      stopTask(h, 5);
+      await route(sqs(stop(5)), h.deps);
+      await route(sqs(start(5, 3, 'RUNNING')), h.deps);
+      h.ecs.tasks.get(taskArnOf(taskIdOf(4)))!.desiredStatus = 'STOPPED';
+      h.ecs.tasks.get(taskArnOf(taskIdOf(4)))!.lastStatus = 'STOPPED';
 
-  test('a late start for a task that is gone creates nothing', async () => {
-    const h = withTasks(1);
-    stopTask(h, 0);
-    const response = await route(sqs(start(0, 4, 'RUNNING')), h.deps);
-    expect(response).toEqual({ batchItemFailures: [] });
-    expect(h.ec2.sessions.size).toBe(0);
-    expect(h.metrics.failures).toEqual(['SourceNotFound']);
-  });
+      await route(SCHEDULED, h.deps);
+      expect(ownedEnis(h)).toEqual([0, 1, 2, 3].map(eniOf).sort());
+      const perEni = new Map<string, number>();
+      for (const s of h.ec2.sessions.values()) perEni.set(s.networkInterfaceId, (perEni.get(s.networkInterfaceId) ?? 0) + 1);
+      expect([...perEni.values()].every(n => n === 1)).toBe(true);
+    });
 
-  test('duplicated, reordered and lost events converge after one sweep', async () => {
-    const h = withTasks(6);
-    // Task 0 and 1: duplicated; task 2: reordered (RUNNING before PENDING, which is skipped); task 3: lost;
-    // task 4 stopped but its stop event is lost; task 5 started and stopped, events reversed.
-    await route(sqs(start(0), start(0), start(1, 3, 'RUNNING'), start(1, 3, 'RUNNING')), h.deps);
-    await route(sqs(start(2, 3, 'RUNNING')), h.deps);
-    await route(sqs(start(2, 2, 'PENDING'), start(4), start(5)), h.deps);
-    stopTask(h, 5);
-    await route(sqs(stop(5)), h.deps);
-    await route(sqs(start(5, 3, 'RUNNING')), h.deps);
-    h.ecs.tasks.get(taskArnOf(taskIdOf(4)))!.desiredStatus = 'STOPPED';
-    h.ecs.tasks.get(taskArnOf(taskIdOf(4)))!.lastStatus = 'STOPPED';
+    test('a transient failure reports only that task\'s messages for redelivery', async () => {
+      const h = withTasks(2);
+      h.ec2.failNext('CreateTrafficMirrorSession', { code: 'RequestLimitExceeded', status: 503 }, 5);
+      const response = await route(sqs(start(0), start(0, 3, 'RUNNING'), start(1)), h.deps);
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }, { itemIdentifier: 'm1' }] });
+      expect(ownedEnis(h)).toEqual([eniOf(1)]);
+    });
 
-    await route(SCHEDULED, h.deps);
-    expect(ownedEnis(h)).toEqual([0, 1, 2, 3].map(eniOf).sort());
-    const perEni = new Map<string, number>();
-    for (const s of h.ec2.sessions.values()) perEni.set(s.networkInterfaceId, (perEni.get(s.networkInterfaceId) ?? 0) + 1);
-    expect([...perEni.values()].every(n => n === 1)).toBe(true);
-  });
+    test('malformed and foreign messages are acknowledged without any AWS call', async () => {
+      const h = withTasks(1);
+      const response = await route(sqs('not json', { hello: 'world' }, taskEvent({ group: 'service:other' }),
+        { ...start(0), detail: { ...start(0).detail, clusterArn: CLUSTER_ARN.replace('123456789012', '999999999999') } }), h.deps);
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(h.ec2.calls).toEqual([]);
+    });
 
-  test('a transient failure reports only that task\'s messages for redelivery', async () => {
-    const h = withTasks(2);
-    h.ec2.failNext('CreateTrafficMirrorSession', { code: 'RequestLimitExceeded', status: 503 }, 5);
-    const response = await route(sqs(start(0), start(0, 3, 'RUNNING'), start(1)), h.deps);
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }, { itemIdentifier: 'm1' }] });
-    expect(ownedEnis(h)).toEqual([eniOf(1)]);
-  });
-
-  test('malformed and foreign messages are acknowledged without any AWS call', async () => {
-    const h = withTasks(1);
-    const response = await route(sqs('not json', { hello: 'world' }, taskEvent({ group: 'service:other' }),
-      { ...start(0), detail: { ...start(0).detail, clusterArn: CLUSTER_ARN.replace('123456789012', '999999999999') } }), h.deps);
-    expect(response).toEqual({ batchItemFailures: [] });
-    expect(h.ec2.calls).toEqual([]);
-  });
-
-  test('stop deletes the owned session found by task tag', async () => {
-    const h = withTasks(1);
-    await route(sqs(start(0)), h.deps);
-    const [session] = h.ec2.sessions.values();
-    expect(session.tags[TASK_TAG_KEY]).toBe(taskArnOf(taskIdOf(0)));
-    await route(sqs(stop(0)), h.deps);
-    expect(h.ec2.sessions.size).toBe(0);
-    expect(h.metrics.deleted).toBe(1);
+    test('stop deletes the owned session found by task tag', async () => {
+      const h = withTasks(1);
+      await route(sqs(start(0)), h.deps);
+      const [session] = h.ec2.sessions.values();
+      expect(session.tags[TASK_TAG_KEY]).toBe(taskArnOf(taskIdOf(0)));
+      await route(sqs(stop(0)), h.deps);
+      expect(h.ec2.sessions.size).toBe(0);
+      expect(h.metrics.deleted).toBe(1);
+    });
   });
 });

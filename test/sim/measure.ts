@@ -1,6 +1,7 @@
 import { EC2_LIMITS } from './sim-ec2';
 import { World } from './world';
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
+import { DOCUMENTED_SESSION_FILTERS } from '../support/ec2-model';
 
 /** What a scenario expects once the system has settled. */
 export interface Expectation {
@@ -36,6 +37,11 @@ export interface Figures {
   readonly unmirroredTaskSeconds: number;
   /** How the custom resource's operations ended (the provider framework's answers). */
   readonly enrollmentResults: string[];
+  /**
+   * DescribeTrafficMirrorSessions requests, over the whole run, with a filter the API reference
+   * does not document (`tag:` filters among them).
+   */
+  readonly undocumentedFilterRequests: number;
   readonly tokenBucketBoundSec: number | null;
   readonly ratioToBound: number | null;
   readonly deadLetters: number;
@@ -203,6 +209,7 @@ export class Measure {
       timeToFullCoverageSec: coverage,
       unmirroredTaskSeconds: this.unmirroredTaskSeconds,
       enrollmentResults: [...w.enrollmentResults],
+      undocumentedFilterRequests: w.ec2.calls.filter(c => (c.filters ?? []).some(f => !DOCUMENTED.has(f))).length,
       tokenBucketBoundSec: bound,
       ratioToBound: coverage !== null && bound ? round(coverage / bound) : null,
       deadLetters: w.queue.deadLetters.length,
@@ -215,6 +222,8 @@ export class Measure {
     };
   }
 }
+
+const DOCUMENTED = new Set<string>(DOCUMENTED_SESSION_FILTERS);
 
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;

@@ -1,4 +1,5 @@
 import { Expectation, Figures, Measure } from './measure';
+import { SimEc2Options } from './sim-ec2';
 import { SimTask } from './sim-ecs';
 import { Strategy, World, WorldOptions } from './world';
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
@@ -9,7 +10,8 @@ export interface Scenario {
   readonly description: string;
   /** Tasks the scenario is about (started, stopped or enrolled). */
   readonly tasks: number;
-  run(strategy: Strategy, seed?: number): Promise<Figures>;
+  /** `ec2` overrides the scenario's EC2 options (for example the tag-filter mode). */
+  run(strategy: Strategy, seed?: number, ec2?: SimEc2Options): Promise<Figures>;
 }
 
 const MINUTE = 60_000;
@@ -37,8 +39,8 @@ function scenario(name: string, description: string, tasks: number, steps: Steps
     name,
     description,
     tasks,
-    async run(strategy, seed = 1) {
-      const w = new World({ strategy, seed, ...steps.world });
+    async run(strategy, seed = 1, ec2 = {}) {
+      const w = new World({ strategy, seed, ...steps.world, ec2: { ...steps.world?.ec2, ...ec2 } });
       steps.before?.(w);
       const m = new Measure(w, steps.expectation);
       if (steps.measureDeploy) m.trigger(steps.trigger(w));
@@ -58,6 +60,9 @@ function scenario(name: string, description: string, tasks: number, steps: Steps
 
 const allRunning = (tasks: SimTask[]) => () => tasks.every(t => t.runningAt !== undefined);
 const allStopped = (tasks: SimTask[]) => () => tasks.every(t => t.stoppedAt !== undefined);
+
+/** The 10,000-task scenarios: scale.test.ts runs them, in a jest worker of their own. */
+export const SCALE_SCENARIOS = ['enroll-10000', 'stack-delete-10000'];
 
 /** The scenarios of the simulator, each a jest test and a benchmark case. */
 export const SCENARIOS: Scenario[] = [
@@ -166,7 +171,7 @@ export const SCENARIOS: Scenario[] = [
     horizonMs: 20 * MINUTE,
   }),
   scenario('target-change', 'A stack update points the mirror of 100 running tasks at another target', 100, {
-    writesNeeded: 200,
+    writesNeeded: 100,
     before: w => { w.ecs.preexisting(100); },
     trigger: w => {
       w.clock.schedule(0, () => void w.changeTarget('tmt-0fedcba9876543210'));

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ConfiguredRetryStrategy } from '@smithy/util-retry';
+import { Ec2MirrorModelOptions } from './ec2-model';
 import { FakeEc2Endpoint } from './fake-ec2-endpoint';
 import { FakeEcsEndpoint } from './fake-ecs-endpoint';
 import { RecordingMetrics } from './recording-metrics';
@@ -30,7 +31,7 @@ const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
  * ECS endpoints. Only the backoff delay is zero, so retries happen without sleeping, and waits
  * of the reconciler advance the clock it reads instead of sleeping.
  */
-export function harness(config: Partial<SessionManagerConfig> = {}) {
+export function harness(config: Partial<SessionManagerConfig> = {}, ec2Options: Ec2MirrorModelOptions = {}) {
   const cfg = { ...TEST_CONFIG, ...config };
   // Waits move Date.now forward instead of sleeping. Real time still passes underneath, so the
   // SDK's adaptive rate limiter, which also reads Date.now, keeps refilling.
@@ -39,7 +40,7 @@ export function harness(config: Partial<SessionManagerConfig> = {}) {
   const advance = (ms: number) => {
     skipped += ms;
   };
-  const ec2 = new FakeEc2Endpoint();
+  const ec2 = new FakeEc2Endpoint(ec2Options);
   const ecs = new FakeEcsEndpoint(cfg.clusterArn);
   const retryStrategy = new ConfiguredRetryStrategy(EC2_MAX_ATTEMPTS, () => 0);
   const ec2Client = newEc2Client({ region: 'us-east-1', credentials, requestHandler: ec2.requestHandler as any, retryStrategy });
