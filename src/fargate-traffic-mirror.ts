@@ -68,7 +68,9 @@ export interface FargateTrafficMirrorProps {
 
   /**
    * When the configured `sessionNumber` is already used on a task's ENI by another tool, use
-   * the lowest free number instead of reporting the task as unmirrored.
+   * the lowest free number after it instead of reporting the task as unmirrored. Never a lower
+   * one: EC2 evaluates an ENI's sessions in number order and the first whose filter matches
+   * mirrors the packet, so a lower number would take packets from the other tool's session.
    * @default false
    */
   readonly pickFreeSessionNumber?: boolean;
@@ -484,6 +486,15 @@ export class FargateTrafficMirror extends Construct {
    */
   public metricSessionsDeleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.SESSIONS_DELETED, props);
+  }
+
+  /**
+   * Owned sessions brought to a changed configuration in place (sum over 5 minutes unless
+   * `props` say otherwise).
+   * @param props Period, statistic, dimensions and other options that override the defaults
+   */
+  public metricSessionsModified(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.SESSIONS_MODIFIED, props);
   }
 
   /**

@@ -199,6 +199,7 @@ describe('metrics and alarms', () => {
     for (const [metric, name, statistic] of [
       [mirror.metricSessionsCreated(), 'SessionsCreated', 'Sum'],
       [mirror.metricSessionsDeleted(), 'SessionsDeleted', 'Sum'],
+      [mirror.metricSessionsModified(), 'SessionsModified', 'Sum'],
       [mirror.metricSessionFailures(), 'SessionFailures', 'Sum'],
       [mirror.metricUnmirroredTasks(), 'UnmirroredTasks', 'Maximum'],
       [mirror.metricRunningTasks(), 'RunningTasks', 'Maximum'],

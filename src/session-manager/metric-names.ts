@@ -14,6 +14,7 @@ export const REASON_DIMENSION = 'Reason';
 export const METRIC = {
   SESSIONS_CREATED: 'SessionsCreated',
   SESSIONS_DELETED: 'SessionsDeleted',
+  SESSIONS_MODIFIED: 'SessionsModified',
   SESSION_FAILURES: 'SessionFailures',
   RUNNING_TASKS: 'RunningTasks',
   MIRRORED_TASKS: 'MirroredTasks',

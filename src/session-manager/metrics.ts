@@ -5,6 +5,8 @@ import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, REASON_DIMENSION, SERVICE_DI
 export interface MirrorMetrics {
   sessionCreated(): void;
   sessionDeleted(): void;
+  /** An owned session was brought to the current configuration in place. */
+  sessionModified(): void;
   /** A session could not be created or deleted, or a task could not be mirrored as configured. */
   failure(reason: string): void;
   /** Coverage measured by a sweep. */
@@ -31,6 +33,10 @@ export class EmfMirrorMetrics implements MirrorMetrics {
 
   public sessionDeleted(): void {
     this.metrics.addMetric(METRIC.SESSIONS_DELETED, MetricUnit.Count, 1);
+  }
+
+  public sessionModified(): void {
+    this.metrics.addMetric(METRIC.SESSIONS_MODIFIED, MetricUnit.Count, 1);
   }
 
   public failure(reason: string): void {

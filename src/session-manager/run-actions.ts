@@ -95,7 +95,10 @@ export async function runActions(
       logger.info('session deleted', { action: 'delete', outcome: 'deleted', sessionId: d.sessionId, networkInterfaceId: d.networkInterfaceId, why: d.reason });
     })),
     ...modifies.map(m => (final: boolean) => attempt(final, 'modify', { sessionId: m.session.sessionId, networkInterfaceId: m.session.networkInterfaceId }, async () => {
-      if (await modifySession(deps, m)) r.modified++;
+      if (await modifySession(deps, m)) {
+        r.modified++;
+        metrics.sessionModified();
+      }
     })),
     ...plan.creates.map(c => (final: boolean) => attempt(final, 'create', { taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId }, async () => {
       // The same path as an event: if the number is taken since the listing, by the event

@@ -179,6 +179,7 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       const deps = { ...h.deps, config, sessions: new MirrorSessions((h.deps.sessions as any).ec2, config) };
       const result = await route(SCHEDULED, deps) as SweepResult;
       expect(result).toMatchObject({ created: 0, deleted: 0, modified: 2, mirroredTasks: 2, failures: 0 });
+      expect(h.metrics.modified).toBe(2);
       expect([...h.ec2.sessions.keys()].sort()).toEqual(ids);
       for (const s of h.ec2.sessions.values()) {
         expect(s).toMatchObject({ targetId: 'tmt-00000000000000new', filterId: 'tmf-00000000000000new', packetLength: 200, virtualNetworkId: 8, description: 'new', sessionNumber: 6 });
@@ -214,6 +215,28 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       expect(ownedEnis(h)).toEqual([1, 2, 3].map(eniOf).sort());
       expect(h.ec2.sessions.has('tms-foreign')).toBe(true);
       expect(h.metrics.coverages.at(-1)).toEqual({ running: 3, mirrored: 3 });
+    });
+
+    test('a scheduled sweep stops starting actions before its timeout, and the next run carries on', async () => {
+      const h = withTasks(12);
+      const create = h.deps.sessions.create.bind(h.deps.sessions);
+      // Each create takes a simulated second; the sweep has 65 s left, 60 of them kept back.
+      jest.spyOn(h.deps.sessions, 'create').mockImplementation(async (...args) => {
+        h.advance(1000);
+        return create(...args);
+      });
+      const context = { getRemainingTimeInMillis: () => 65_000 };
+      const first = await route(SCHEDULED, h.deps, context) as SweepResult;
+      expect(first.created).toBeGreaterThan(0);
+      expect(first.created + first.unfinished).toBe(12);
+      expect(first.unfinished).toBeGreaterThan(0);
+      let runs = 1;
+      while (ownedEnis(h).length < 12 && runs < 10) {
+        await route(SCHEDULED, h.deps, context);
+        runs++;
+      }
+      expect(ownedEnis(h)).toHaveLength(12);
+      expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(12);
     });
 
     test('a session deleted by hand is recreated by the next sweep', async () => {

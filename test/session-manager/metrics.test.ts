@@ -21,6 +21,7 @@ test('publishes counts and coverage in the namespace and dimensions the construc
     metrics.sessionCreated();
     metrics.sessionCreated();
     metrics.sessionDeleted();
+    metrics.sessionModified();
     metrics.failure('TargetSourcesLimit');
     metrics.coverage(10, 7);
     metrics.flush();
@@ -31,9 +32,9 @@ test('publishes counts and coverage in the namespace and dimensions the construc
   // EMF may carry several values for one metric; CloudWatch aggregates them.
   const sum = (v: number | number[]) => ([] as number[]).concat(v).reduce((a, b) => a + b, 0);
   expect(main).toMatchObject({ Owner: 'ftm-owner', service: 'fargate-traffic-mirror' });
-  expect(Object.fromEntries(['SessionsCreated', 'SessionsDeleted', 'SessionFailures', 'RunningTasks', 'MirroredTasks', 'UnmirroredTasks']
+  expect(Object.fromEntries(['SessionsCreated', 'SessionsDeleted', 'SessionsModified', 'SessionFailures', 'RunningTasks', 'MirroredTasks', 'UnmirroredTasks']
     .map(name => [name, sum(main[name])]))).toEqual({
-    SessionsCreated: 2, SessionsDeleted: 1, SessionFailures: 1, RunningTasks: 10, MirroredTasks: 7, UnmirroredTasks: 3,
+    SessionsCreated: 2, SessionsDeleted: 1, SessionsModified: 1, SessionFailures: 1, RunningTasks: 10, MirroredTasks: 7, UnmirroredTasks: 3,
   });
   const byReason = docs.find(d => d.Reason === 'TargetSourcesLimit');
   expect(byReason).toMatchObject({ Owner: 'ftm-owner', SessionFailures: 1 });

@@ -37,8 +37,8 @@ async function main() {
   const rows = [];
   for (const scenario of SCENARIOS) {
     const ours = await scenario.run('ours');
-    const baseline = await scenario.run('baseline');
-    rows.push({ name: scenario.name, description: scenario.description, ...published(ours), baseline: published(baseline) });
+    const baseline = scenario.baselineComparable ? published(await scenario.run('baseline')) : null;
+    rows.push({ name: scenario.name, description: scenario.description, ...published(ours), baseline });
   }
   const bundle = { bytes: statSync(BUNDLE).size, requireMsMedian: requireMsMedian(), requireRuns: REQUIRE_RUNS };
   const results = {
@@ -53,16 +53,23 @@ async function main() {
   writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
 
   const header = ['scenario', 'tasks', 'viol', 'base viol', 'writes/start', 'base', 'throttled/start', 'base', 'reads/start', 'base', 'invoc/task', 'base',
-    'coverage s', 'base', 'bound s', 'ratio', 'ours/base time'];
-  const table = rows.map(r => [
-    r.name, String(r.tasks), String(r.invariantViolations), String(r.baseline.invariantViolations),
-    fmt(r.ec2WritesPerTaskStart), fmt(r.baseline.ec2WritesPerTaskStart),
-    fmt(perStart(r.throttledCalls, r.taskStarts)), fmt(perStart(r.baseline.throttledCalls, r.baseline.taskStarts)),
-    fmt(r.ec2ReadsPerTaskStart), fmt(r.baseline.ec2ReadsPerTaskStart),
-    fmt(r.lambdaInvocationsPerTask), fmt(r.baseline.lambdaInvocationsPerTask),
-    fmt(r.timeToFullCoverageSec, 0), fmt(r.baseline.timeToFullCoverageSec, 0),
-    fmt(r.tokenBucketBoundSec, 1), fmt(r.ratioToBound), ratio(r.timeToFullCoverageSec, r.baseline.timeToFullCoverageSec),
-  ]);
+    'coverage s', 'base', 'bound s', 'ratio', 'ours/base time', 'unmirrored task-s', 'base', 'sweep writes'];
+  const none = { invariantViolations: null, ec2WritesPerTaskStart: null, throttledCalls: 0, taskStarts: 0, ec2ReadsPerTaskStart: null,
+    lambdaInvocationsPerTask: null, timeToFullCoverageSec: null, unmirroredTaskSeconds: null };
+  const sweepWrites = (calls: Record<string, number>) => ['Create', 'Modify', 'Delete'].reduce((n, a) => n + (calls[`${a}TrafficMirrorSession`] ?? 0), 0);
+  const table = rows.map(r => {
+    const b = r.baseline ?? none;
+    return [
+      r.name, String(r.tasks), String(r.invariantViolations), b.invariantViolations === null ? '-' : String(b.invariantViolations),
+      fmt(r.ec2WritesPerTaskStart), fmt(b.ec2WritesPerTaskStart),
+      fmt(perStart(r.throttledCalls, r.taskStarts)), fmt(perStart(b.throttledCalls, b.taskStarts)),
+      fmt(r.ec2ReadsPerTaskStart), fmt(b.ec2ReadsPerTaskStart),
+      fmt(r.lambdaInvocationsPerTask), fmt(b.lambdaInvocationsPerTask),
+      fmt(r.timeToFullCoverageSec, 0), fmt(b.timeToFullCoverageSec, 0),
+      fmt(r.tokenBucketBoundSec, 1), fmt(r.ratioToBound), ratio(r.timeToFullCoverageSec, b.timeToFullCoverageSec),
+      fmt(r.unmirroredTaskSeconds, 0), fmt(b.unmirroredTaskSeconds, 0), String(sweepWrites(r.sweepApiCalls)),
+    ];
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...table.map(row => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(header));

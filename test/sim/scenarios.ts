@@ -10,6 +10,8 @@ export interface Scenario {
   readonly description: string;
   /** Tasks the scenario is about (started, stopped or enrolled). */
   readonly tasks: number;
+  /** False where the baseline has nothing to compare: it cannot enroll running tasks. */
+  readonly baselineComparable: boolean;
   /** `ec2` overrides the scenario's EC2 options (for example the tag-filter mode). */
   run(strategy: Strategy, seed?: number, ec2?: SimEc2Options): Promise<Figures>;
 }
@@ -26,7 +28,10 @@ interface Steps {
   readonly before?: (w: World) => void;
   /** Simulated time between deploy and trigger. */
   readonly settleMs?: number;
-  /** The deployment itself is what is measured: the trigger runs first, then the deploy. */
+  /**
+   * The deployment itself is what is measured: the trigger runs first, then the deploy. The
+   * baseline has no enrollment to compare.
+   */
   readonly measureDeploy?: boolean;
   /** The measured change; returns when coverage counts as reachable. */
   readonly trigger: (w: World) => () => boolean;
@@ -39,6 +44,7 @@ function scenario(name: string, description: string, tasks: number, steps: Steps
     name,
     description,
     tasks,
+    baselineComparable: !steps.measureDeploy,
     async run(strategy, seed = 1, ec2 = {}) {
       const w = new World({ strategy, seed, ...steps.world, ec2: { ...steps.world?.ec2, ...ec2 } });
       steps.before?.(w);

@@ -2,7 +2,7 @@ import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
 import { SimClock, TokenBucket } from './clock';
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
 import { bodyText } from '../support/body-text';
-import { Ec2MirrorModel, Ec2MirrorModelOptions, FakeSession, SessionChecks } from '../support/ec2-model';
+import { Ec2MirrorModel, Ec2MirrorModelOptions, FakeSession, OtherSessions, SessionChecks, SessionMap } from '../support/ec2-model';
 import { error, queryFilters } from '../support/ec2-query';
 
 /** EC2 limits the simulator enforces (AWS quotas for traffic mirroring, not adjustable). */
@@ -78,8 +78,8 @@ export class SimEc2 {
     };
   }
 
-  /** The sessions that exist, by id (the model's map). */
-  public get sessions(): Map<string, FakeSession> {
+  /** The sessions that exist, by id (the model's indexed map: tests may add and remove entries). */
+  public get sessions(): SessionMap {
     return this.model.sessions;
   }
 
@@ -112,11 +112,9 @@ export class SimEc2 {
   /** ECS deleted a task's ENI: EC2 deletes its sessions with it. */
   public deleteEni(eni: string): void {
     this.enis.delete(eni);
-    for (const [id, s] of this.sessions) {
-      if (s.networkInterfaceId === eni) {
-        this.sessions.delete(id);
-        this.deletions.set(id, 'eni-deleted');
-      }
+    for (const [id] of this.sessions.entriesOnInterface(eni)) {
+      this.sessions.delete(id);
+      this.deletions.set(id, 'eni-deleted');
     }
   }
 
@@ -173,13 +171,13 @@ export class SimEc2 {
   }
 
   /** The account's session quota (new sessions only) and an ENI target's limit of distinct sources. */
-  private limitError(action: 'create' | 'modify', session: FakeSession, others: readonly FakeSession[]): HttpResponse | undefined {
-    if (action === 'create' && others.length >= EC2_LIMITS.sessionsPerAccount) {
+  private limitError(action: 'create' | 'modify', session: FakeSession, others: OtherSessions): HttpResponse | undefined {
+    if (action === 'create' && others.size >= EC2_LIMITS.sessionsPerAccount) {
       return error(400, 'TrafficMirrorSessionLimitExceeded');
     }
     const limit = this.options.targetSourceLimit;
     if (limit === undefined) return undefined;
-    const sources = new Set(others.filter(s => s.targetId === session.targetId).map(s => s.networkInterfaceId));
-    return !sources.has(session.networkInterfaceId) && sources.size >= limit ? error(400, 'TrafficMirrorSourcesPerTargetLimitExceeded') : undefined;
+    const { targetId, networkInterfaceId: eni } = session;
+    return !others.isSource(targetId, eni) && others.sourceCount(targetId) >= limit ? error(400, 'TrafficMirrorSourcesPerTargetLimitExceeded') : undefined;
   }
 }

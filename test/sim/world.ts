@@ -165,7 +165,8 @@ export class World {
    */
   public seedSessions(): void {
     const c = this.config;
-    for (const t of this.ecs.running()) {
+    const owned = this.ownedByEni();
+    for (const t of this.ecs.running().filter(task => !owned.has(task.eni))) {
       this.ec2.addSession(t.eni, c.sessionNumber, c.targetId, { [OWNER_TAG_KEY]: c.ownerId, [TASK_TAG_KEY]: t.arn }, {
         filterId: c.filterId, packetLength: c.packetLength, virtualNetworkId: c.virtualNetworkId, description: c.description,
       });

@@ -2,9 +2,15 @@ import { HttpResponse } from '@smithy/protocol-http';
 import { DOCUMENTED_SESSION_FILTERS, FakeSession, invalidValue, MAX_RESULTS_RANGE, TagFilterMode } from './ec2-mirror-rules';
 import { error, optionalInt, queryFilters, queryList, xml } from './ec2-query';
 
+/** The sessions as Describe reads them: by id, in the order to list them, and by source ENI. */
+export interface DescribableSessions extends ReadonlyMap<string, FakeSession> {
+  /** The sessions on any of the ENIs, each once, in the map's order. */
+  onInterfaces(enis: readonly string[]): FakeSession[];
+}
+
 /** What DescribeTrafficMirrorSessions reads of the model. */
 export interface DescribedSessions {
-  readonly sessions: ReadonlyMap<string, FakeSession>;
+  readonly sessions: DescribableSessions;
   readonly accountId: string;
   readonly tagFilters: TagFilterMode;
   vniOf(session: FakeSession): number;
@@ -35,7 +41,10 @@ function filterValue(model: DescribedSessions, s: FakeSession, name: FilterName)
  */
 export function describeSessions(model: DescribedSessions, params: URLSearchParams, pageSize = 1000): HttpResponse {
   const tests: Array<(s: FakeSession) => boolean> = [];
+  /** The ENIs of the first `network-interface-id` filter: only their sessions can match. */
+  let enis: string[] | undefined;
   for (const [name, values] of queryFilters(params)) {
+    if (name === 'network-interface-id') enis ??= values;
     if ((DOCUMENTED_SESSION_FILTERS as readonly string[]).includes(name)) {
       tests.push(s => values.includes(String(filterValue(model, s, name as FilterName) ?? '\u0000')));
     } else if (name.startsWith('tag:') && model.tagFilters !== 'reject') {
@@ -52,7 +61,9 @@ export function describeSessions(model: DescribedSessions, params: URLSearchPara
   if (maxResults !== undefined && !(maxResults >= min && maxResults <= max)) {
     return invalidValue(`The parameter MaxResults must be between ${min} and ${max}.`);
   }
-  const matching = [...model.sessions.values()].filter(s => tests.every(test => test(s)));
+  // Narrowing to the filter's ENIs first changes nothing but the cost: the same sessions, in the same order.
+  const candidates = enis === undefined ? [...model.sessions.values()] : model.sessions.onInterfaces(enis);
+  const matching = candidates.filter(s => tests.every(test => test(s)));
   const token = params.get('NextToken');
   const start = token === null ? 0 : Number(token);
   if (!Number.isInteger(start) || start < 0 || start > matching.length) {

@@ -32,7 +32,7 @@ export interface SessionChecks {
    * Refuses on quotas the fake keeps; asked last, for Modify only when the target changes.
    * `session` is the session as it would be (on Create still without an id); `others`: every other session.
    */
-  readonly limits?: (action: 'create' | 'modify', session: FakeSession, others: readonly FakeSession[]) => HttpResponse | undefined;
+  readonly limits?: (action: 'create' | 'modify', session: FakeSession, others: OtherSessions) => HttpResponse | undefined;
   /** Sessions per DescribeTrafficMirrorSessions page at most (a fake's knob for testing pagination). @default 1000 */
   readonly pageSize?: number;
 }
@@ -53,12 +53,203 @@ const COMPARED: ReadonlyArray<keyof CreateParameters> = [
 ];
 
 /**
+ * Every session but the one being created or modified, as a quota check needs them: answered
+ * from {@link SessionMap}'s indexes, so a check costs the same with 10 sessions or 10,000.
+ */
+export interface OtherSessions {
+  /** How many there are. */
+  readonly size: number;
+  /** How many distinct source ENIs have a session to the target. */
+  sourceCount(targetId: string): number;
+  /** Whether the ENI has a session to the target. */
+  isSource(targetId: string, eni: string): boolean;
+}
+
+/** Sessions grouped by one of their fields: each group by session id (the map's key). */
+class SessionGroups<K> {
+  private readonly groups = new Map<K, Map<string, FakeSession>>();
+
+  /** The group of a key; empty when no session has it. */
+  public get(key: K): ReadonlyMap<string, FakeSession> {
+    return this.groups.get(key) ?? EMPTY_GROUP;
+  }
+
+  public add(key: K, id: string, session: FakeSession): void {
+    const group = this.groups.get(key);
+    if (group) group.set(id, session);
+    else this.groups.set(key, new Map([[id, session]]));
+  }
+
+  public remove(key: K, id: string): void {
+    const group = this.groups.get(key);
+    group?.delete(id);
+    if (group?.size === 0) this.groups.delete(key);
+  }
+
+  public clear(): void {
+    this.groups.clear();
+  }
+}
+
+const EMPTY_GROUP: ReadonlyMap<string, FakeSession> = new Map();
+
+/** How many times each key occurs: a multiset. */
+class Counts<K> {
+  private readonly counts = new Map<K, number>();
+
+  /** Distinct keys. */
+  public get size(): number {
+    return this.counts.size;
+  }
+
+  public get(key: K): number {
+    return this.counts.get(key) ?? 0;
+  }
+
+  public add(key: K): void {
+    this.counts.set(key, this.get(key) + 1);
+  }
+
+  public remove(key: K): void {
+    const left = this.get(key) - 1;
+    if (left > 0) this.counts.set(key, left);
+    else this.counts.delete(key);
+  }
+
+  public clear(): void {
+    this.counts.clear();
+  }
+}
+
+/**
+ * The sessions by id, in the order a `Map` keeps (insertion; replacing a value keeps its place),
+ * with indexes that `set`, `delete` and `clear` keep up to date — so tests may still add and
+ * remove entries directly, and the model answers a request without scanning every session:
+ * by source ENI, by ClientToken, the source ENIs of each target, and the VXLAN ids in use.
+ * Lists drawn from an index come in the map's own order, so answers do not depend on it.
+ * Sessions are immutable (changes replace them), so a value's fields never change under an index.
+ */
+export class SessionMap extends Map<string, FakeSession> {
+  /** Each key's place in the map's order: a counter value taken when the key was inserted. */
+  private readonly rank = new Map<string, number>();
+  private nextRank = 0;
+  private readonly byInterface = new SessionGroups<string>();
+  private readonly byToken = new SessionGroups<string>();
+  /** Per target: how many sessions each source ENI has to it. */
+  private readonly sources = new Map<string, Counts<string>>();
+  /** Explicit VXLAN ids (`virtualNetworkId`) of the sessions, with how many have each. */
+  private readonly vnis = new Counts<number>();
+
+  /** An empty map (filled through `set`, once the indexes exist). */
+  constructor() {
+    super();
+  }
+
+  public override set(id: string, session: FakeSession): this {
+    if (super.has(id)) this.unindex(id, super.get(id));
+    else this.rank.set(id, this.nextRank++);
+    super.set(id, session);
+    this.index(id, session);
+    return this;
+  }
+
+  public override delete(id: string): boolean {
+    if (!super.has(id)) return false;
+    this.unindex(id, super.get(id));
+    this.rank.delete(id);
+    return super.delete(id);
+  }
+
+  public override clear(): void {
+    super.clear();
+    this.rank.clear();
+    this.byInterface.clear();
+    this.byToken.clear();
+    this.sources.clear();
+    this.vnis.clear();
+  }
+
+  /** The sessions on a source ENI, as `[id, session]` in the map's order. */
+  public entriesOnInterface(eni: string): Array<[string, FakeSession]> {
+    return this.ordered(this.byInterface.get(eni).entries());
+  }
+
+  /** The sessions on a source ENI, in the map's order. */
+  public onInterface(eni: string): FakeSession[] {
+    return this.entriesOnInterface(eni).map(([, s]) => s);
+  }
+
+  /** The sessions on any of the ENIs, each once, in the map's order. */
+  public onInterfaces(enis: readonly string[]): FakeSession[] {
+    const found = new Map<string, FakeSession>();
+    for (const eni of new Set(enis)) for (const [id, s] of this.byInterface.get(eni)) found.set(id, s);
+    return this.ordered(found.entries()).map(([, s]) => s);
+  }
+
+  /** The first session, in the map's order, with the ClientToken. */
+  public withToken(token: string): FakeSession | undefined {
+    return this.ordered(this.byToken.get(token).entries())[0]?.[1];
+  }
+
+  /** Whether a session has the VXLAN id explicitly (`virtualNetworkId`). */
+  public hasVni(vni: number): boolean {
+    return this.vnis.get(vni) > 0;
+  }
+
+  /**
+   * Every session but the one with the id (none left out when undefined), for quota checks.
+   * Like a filter on `s.id !== id`, assuming each session is stored under its own id.
+   */
+  public othersThan(id: string | undefined): OtherSessions {
+    const left = id === undefined ? undefined : this.get(id);
+    /** How many sessions of the ENI to the target are left out: 0 or 1. */
+    const leftOut = (targetId: string, eni: string) => (left?.targetId === targetId && left.networkInterfaceId === eni ? 1 : 0);
+    return {
+      size: this.size - (left ? 1 : 0),
+      sourceCount: targetId => {
+        const counts = this.sources.get(targetId);
+        if (!counts) return 0;
+        const gone = left?.targetId === targetId && counts.get(left.networkInterfaceId) === 1 ? 1 : 0;
+        return counts.size - gone;
+      },
+      isSource: (targetId, eni) => (this.sources.get(targetId)?.get(eni) ?? 0) - leftOut(targetId, eni) > 0,
+    };
+  }
+
+  /** Entries sorted into the map's order (groups are small: sessions of one ENI or token). */
+  private ordered(entries: Iterable<[string, FakeSession]>): Array<[string, FakeSession]> {
+    return [...entries].sort(([a], [b]) => this.rank.get(a)! - this.rank.get(b)!);
+  }
+
+  private index(id: string, s: FakeSession): void {
+    this.byInterface.add(s.networkInterfaceId, id, s);
+    if (s.clientToken !== undefined) this.byToken.add(s.clientToken, id, s);
+    let counts = this.sources.get(s.targetId);
+    if (!counts) this.sources.set(s.targetId, counts = new Counts());
+    counts.add(s.networkInterfaceId);
+    if (s.virtualNetworkId !== undefined) this.vnis.add(s.virtualNetworkId);
+  }
+
+  private unindex(id: string, s: FakeSession | undefined): void {
+    // A map may hold `undefined` only through a cast; nothing was indexed for it.
+    if (s === undefined) return;
+    this.byInterface.remove(s.networkInterfaceId, id);
+    if (s.clientToken !== undefined) this.byToken.remove(s.clientToken, id);
+    const counts = this.sources.get(s.targetId)!;
+    counts.remove(s.networkInterfaceId);
+    if (counts.size === 0) this.sources.delete(s.targetId);
+    if (s.virtualNetworkId !== undefined) this.vnis.remove(s.virtualNetworkId);
+  }
+}
+
+/**
  * The traffic mirroring sessions of one EC2 account and region, answering Create, Delete, Modify
  * and Describe requests as EC2 Query protocol responses. Both fakes delegate their EC2 semantics
  * here; they add only what is theirs (scripted failures, throttling, which ENIs exist, quotas).
  */
 export class Ec2MirrorModel {
-  public readonly sessions = new Map<string, FakeSession>();
+  /** The sessions by id, indexed; tests may add and remove entries directly. */
+  public readonly sessions = new SessionMap();
   public readonly accountId: string;
   public tagFilters: TagFilterMode;
   public errorSpelling: ErrorSpelling;
@@ -112,11 +303,11 @@ export class Ec2MirrorModel {
     const { networkInterfaceId: eni, sessionNumber } = parsed;
     const refused = this.unknownTargetOrFilter(parsed.targetId, parsed.filterId)
       ?? checks.source?.(eni)
-      ?? interfaceRuleError([...this.sessions.values()], eni, sessionNumber);
+      ?? interfaceRuleError(this.sessions.onInterface(eni), eni, sessionNumber);
     if (refused) return refused;
     // Ids are handed out only to sessions that are created, so refusals do not shift them.
     const draft: FakeSession = { ...parsed, id: '', clientToken: token, tags: requestTags(params) };
-    const limited = checks.limits?.('create', draft, [...this.sessions.values()]);
+    const limited = checks.limits?.('create', draft, this.sessions.othersThan(undefined));
     if (limited) return limited;
     const session: FakeSession = {
       ...draft,
@@ -162,12 +353,11 @@ export class Ec2MirrorModel {
     const targetId = params.get('TrafficMirrorTargetId') ?? current.targetId;
     const filterId = params.get('TrafficMirrorFilterId') ?? current.filterId;
     const sessionNumber = optionalInt(params, 'SessionNumber') ?? current.sessionNumber;
-    const others = [...this.sessions.values()].filter(s => s.id !== id);
     const refused = this.unknownTargetOrFilter(targetId, filterId)
       ?? sessionNumberError(sessionNumber)
       ?? packetLengthError(packetLength, this.nlbTargets.has(targetId))
       ?? vniError(virtualNetworkId)
-      ?? (others.some(s => s.networkInterfaceId === current.networkInterfaceId && s.sessionNumber === sessionNumber)
+      ?? (this.sessions.onInterface(current.networkInterfaceId).some(s => s.id !== id && s.sessionNumber === sessionNumber)
         ? sessionNumberInUse(current.networkInterfaceId, sessionNumber) : undefined);
     if (refused) return refused;
     const nlbDefault = this.nlbTargets.has(targetId) ? NLB_PACKET_LENGTH : undefined;
@@ -181,7 +371,7 @@ export class Ec2MirrorModel {
       virtualNetworkId: remove.has('virtual-network-id') ? this.newVni() : virtualNetworkId ?? this.vniOf(current),
       description: remove.has('description') ? undefined : description ?? current.description,
     };
-    const limited = targetId === current.targetId ? undefined : checks.limits?.('modify', updated, others);
+    const limited = targetId === current.targetId ? undefined : checks.limits?.('modify', updated, this.sessions.othersThan(id));
     if (limited) return limited;
     this.sessions.set(id, updated);
     return xml(200, `<ModifyTrafficMirrorSessionResponse><requestId>r</requestId><trafficMirrorSession>${this.sessionXml(updated)}</trafficMirrorSession></ModifyTrafficMirrorSessionResponse>`);
@@ -254,7 +444,7 @@ export class Ec2MirrorModel {
   private remembered(token: string, request: CreateParameters): { readonly request: CreateParameters; readonly session: FakeSession } | undefined {
     const known = this.tokens.get(token);
     if (known) return known;
-    const live = [...this.sessions.values()].find(s => s.clientToken === token);
+    const live = this.sessions.withToken(token);
     if (!live) return undefined;
     const { networkInterfaceId, targetId, filterId, sessionNumber } = live;
     return { request: { ...request, networkInterfaceId, targetId, filterId, sessionNumber }, session: live };
@@ -273,7 +463,7 @@ export class Ec2MirrorModel {
   private newVni(): number {
     for (;;) {
       const vni = (this.nextVni++ * 2_654_435 + 7_340_033) % VNI_SPACE;
-      if (vni !== 0 && ![...this.sessions.values()].some(s => s.virtualNetworkId === vni)) return vni;
+      if (vni !== 0 && !this.sessions.hasVni(vni)) return vni;
     }
   }
 }

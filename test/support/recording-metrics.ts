@@ -4,12 +4,14 @@ import { MirrorMetrics } from '../../src/session-manager/metrics';
 export class RecordingMetrics implements MirrorMetrics {
   public created = 0;
   public deleted = 0;
+  public modified = 0;
   public failures: string[] = [];
   public coverages: Array<{ running: number; mirrored: number }> = [];
   public flushes = 0;
 
   public sessionCreated(): void { this.created++; }
   public sessionDeleted(): void { this.deleted++; }
+  public sessionModified(): void { this.modified++; }
   public failure(reason: string): void { this.failures.push(reason); }
   public coverage(running: number, mirrored: number): void { this.coverages.push({ running, mirrored }); }
   public flush(): void { this.flushes++; }
