@@ -92,6 +92,37 @@ describe('simulated EC2', () => {
     expect(codes).toEqual(['ok', 'ok', 'TrafficMirrorSourcesPerTargetLimitExceeded', 'ok']);
   });
 
+  test('Traffic Mirroring quotas: sessions set and deleted directly in the map count for the source limit and the account quota', async () => {
+    const codes = await simulate({ targetSourceLimit: 1 }, async (ec2, client) => {
+      ec2.createEni('eni-a');
+      const foreign = { networkInterfaceId: 'eni-x', targetId: 'tmt-1', filterId: 'tmf-1', sessionNumber: 1, tags: {} };
+      ec2.sessions.set('tms-x', { ...foreign, id: 'tms-x' });
+      const refused = await codeOf(client.send(create('eni-a')));
+      ec2.sessions.delete('tms-x');
+      const allowed = await codeOf(client.send(create('eni-a')));
+      ec2.createEni('eni-b');
+      for (let i = ec2.sessions.size; i < EC2_LIMITS.sessionsPerAccount; i++) ec2.addSession(`eni-f${i}`, 1, `tmt-f${i}`);
+      const full = await codeOf(client.send(create('eni-b', 1, undefined, 'tmt-2')));
+      ec2.deleteEni('eni-f1');
+      return [refused, allowed, full, await codeOf(client.send(create('eni-b', 1, undefined, 'tmt-2')))];
+    });
+    expect(codes).toEqual(['TrafficMirrorSourcesPerTargetLimitExceeded', 'ok', 'TrafficMirrorSessionLimitExceeded', 'ok']);
+  });
+
+  test('deleting an ENI deletes its sessions, however they were made, in the order they were made', async () => {
+    const deletions = await simulate({}, async (ec2, client) => {
+      ec2.createEni('eni-a');
+      const made = (await client.send(create('eni-a', 2))).TrafficMirrorSession!.TrafficMirrorSessionId!;
+      ec2.addSession('eni-b', 1, 'tmt-1');
+      ec2.sessions.set('tms-hand', { id: 'tms-hand', networkInterfaceId: 'eni-a', targetId: 'tmt-1', filterId: 'tmf-1', sessionNumber: 1, tags: {} });
+      const put = ec2.addSession('eni-a', 3, 'tmt-1').id;
+      ec2.deleteEni('eni-a');
+      return { order: [...ec2.deletions], expected: [made, 'tms-hand', put], left: ec2.sessions.size };
+    });
+    expect(deletions.order).toEqual(deletions.expected.map(id => [id, 'eni-deleted']));
+    expect(deletions.left).toBe(1);
+  });
+
   test('ModifyTrafficMirrorSession API reference: a mutating call, drawing on the same token bucket as create and delete', async () => {
     const out = await simulate({}, async (ec2, client) => {
       ec2.createEni('eni-a');

@@ -146,7 +146,7 @@ export class SessionMap extends Map<string, FakeSession> {
   }
 
   public override set(id: string, session: FakeSession): this {
-    if (super.has(id)) this.unindex(id, super.get(id));
+    if (super.has(id)) this.unindex(id, super.get(id)!);
     else this.rank.set(id, this.nextRank++);
     super.set(id, session);
     this.index(id, session);
@@ -155,7 +155,7 @@ export class SessionMap extends Map<string, FakeSession> {
 
   public override delete(id: string): boolean {
     if (!super.has(id)) return false;
-    this.unindex(id, super.get(id));
+    this.unindex(id, super.get(id)!);
     this.rank.delete(id);
     return super.delete(id);
   }
@@ -230,9 +230,7 @@ export class SessionMap extends Map<string, FakeSession> {
     if (s.virtualNetworkId !== undefined) this.vnis.add(s.virtualNetworkId);
   }
 
-  private unindex(id: string, s: FakeSession | undefined): void {
-    // A map may hold `undefined` only through a cast; nothing was indexed for it.
-    if (s === undefined) return;
+  private unindex(id: string, s: FakeSession): void {
     this.byInterface.remove(s.networkInterfaceId, id);
     if (s.clientToken !== undefined) this.byToken.remove(s.clientToken, id);
     const counts = this.sources.get(s.targetId)!;

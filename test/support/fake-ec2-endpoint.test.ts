@@ -3,8 +3,10 @@ import {
   DescribeTrafficMirrorSessionsCommandInput, EC2Client, Filter, ModifyTrafficMirrorSessionCommand, ModifyTrafficMirrorSessionCommandInput,
   paginateDescribeTrafficMirrorSessions, TrafficMirrorSession,
 } from '@aws-sdk/client-ec2';
-import { DOCUMENTED_SESSION_FILTERS, Ec2MirrorModelOptions, ERROR_SPELLINGS, notFoundCode, TAG_FILTER_MODES } from './ec2-model';
-import { FakeEc2Endpoint } from './fake-ec2-endpoint';
+import {
+  DOCUMENTED_SESSION_FILTERS, Ec2MirrorModelOptions, ERROR_SPELLINGS, notFoundCode, OtherSessions, SessionMap, TAG_FILTER_MODES,
+} from './ec2-model';
+import { FakeEc2Endpoint, FakeSession } from './fake-ec2-endpoint';
 
 /**
  * The fake EC2 endpoint, driven only through a real EC2Client, against the EC2 documentation.
@@ -338,6 +340,76 @@ describe('CreateTrafficMirrorSession API reference', () => {
     h.ec2.failNext('ModifyTrafficMirrorSession', { code: 'RequestLimitExceeded', status: 503 });
     expect(await codeOf(h.modify({ TrafficMirrorSessionId: 'tms-x' }))).toBe('RequestLimitExceeded');
     expect(h.ec2.calls).toEqual(['CreateTrafficMirrorSession', 'CreateTrafficMirrorSession', 'ModifyTrafficMirrorSession']);
+  });
+});
+
+describe('the model\'s indexes follow the session map, however it is changed', () => {
+  const byHand = (id: string, fields: Partial<FakeSession> = {}): FakeSession =>
+    ({ id, networkInterfaceId: 'eni-z', targetId: 'tmt-1', filterId: 'tmf-1', sessionNumber: 1, tags: {}, ...fields });
+
+  test('CreateTrafficMirrorSession API reference: sessions set, replaced, deleted and cleared by hand count for the per-interface rules', async () => {
+    const h = setup();
+    h.ec2.sessions.set('tms-hand', byHand('tms-hand'));
+    expect(await codeOf(h.create({ NetworkInterfaceId: 'eni-z' }))).toBe('InvalidParameterValue');
+    h.ec2.sessions.set('tms-hand', byHand('tms-hand', { sessionNumber: 2 }));
+    expect(await codeOf(h.create({ NetworkInterfaceId: 'eni-z', SessionNumber: 2 }))).toBe('InvalidParameterValue');
+    const one = await h.create({ NetworkInterfaceId: 'eni-z' });
+    h.ec2.sessions.set('tms-hand-3', byHand('tms-hand-3', { sessionNumber: 3 }));
+    expect(await codeOf(h.create({ NetworkInterfaceId: 'eni-z', SessionNumber: 4 }))).toBe('TrafficMirrorSessionsPerInterfaceLimitExceeded');
+    h.ec2.sessions.delete('tms-hand');
+    expect(await codeOf(h.modify({ TrafficMirrorSessionId: one.TrafficMirrorSessionId!, SessionNumber: 3 }))).toBe('InvalidParameterValue');
+    expect(await codeOf(h.create({ NetworkInterfaceId: 'eni-z', SessionNumber: 2 }))).toBe('ok');
+    h.ec2.sessions.clear();
+    expect(await codeOf(h.create({ NetworkInterfaceId: 'eni-z', SessionNumber: 2 }))).toBe('ok');
+  });
+
+  test('Ensuring idempotency: a ClientToken of a session set by hand is remembered until the session is deleted', async () => {
+    const h = setup();
+    h.ec2.sessions.set('tms-hand', byHand('tms-hand', { clientToken: 'tok' }));
+    expect((await h.create({ NetworkInterfaceId: 'eni-z', ClientToken: 'tok' })).TrafficMirrorSessionId).toBe('tms-hand');
+    expect(await codeOf(h.create({ ClientToken: 'tok' }))).toBe('IdempotentParameterMismatch');
+    h.ec2.sessions.delete('tms-hand');
+    expect((await h.create({ NetworkInterfaceId: 'eni-z', ClientToken: 'tok' })).TrafficMirrorSessionId).not.toBe('tms-hand');
+  });
+
+  test('CreateTrafficMirrorSession API reference: a chosen VXLAN id skips one a session set by hand has, and not one it no longer has', async () => {
+    const chosen = (await setup().create()).VirtualNetworkId!;
+    const h = setup();
+    h.ec2.sessions.set('tms-hand', byHand('tms-hand', { virtualNetworkId: chosen }));
+    expect((await h.create()).VirtualNetworkId).not.toBe(chosen);
+    const other = setup();
+    other.ec2.sessions.set('tms-hand', byHand('tms-hand', { virtualNetworkId: chosen }));
+    other.ec2.sessions.set('tms-hand', byHand('tms-hand', { virtualNetworkId: 1 }));
+    expect((await other.create()).VirtualNetworkId).toBe(chosen);
+  });
+
+  test('quota checks see every session but the one being changed', () => {
+    const sessions = new SessionMap();
+    sessions.set('tms-1', byHand('tms-1', { networkInterfaceId: 'eni-a' }));
+    sessions.set('tms-2', byHand('tms-2', { networkInterfaceId: 'eni-a', sessionNumber: 2 }));
+    sessions.set('tms-3', byHand('tms-3', { networkInterfaceId: 'eni-b' }));
+    const view = (others: OtherSessions) => [others.size, others.sourceCount('tmt-1'), others.isSource('tmt-1', 'eni-a'), others.isSource('tmt-1', 'eni-b')];
+    expect(view(sessions.othersThan(undefined))).toEqual([3, 2, true, true]);
+    expect(view(sessions.othersThan('tms-1'))).toEqual([2, 2, true, true]);
+    expect(view(sessions.othersThan('tms-3'))).toEqual([2, 1, true, false]);
+    expect(view(sessions.othersThan('tms-none'))).toEqual([3, 2, true, true]);
+    expect(sessions.othersThan(undefined).sourceCount('tmt-none')).toBe(0);
+  });
+
+  test('DescribeTrafficMirrorSessions API reference: a network-interface-id filter lists its sessions in the map\'s order, each once', async () => {
+    const h = setup();
+    const a = (await h.create()).TrafficMirrorSessionId!;
+    const b = (await h.create({ NetworkInterfaceId: 'eni-b' })).TrafficMirrorSessionId!;
+    const c = (await h.create({ SessionNumber: 2 })).TrafficMirrorSessionId!;
+    // Replacing a value keeps its place; deleting and setting again moves it last.
+    h.ec2.sessions.set(b, { ...h.ec2.sessions.get(b)!, description: 'replaced' });
+    const first = h.ec2.sessions.get(a)!;
+    h.ec2.sessions.delete(a);
+    h.ec2.sessions.set(a, first);
+    const filtered = await h.list([{ Name: 'network-interface-id', Values: ['eni-a', 'eni-b', 'eni-a'] }]);
+    expect(filtered.map(s => s.TrafficMirrorSessionId)).toEqual([b, c, a]);
+    expect(filtered).toEqual(await h.list());
+    expect(ids(await h.list([{ Name: 'network-interface-id', Values: ['eni-a'] }, { Name: 'network-interface-id', Values: ['eni-b'] }]))).toEqual([]);
   });
 });
 
