@@ -50,7 +50,7 @@ export interface CreateAction {
 export interface DeleteAction {
   readonly sessionId: string;
   readonly networkInterfaceId: string;
-  readonly reason: 'orphaned' | 'duplicate' | 'stale';
+  readonly reason: 'orphaned' | 'duplicate';
 }
 
 /** A desired task that cannot be mirrored as configured. */

@@ -53,7 +53,7 @@ async function main() {
   writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
 
   const header = ['scenario', 'tasks', 'viol', 'base viol', 'writes/start', 'base', 'throttled/start', 'base', 'reads/start', 'base', 'invoc/task', 'base',
-    'coverage s', 'base', 'bound s', 'ratio', 'ours/base time', 'unmirrored task-s', 'base', 'sweep writes'];
+    'coverage s', 'base', 'bound s', 'ratio', 'ours/base time', 'unmirrored task-s', 'base', 'sweep write attempts'];
   const none = { invariantViolations: null, ec2WritesPerTaskStart: null, throttledCalls: 0, taskStarts: 0, ec2ReadsPerTaskStart: null,
     lambdaInvocationsPerTask: null, timeToFullCoverageSec: null, unmirroredTaskSeconds: null };
   const sweepWrites = (calls: Record<string, number>) => ['Create', 'Modify', 'Delete'].reduce((n, a) => n + (calls[`${a}TrafficMirrorSession`] ?? 0), 0);
