@@ -63,7 +63,11 @@ export const STARTED_AT = 'StartedAt';
 async function handleCustomResource(event: Record<string, any>, deps: ReconcilerDeps, limits: InvocationLimits) {
   const startedAt = Number(event.Data?.[STARTED_AT]);
   if (!Number.isFinite(startedAt)) {
-    return { PhysicalResourceId: `fargate-traffic-mirror-${deps.config.ownerId}`, Data: { [STARTED_AT]: String(Date.now()) } };
+    // An Update or Delete keeps the id CloudFormation has: a new one on Update would make it
+    // delete the old resource (and with it every session), and the framework refuses a new one on Delete.
+    const physicalResourceId = typeof event.PhysicalResourceId === 'string' && event.PhysicalResourceId
+      ? event.PhysicalResourceId : `fargate-traffic-mirror-${deps.config.ownerId}`;
+    return { PhysicalResourceId: physicalResourceId, Data: { [STARTED_AT]: String(Date.now()) } };
   }
   try {
     return await pollCustomResource(event, deps, limits, startedAt + REMOVE_SETTLE_MS);

@@ -82,6 +82,14 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       expect(h.ec2.count('DescribeTrafficMirrorSessions') - before).toBe(2);
     });
 
+    test('Update and Delete keep the physical id CloudFormation has', async () => {
+      const h = withTasks(1);
+      for (const RequestType of ['Update', 'Delete']) {
+        const first: any = await route({ RequestType, PhysicalResourceId: 'id-from-an-earlier-release', ResourceProperties: {} }, h.deps);
+        expect(first.PhysicalResourceId).toBe('id-from-an-earlier-release');
+      }
+    });
+
     test('Delete removes every owned session and only those', async () => {
       const h = withTasks(4);
       await provide({ RequestType: 'Create' }, h.deps);
