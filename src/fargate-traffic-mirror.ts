@@ -10,6 +10,10 @@ import { IMirrorFilter, MirrorFilter } from './mirror-filter';
 import { MirrorTarget, MirrorTargetKind } from './mirror-target';
 import { suppressNagFindings } from './nag-suppressions';
 import { ENV } from './session-manager/config';
+import {
+  ENROLLMENT_QUERY_INTERVAL_SEC, ENROLLMENT_SERVICE_TIMEOUT_SEC, ENROLLMENT_TOTAL_TIMEOUT_SEC, EVENT_TIMEOUT_SEC,
+  RECONCILER_MAX_EVENT_AGE_SEC, RECONCILER_TIMEOUT_SEC,
+} from './session-manager/timing';
 import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE } from './session-manager/metric-names';
 import { ownerIdFor } from './session-manager/ownership';
 import { grantSessionManagement } from './session-manager/permissions';
@@ -123,14 +127,14 @@ const MAX_RESERVED_CONCURRENCY = 100;
 const QUEUE_VISIBILITY_TIMEOUT_FACTOR = 6;
 // The reconciler's timeout, the Lambda maximum. Every call of the enrollment (onEvent and each
 // isComplete poll) must return within it, so a large enrollment works in chunks across polls.
-const RECONCILER_TIMEOUT = Duration.minutes(15);
+const RECONCILER_TIMEOUT = Duration.seconds(RECONCILER_TIMEOUT_SEC);
 // The enrollment is asynchronous: after onEvent, the provider framework's waiter asks the
-// reconciler every 10 s whether the enrollment is complete, for up to 55 minutes (the waiter's
-// retries; each poll's own run time comes on top). CloudFormation waits for the response for at
-// most ServiceTimeout seconds, 3600 being the maximum, and fails the resource after that.
-const ENROLLMENT_QUERY_INTERVAL = Duration.seconds(10);
-const ENROLLMENT_TOTAL_TIMEOUT = Duration.minutes(55);
-const ENROLLMENT_SERVICE_TIMEOUT_SECONDS = 3600;
+// reconciler every 10 s whether the enrollment is complete. The handler gives up 50 minutes
+// after the start (ENROLLMENT_WORK_LIMIT_MS), before CloudFormation's ServiceTimeout (3600 s,
+// the maximum); the waiter's own retry budget is larger and only a backstop.
+const ENROLLMENT_QUERY_INTERVAL = Duration.seconds(ENROLLMENT_QUERY_INTERVAL_SEC);
+const ENROLLMENT_TOTAL_TIMEOUT = Duration.seconds(ENROLLMENT_TOTAL_TIMEOUT_SEC);
+const ENROLLMENT_SERVICE_TIMEOUT_SECONDS = ENROLLMENT_SERVICE_TIMEOUT_SEC;
 
 /**
  * Mirrors every task of an ECS Fargate service to a VPC Traffic Mirroring target.
@@ -238,7 +242,7 @@ export class FargateTrafficMirror extends Construct {
 
     // Event path: one task at a time, so a short timeout; the queue's visibility timeout is six
     // times as long.
-    const eventTimeout = Duration.minutes(1);
+    const eventTimeout = Duration.seconds(EVENT_TIMEOUT_SEC);
     const sessionManagerLogs = new logs.LogGroup(this, 'SessionManagerLogs', { retention: logRetention });
     const sessionManager = new SessionManagerFunction(this, 'SessionManager', {
       description: `Mirrors the tasks of ECS service ${props.service.serviceName} as they start and stop (cdk-fargate-traffic-mirror)`,
@@ -265,6 +269,9 @@ export class FargateTrafficMirror extends Construct {
       // A failed scheduled sweep is not retried by Lambda: the next one runs within
       // reconcileInterval anyway, and a retry could start after the stack began deleting.
       retryAttempts: 0,
+      // Nor is a throttled one kept waiting: Lambda would otherwise retry it for up to six
+      // hours. The stack delete's settle time counts on a sweep starting within a minute.
+      maxEventAge: Duration.seconds(RECONCILER_MAX_EVENT_AGE_SEC),
     });
     // Only the sweep brings existing sessions to the configuration, so only it may modify them.
     grantSessionManagement(reconciler, {

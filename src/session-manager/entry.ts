@@ -1,9 +1,12 @@
 import { classifyError, errorMessageOf } from './errors';
 import { handleQueueBatch } from './handle-queue-batch';
 import { handleTaskEvent } from './handle-task-event';
+import { ENV } from './config';
 import { InvocationLimits, ReconcilerDeps, SweepResult, pause } from './reconciler';
-import { REMOVE_SETTLE_MS, removeAll } from './remove-all';
+import { removeAll } from './remove-all';
+import { OptionalFields, removedFields } from './session-parameters';
 import { sweep } from './sweep';
+import { ENROLLMENT_WORK_LIMIT_MS, SCHEDULED_SWEEP_BUDGET_MS, SETTLE_MS } from './timing';
 
 function isObject(value: unknown): value is Record<string, any> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -27,6 +30,7 @@ export const DEADLINE_MARGIN_MS = 60_000;
 export async function route(event: unknown, deps: ReconcilerDeps, context?: InvocationContext): Promise<unknown> {
   // Whole-service work stops starting actions this long before Lambda would stop it.
   const limits: InvocationLimits = context ? { deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS } : {};
+  const now = Date.now();
   try {
     if (isObject(event) && Array.isArray(event.Records)) {
       return await handleQueueBatch(event.Records.filter(isObject).map(r => ({ messageId: String(r.messageId), body: String(r.body ?? '') })), deps);
@@ -35,7 +39,9 @@ export async function route(event: unknown, deps: ReconcilerDeps, context?: Invo
       return await handleCustomResource(event, deps, limits);
     }
     if (isObject(event) && event.source === 'aws.events' && event['detail-type'] === 'Scheduled Event') {
-      return await sweep(deps, limits);
+      // A scheduled sweep works for a bounded time, so it cannot outlast the settle time of a
+      // stack delete or update that begins while it runs; the next one carries on.
+      return await sweep(deps, { deadline: Math.min(limits.deadline ?? Infinity, now + SCHEDULED_SWEEP_BUDGET_MS) });
     }
     // A task state change delivered directly (EventBridge target, or a manual test invoke).
     return await handleTaskEvent(event, deps);
@@ -55,10 +61,14 @@ export const STARTED_AT = 'StartedAt';
  * Every call starts from fresh listings, so no state has to survive between calls.
  *
  * - Create and Update: a sweep enrolls every running task and brings every owned session to
- *   the configuration. Update is complete only after a sweep that started after
- *   {@link REMOVE_SETTLE_MS} finished all its work: by then no event batch running the
- *   previous configuration is still in flight to undo it.
+ *   the configuration. Update is complete only after a sweep that started {@link SETTLE_MS}
+ *   after the Update began finished all its work: by then no event batch or scheduled sweep
+ *   running the previous configuration is still in flight to undo it.
  * - Delete: every owned session is removed; a failure retrying cannot fix fails the Delete.
+ *
+ * Work stops {@link ENROLLMENT_WORK_LIMIT_MS} after the start with an error, before
+ * CloudFormation's own timeout: a poll CloudFormation no longer waits for must not go on
+ * creating sessions while a rollback removes them.
  */
 async function handleCustomResource(event: Record<string, any>, deps: ReconcilerDeps, limits: InvocationLimits) {
   const startedAt = Number(event.Data?.[STARTED_AT]);
@@ -69,8 +79,14 @@ async function handleCustomResource(event: Record<string, any>, deps: Reconciler
       ? event.PhysicalResourceId : `fargate-traffic-mirror-${deps.config.ownerId}`;
     return { PhysicalResourceId: physicalResourceId, Data: { [STARTED_AT]: String(Date.now()) } };
   }
+  const workLimit = startedAt + ENROLLMENT_WORK_LIMIT_MS;
+  if (Date.now() >= workLimit) {
+    throw new Error(`${event.RequestType} of the mirror sessions did not finish within ${ENROLLMENT_WORK_LIMIT_MS / 60_000} minutes; `
+      + 'see the reconciler\'s logs. Sessions already made stay; the periodic sweep carries on with the rest.');
+  }
+  const bounded = { deadline: Math.min(limits.deadline ?? Infinity, workLimit) };
   try {
-    return await pollCustomResource(event, deps, limits, startedAt + REMOVE_SETTLE_MS);
+    return await pollCustomResource(event, deps, bounded, startedAt + SETTLE_MS);
   } catch (error) {
     // The framework fails the resource on any error but its own Retry: a throttled listing is
     // a poll to repeat, not a failed deployment.
@@ -91,7 +107,7 @@ async function pollCustomResource(event: Record<string, any>, deps: ReconcilerDe
   }
   for (;;) {
     const sweptAt = Date.now();
-    const result = await sweep(deps, limits);
+    const result = await sweep(deps, { ...limits, removedFields: removedByUpdate(event) });
     if (result.unfinished > 0 || result.transientFailures > 0) {
       return { IsComplete: false };
     }
@@ -106,6 +122,17 @@ async function pollCustomResource(event: Record<string, any>, deps: ReconcilerDe
     }
     await pause(deps, Math.max(wait, 0));
   }
+}
+
+/** The optional session settings an Update took out of the configuration (old vs new properties). */
+function removedByUpdate(event: Record<string, any>) {
+  if (event.RequestType !== 'Update') return [];
+  const fields = (properties: unknown): OptionalFields => {
+    const p = isObject(properties) ? properties : {};
+    const present = (key: string) => (p[key] !== undefined && p[key] !== '' ? 1 : undefined);
+    return { packetLength: present(ENV.PACKET_LENGTH), virtualNetworkId: present(ENV.VIRTUAL_NETWORK_ID), description: present(ENV.DESCRIPTION) ? 'x' : undefined };
+  };
+  return removedFields(fields(event.OldResourceProperties), fields(event.ResourceProperties));
 }
 
 function completed(result: SweepResult) {

@@ -26,12 +26,16 @@ export interface MirrorResult {
 }
 
 /** Answers that mean the create cannot go through as asked, and the ENI must be looked at. */
-function needsLook(cls: ErrorClass): boolean {
+export function needsLook(cls: ErrorClass): boolean {
   return cls.reason === FailureReason.SESSION_NUMBER_IN_USE
     || cls.reason === FailureReason.SOURCE_SESSION_LIMIT
     // Our token covers every parameter, so a mismatch means a token made by something else
     // (an older release): treat it like a conflict, never as the task's permanent failure.
-    || cls.reason === FailureReason.IDEMPOTENCY_MISMATCH;
+    || cls.reason === FailureReason.IDEMPOTENCY_MISMATCH
+    // EC2 documents no error code for a session number already used on the ENI; what it says
+    // then is recognized by its wording at best. Any client error we cannot place is worth the
+    // one read (on failures only) that tells.
+    || cls.reason === FailureReason.OTHER;
 }
 
 /**

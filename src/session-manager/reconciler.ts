@@ -9,6 +9,7 @@ import { MirrorMetrics } from './metrics';
 import { MirrorSession, MirrorSessions } from './mirror-sessions';
 import { DesiredTask, ExistingSession, ReconcilePlan, reconcile } from './reconcile';
 import { ServiceTasks } from './service-tasks';
+import { RemovableField } from './session-parameters';
 
 /** Everything the reconciler talks to; injected so tests run the real SDK clients on fakes. */
 export interface ReconcilerDeps {
@@ -28,6 +29,12 @@ export interface InvocationLimits {
    * it and the next one continues. @default no deadline
    */
   readonly deadline?: number;
+}
+
+/** How one sweep runs. */
+export interface SweepOptions extends InvocationLimits {
+  /** Fields the deployment at hand took out of the configuration, to remove from sessions. */
+  readonly removedFields?: readonly RemovableField[];
 }
 
 /** What a whole-service reconciliation did. */

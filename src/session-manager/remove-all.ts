@@ -5,13 +5,8 @@ import { classifyError, errorMessageOf } from './errors';
 import { MirrorSession } from './mirror-sessions';
 import { InvocationLimits, ROUND_PAUSE_MS, ReconcilerDeps, RemoveAllResult, pastDeadline, pause } from './reconciler';
 import { runActions } from './run-actions';
+import { SETTLE_MS } from './timing';
 
-/**
- * How long after the Delete began a listing must start to be trusted to be the last one:
- * longer than an event batch may run (60 s), so a batch or a sweep that was already running
- * when the event source mapping and the schedule went cannot leave a session behind.
- */
-export const REMOVE_SETTLE_MS = 70_000;
 /** Passes in one invocation at most, so a call without a deadline still ends. */
 const MAX_PASSES = 100;
 
@@ -19,7 +14,8 @@ const MAX_PASSES = 100;
 export interface RemoveLimits extends InvocationLimits {
   /**
    * Epoch ms from which an empty listing is final: the Delete's start plus
-   * {@link REMOVE_SETTLE_MS}. @default now plus REMOVE_SETTLE_MS
+   * {@link SETTLE_MS}, after which no event batch or sweep that began before can still create a
+   * session. @default now plus SETTLE_MS
    */
   readonly settledAfter?: number;
 }
@@ -34,7 +30,7 @@ export interface RemoveLimits extends InvocationLimits {
  */
 export async function removeAll(deps: ReconcilerDeps, limits: RemoveLimits = {}): Promise<RemoveAllResult> {
   const { logger } = deps;
-  const settledAfter = limits.settledAfter ?? Date.now() + REMOVE_SETTLE_MS;
+  const settledAfter = limits.settledAfter ?? Date.now() + SETTLE_MS;
   let deleted = 0;
   let remaining = -1;
   let passes = 0;

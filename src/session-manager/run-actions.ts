@@ -95,7 +95,7 @@ export async function runActions(
       logger.info('session deleted', { action: 'delete', outcome: 'deleted', sessionId: d.sessionId, networkInterfaceId: d.networkInterfaceId, why: d.reason });
     })),
     ...modifies.map(m => (final: boolean) => attempt(final, 'modify', { sessionId: m.session.sessionId, networkInterfaceId: m.session.networkInterfaceId }, async () => {
-      if (await modifySession(deps, m)) {
+      if (await modifySession(deps, m) === 'modified') {
         r.modified++;
         metrics.sessionModified();
       }
@@ -138,43 +138,44 @@ export async function runActions(
 }
 
 /**
- * Modifies one owned session in place. When the configured number is taken on the ENI by
- * another tool's session, it uses the lowest free number after it (pickFreeSessionNumber) or
- * keeps its number, and applies the rest of the change either way.
+ * Modifies one owned session in place. When the configured number cannot be used on the ENI
+ * (another tool's session has it), it uses the lowest free number after it
+ * (pickFreeSessionNumber) or keeps its number, and applies the rest of the change either way.
  *
- * @returns false when the session was gone
+ * @returns `modified`, `gone` when the session no longer exists, or `unchanged` when the
+ * number was all there was to change and it cannot be
  */
-async function modifySession(deps: ReconcilerDeps, m: ModifyAction): Promise<boolean> {
+async function modifySession(deps: ReconcilerDeps, m: ModifyAction): Promise<'modified' | 'gone' | 'unchanged'> {
   const { config, sessions, logger, metrics } = deps;
-  const log = (change: SessionChange) => logger.info('session brought to the current configuration', {
-    action: 'modify', outcome: 'modified', sessionId: m.session.sessionId, networkInterfaceId: m.session.networkInterfaceId, changed: describeChange(change),
-  });
+  const apply = async (change: SessionChange) => {
+    if (!(await sessions.modify(m.session.sessionId, change))) return 'gone';
+    logger.info('session brought to the current configuration', {
+      action: 'modify', outcome: 'modified', sessionId: m.session.sessionId, networkInterfaceId: m.session.networkInterfaceId, changed: describeChange(change),
+    });
+    return 'modified';
+  };
   try {
-    const ok = await sessions.modify(m.session.sessionId, m.change);
-    if (ok) log(m.change);
-    return ok;
+    return await apply(m.change);
   } catch (error) {
     const cls = classifyError(error);
-    if (cls.reason !== FailureReason.SESSION_NUMBER_IN_USE || m.change.sessionNumber === undefined) throw error;
+    // EC2 documents no code for a taken number: any client error we cannot place gets a look.
+    const numberProblem = cls.reason === FailureReason.SESSION_NUMBER_IN_USE || cls.reason === FailureReason.OTHER;
+    if (!numberProblem || m.change.sessionNumber === undefined) throw error;
     const others = (await sessions.listOnInterfaces([m.session.networkInterfaceId])).filter(s => s.sessionId !== m.session.sessionId);
-    const choice = chooseSessionNumber(others.map(s => s.sessionNumber), config.sessionNumber, config.pickFreeSessionNumber ?? false);
+    const used = others.map(s => s.sessionNumber);
+    if (!used.includes(m.change.sessionNumber)) throw error;
+    const choice = chooseSessionNumber(used, config.sessionNumber, config.pickFreeSessionNumber ?? false);
     const { sessionNumber: _, ...rest } = m.change;
     const change: SessionChange = typeof choice === 'number' ? { ...rest, sessionNumber: choice } : rest;
     if (typeof choice !== 'number') {
       metrics.failure(FailureReason.SESSION_NUMBER_IN_USE);
       logger.error('session keeps its number: the configured one is taken on the ENI', {
-        action: 'modify',
-        outcome: 'failed',
-        reason: choice,
-        sessionId: m.session.sessionId,
-        networkInterfaceId: m.session.networkInterfaceId,
-        usedSessionNumbers: others.map(s => s.sessionNumber),
+        action: 'modify', outcome: 'failed', reason: choice, sessionId: m.session.sessionId, networkInterfaceId: m.session.networkInterfaceId,
+        usedSessionNumbers: used,
       });
     }
-    if (change.sessionNumber === undefined && Object.keys(change).length === 1 && change.removeFields.length === 0) return true;
-    const ok = await sessions.modify(m.session.sessionId, change);
-    if (ok) log(change);
-    return ok;
+    const nothingElse = change.sessionNumber === undefined && Object.keys(change).length === 1 && change.removeFields.length === 0;
+    return nothingElse ? 'unchanged' : apply(change);
   }
 }
 

@@ -41,30 +41,50 @@ export function acceptableSessionNumber(config: SessionManagerConfig, sessionNum
 
 /**
  * The change that makes an owned session match the configuration, or undefined when it does.
- * A field EC2 did not return is not evidence of a difference. A VNI the user left to AWS is
- * whatever AWS picked.
+ * A field EC2 did not return is not evidence of a difference. A field the configuration leaves
+ * out is whatever EC2 made of it (a VNI AWS picked, the 8500-byte default packet length of a
+ * Network Load Balancer target, ...), unless `removed` names it: the deployment at hand took it
+ * out of the configuration, and only then is it removed from the session (once, not on every
+ * sweep, which would rewrite a default EC2 puts back).
  */
-export function changeFor(session: SessionState, config: SessionManagerConfig): SessionChange | undefined {
+export function changeFor(session: SessionState, config: SessionManagerConfig, removed: readonly RemovableField[] = []): SessionChange | undefined {
   const change: { -readonly [K in keyof SessionChange]: SessionChange[K] } = { removeFields: [] };
   if (session.targetId !== undefined && session.targetId !== config.targetId) change.targetId = config.targetId;
   if (session.filterId !== undefined && session.filterId !== config.filterId) change.filterId = config.filterId;
   if (!acceptableSessionNumber(config, session.sessionNumber)) change.sessionNumber = config.sessionNumber;
   if (config.packetLength !== undefined) {
     if (session.packetLength !== config.packetLength) change.packetLength = config.packetLength;
-  } else if (session.packetLength !== undefined) {
+  } else if (removed.includes('packet-length') && session.packetLength !== undefined) {
     change.removeFields.push('packet-length');
   }
-  if (config.virtualNetworkId !== undefined && session.virtualNetworkId !== config.virtualNetworkId) {
-    change.virtualNetworkId = config.virtualNetworkId;
+  if (config.virtualNetworkId !== undefined) {
+    if (session.virtualNetworkId !== config.virtualNetworkId) change.virtualNetworkId = config.virtualNetworkId;
+  } else if (removed.includes('virtual-network-id') && session.virtualNetworkId !== undefined) {
+    change.removeFields.push('virtual-network-id');
   }
   if (config.description !== undefined) {
     if (session.description !== config.description) change.description = config.description;
-  } else if (session.description) {
+  } else if (removed.includes('description') && session.description) {
     change.removeFields.push('description');
   }
   const { removeFields, ...fields } = change;
   return Object.keys(fields).length > 0 || removeFields.length > 0 ? change : undefined;
 }
+
+/**
+ * The fields a configuration change took out: set in the previous configuration (environment
+ * variables of the enrollment's old properties), absent from the new one.
+ */
+export function removedFields(previous: OptionalFields, current: OptionalFields): RemovableField[] {
+  const removed: RemovableField[] = [];
+  if (previous.packetLength !== undefined && current.packetLength === undefined) removed.push('packet-length');
+  if (previous.virtualNetworkId !== undefined && current.virtualNetworkId === undefined) removed.push('virtual-network-id');
+  if (previous.description !== undefined && current.description === undefined) removed.push('description');
+  return removed;
+}
+
+/** The session settings a configuration may leave out. */
+export type OptionalFields = Partial<Pick<SessionManagerConfig, 'packetLength' | 'virtualNetworkId' | 'description'>>;
 
 /** The names of what a change touches, for logs. */
 export function describeChange(change: SessionChange): string[] {

@@ -2,7 +2,7 @@
  * Reconcile the whole service: the periodic sweep and the deploy-time enrollment.
  */
 import { MirrorSession } from './mirror-sessions';
-import { InvocationLimits, ReconcilerDeps, SweepResult, planFor } from './reconciler';
+import { ReconcilerDeps, SweepOptions, SweepResult, planFor } from './reconciler';
 import { ModifyAction, runActions } from './run-actions';
 import { taskIdOf } from './service-tasks';
 import { changeFor } from './session-parameters';
@@ -14,7 +14,7 @@ import { changeFor } from './session-parameters';
  * so one bad ENI cannot stop the rest; listing failures are thrown. Stops starting actions at
  * the deadline; the next run picks up what is left, since it starts from a fresh listing.
  */
-export async function sweep(deps: ReconcilerDeps, limits: InvocationLimits = {}): Promise<SweepResult> {
+export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Promise<SweepResult> {
   const { config, sessions, tasks, logger, metrics } = deps;
   // Owned sessions first, then tasks: a session created after this listing belongs to a task
   // the task listing is at least as likely to show.
@@ -46,7 +46,7 @@ export async function sweep(deps: ReconcilerDeps, limits: InvocationLimits = {})
   const modifies: ModifyAction[] = [];
   for (const session of owned) {
     if (deleting.has(session.sessionId) || !desiredEnis.has(session.networkInterfaceId)) continue;
-    const change = changeFor(session, config);
+    const change = changeFor(session, config, limits.removedFields);
     if (change) modifies.push({ session, change });
   }
   if (modifies.length > 0) {

@@ -134,6 +134,19 @@ describe('task start', () => {
     expect(metrics.failures).toEqual([]);
   });
 
+  // EC2 documents no error code for a session number already used on the ENI: whatever it
+  // answers, one read by ENI tells what the task needs.
+  test('a refusal in words we do not recognize gets one look at the ENI, which names the taken number', async () => {
+    ec2Mock.on(CreateTrafficMirrorSessionCommand).rejects(Object.assign(awsError('InvalidParameterCombination', 400), { message: 'The request conflicts with an existing resource.' }));
+    ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({
+      TrafficMirrorSessions: [{ TrafficMirrorSessionId: 'tms-other', NetworkInterfaceId: ENI, SessionNumber: 2, Tags: [{ Key: OWNER_TAG_KEY, Value: 'another-tool' }] }],
+    });
+    const outcome = await handleTaskEvent(taskEvent(), deps);
+    expect(outcome).toMatchObject({ outcome: 'failed', reason: 'SessionNumberInUse' });
+    expect(ec2Mock.commandCalls(CreateTrafficMirrorSessionCommand)).toHaveLength(1);
+    expect(ec2Mock.commandCalls(DescribeTrafficMirrorSessionsCommand)).toHaveLength(1);
+  });
+
   test('the event path never modifies or deletes an owned session of another configuration', async () => {
     ec2Mock.on(CreateTrafficMirrorSessionCommand).rejects(Object.assign(awsError('InvalidParameterValue', 400), { message: 'The session number 2 is already in use' }));
     ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({

@@ -5,8 +5,9 @@ import { SweepResult } from '../../src/session-manager/reconciler';
 import { CLUSTER_ARN, SERVICE_NAME, taskArnOf, taskEvent } from '../fixtures/task-events';
 import { ERROR_SPELLINGS, Ec2MirrorModelOptions, TAG_FILTER_MODES } from '../support/ec2-model';
 import { FakeSession } from '../support/fake-ec2-endpoint';
-import { harness } from '../support/harness';
+import { TEST_CONFIG, harness } from '../support/harness';
 import { provide } from '../support/provider';
+import { ENROLLMENT_WORK_LIMIT_MS, SCHEDULED_SWEEP_BUDGET_MS } from '../../src/session-manager/timing';
 
 const SCHEDULED = { 'source': 'aws.events', 'detail-type': 'Scheduled Event', 'detail': {} };
 const eniOf = (n: number) => `eni-${n.toString(16).padStart(17, '0')}`;
@@ -153,6 +154,26 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       expect(h.ec2.sessions.size).toBe(0);
     });
 
+    test('an enrollment that cannot finish fails with its own message before CloudFormation\'s timeout', async () => {
+      const h = withTasks(1);
+      const first: any = await route({ RequestType: 'Create', ResourceProperties: {} }, h.deps);
+      h.advance(ENROLLMENT_WORK_LIMIT_MS);
+      await expect(route({ RequestType: 'Create', ResourceProperties: {}, ...first }, h.deps)).rejects.toThrow(/did not finish within 50 minutes/);
+      expect(h.ec2.calls).toEqual([]);
+      // Each poll also stops starting actions at the limit.
+      const h2 = withTasks(20);
+      const second: any = await route({ RequestType: 'Create', ResourceProperties: {} }, h2.deps);
+      h2.advance(ENROLLMENT_WORK_LIMIT_MS - 5_000);
+      const create = h2.deps.sessions.create.bind(h2.deps.sessions);
+      jest.spyOn(h2.deps.sessions, 'create').mockImplementation(async (...args) => {
+        h2.advance(1000);
+        return create(...args);
+      });
+      const answer: any = await route({ RequestType: 'Create', ResourceProperties: {}, ...second }, h2.deps, { getRemainingTimeInMillis: () => 900_000 });
+      expect(answer).toEqual({ IsComplete: false });
+      expect(h2.ec2.count('CreateTrafficMirrorSession')).toBeLessThan(20);
+    });
+
     test('work beyond one invocation continues in the next isComplete call', async () => {
       const h = withTasks(30);
       // A deadline that has already passed after the first few actions: each call does a little.
@@ -193,15 +214,52 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
         expect(s).toMatchObject({ targetId: 'tmt-00000000000000new', filterId: 'tmf-00000000000000new', packetLength: 200, virtualNetworkId: 8, description: 'new', sessionNumber: 6 });
       }
       expect(h.ec2.count('DeleteTrafficMirrorSession')).toBe(0);
-      // Settings removed from the configuration are removed from the sessions.
-      const plain = { ...config, packetLength: undefined, description: undefined };
+      // Settings an Update takes out of the configuration are removed from the sessions
+      // (ModifyTrafficMirrorSession RemoveField), once; a periodic sweep leaves what EC2 made of them.
+      const plain = { ...config, packetLength: undefined, description: undefined, virtualNetworkId: undefined };
       const plainDeps = { ...deps, config: plain, sessions: new MirrorSessions((h.deps.sessions as any).ec2, plain) };
-      const again = await route(SCHEDULED, plainDeps) as SweepResult;
-      expect(again.modified).toBe(2);
-      for (const s of h.ec2.sessions.values()) expect(s).toMatchObject({ packetLength: undefined, description: undefined, virtualNetworkId: 8 });
+      const periodic = await route(SCHEDULED, plainDeps) as SweepResult;
+      expect(periodic.modified).toBe(0);
+      const update = await provide({
+        RequestType: 'Update', PhysicalResourceId: 'x',
+        ResourceProperties: { MIRROR_SESSION_NUMBER: '6' },
+        OldResourceProperties: { MIRROR_SESSION_NUMBER: '6', MIRROR_PACKET_LENGTH: '200', MIRROR_DESCRIPTION: 'new', MIRROR_VIRTUAL_NETWORK_ID: '8' },
+      }, plainDeps);
+      expect(update.Data).toMatchObject({ Modified: 2 });
+      for (const s of h.ec2.sessions.values()) {
+        expect(s).toMatchObject({ packetLength: undefined, description: undefined });
+        expect(s.virtualNetworkId).not.toBe(8);
+      }
       // And then there is nothing left to change.
       const settled = await route(SCHEDULED, plainDeps) as SweepResult;
       expect(settled.modified).toBe(0);
+    });
+
+    // ModifyTrafficMirrorSession API reference: a Network Load Balancer target's packet length
+    // defaults to 8500, and removing the field sets it back to that default.
+    test('a Network Load Balancer target\'s default packet length is not rewritten on every sweep', async () => {
+      const h = harness({}, { ...ec2Modes, nlbTargets: new Set([TEST_CONFIG.targetId]) });
+      for (let i = 0; i < 3; i++) addTask(h, i);
+      const runs = [];
+      for (let i = 0; i < 3; i++) runs.push(await route(SCHEDULED, h.deps) as SweepResult);
+      expect(runs.map(r => [r.created, r.modified])).toEqual([[3, 0], [0, 0], [0, 0]]);
+      expect([...h.ec2.sessions.values()].map(s => s.packetLength)).toEqual([8500, 8500, 8500]);
+      expect(h.ec2.count('ModifyTrafficMirrorSession')).toBe(0);
+    });
+
+    test('a number that cannot change is reported, not counted as a modification on every sweep', async () => {
+      const h = withTasks(1, { sessionNumber: 2 });
+      await route(SCHEDULED, h.deps);
+      h.ec2.sessions.set('tms-other', foreignSession('tms-other', eniOf(0), 1));
+      const config = { ...h.config, sessionNumber: 1 };
+      const deps = { ...h.deps, config, sessions: new MirrorSessions((h.deps.sessions as any).ec2, config) };
+      for (let i = 0; i < 2; i++) {
+        const result = await route(SCHEDULED, deps) as SweepResult;
+        expect(result.modified).toBe(0);
+      }
+      expect(h.metrics.modified).toBe(0);
+      expect(h.metrics.failures).toEqual(['SessionNumberInUse', 'SessionNumberInUse']);
+      expect([...h.ec2.sessions.values()].map(s => s.sessionNumber).sort()).toEqual([1, 2]);
     });
   });
 
@@ -223,6 +281,19 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       expect(ownedEnis(h)).toEqual([1, 2, 3].map(eniOf).sort());
       expect(h.ec2.sessions.has('tms-foreign')).toBe(true);
       expect(h.metrics.coverages.at(-1)).toEqual({ running: 3, mirrored: 3 });
+    });
+
+    test('a scheduled sweep works for at most its budget, however long the function may run', async () => {
+      const h = withTasks(100);
+      const create = h.deps.sessions.create.bind(h.deps.sessions);
+      jest.spyOn(h.deps.sessions, 'create').mockImplementation(async (...args) => {
+        h.advance(1000);
+        return create(...args);
+      });
+      const result = await route(SCHEDULED, h.deps, { getRemainingTimeInMillis: () => 900_000 }) as SweepResult;
+      // Four at a time, a simulated second each, for SCHEDULED_SWEEP_BUDGET_MS.
+      expect(result.created).toBeLessThanOrEqual((SCHEDULED_SWEEP_BUDGET_MS / 1000 + 1) * 4);
+      expect(result.unfinished).toBe(100 - result.created);
     });
 
     test('a scheduled sweep stops starting actions before its timeout, and the next run carries on', async () => {

@@ -124,7 +124,7 @@ export class Measure {
       if (mirrored < wanted) out.push(`${wanted - mirrored} running tasks unmirrored`);
       const c = w.config;
       const stale = [...w.ec2.sessions.values()].filter(s => s.tags[OWNER_TAG_KEY] === c.ownerId && (
-        s.targetId !== c.targetId || s.filterId !== c.filterId || s.packetLength !== c.packetLength
+        s.targetId !== c.targetId || s.filterId !== c.filterId || (c.packetLength !== undefined && s.packetLength !== c.packetLength)
         || (c.virtualNetworkId !== undefined && s.virtualNetworkId !== c.virtualNetworkId) || (s.description || undefined) !== c.description));
       if (stale.length > 0) out.push(`${stale.length} owned sessions have a previous configuration`);
       // Draining tasks may keep their session until EC2 deletes it with the ENI.

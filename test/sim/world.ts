@@ -59,7 +59,9 @@ export class World {
 
   constructor(public readonly options: WorldOptions) {
     this.clock = new SimClock(new Random(options.seed));
-    this.ec2 = new SimEc2(this.clock, options.ec2);
+    // The construct is synthesized with a Network Load Balancer target (settings.ts), and
+    // target-change moves to another: EC2 gives their sessions an 8500-byte packet length.
+    this.ec2 = new SimEc2(this.clock, { nlbTargets: new Set(['tmt-0123456789abcdef0', 'tmt-0fedcba9876543210']), ...options.ec2 });
     this.ecs = new SimEcs(this.clock, this.ec2, options.timings);
     this.bus = new SimEventBus(this.clock, options.delivery);
     this.ecs.onEvent = event => this.bus.publish(event);

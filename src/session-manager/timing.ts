@@ -1,0 +1,46 @@
+/**
+ * The time limits the construct configures and the handler works within. Shared, so the two
+ * cannot drift apart; no SDK, no aws-cdk-lib. Stack delete and configuration changes are safe
+ * only because every invocation that could still create or modify a session after the event
+ * path and the schedule are gone (or changed) ends within {@link SETTLE_MS}.
+ */
+
+/** The event path's function timeout: a batch of task state changes. */
+export const EVENT_TIMEOUT_SEC = 60;
+/** The reconciler's function timeout, Lambda's maximum. */
+export const RECONCILER_TIMEOUT_SEC = 15 * 60;
+/**
+ * How long Lambda keeps a scheduled sweep's event in its asynchronous queue (the minimum Lambda
+ * allows). Without it, a throttled invocation is retried for up to six hours, whatever the
+ * retry attempts say, and could start a sweep long after the schedule is gone.
+ */
+export const RECONCILER_MAX_EVENT_AGE_SEC = 60;
+/**
+ * How long a scheduled sweep keeps starting actions. A sweep of thousands of actions carries
+ * on in the next one (every `reconcileInterval`); bounding each keeps {@link SETTLE_MS} short.
+ * The enrollment is not bound by this: it works across the provider framework's polls.
+ */
+export const SCHEDULED_SWEEP_BUDGET_MS = 60_000;
+/** An action started just before a deadline still runs, with the SDK's retries. */
+export const ACTION_GRACE_MS = 30_000;
+/**
+ * After the event path and the schedule are removed (stack delete) or changed (update), a
+ * session may still be created or modified by an event batch already running (at most the
+ * event timeout), or by a scheduled sweep that started before, or whose event was queued
+ * before and starts up to the maximum event age later (at most its budget), plus an action in
+ * flight. A listing that starts this long after is final.
+ */
+export const SETTLE_MS = Math.max(EVENT_TIMEOUT_SEC * 1000, RECONCILER_MAX_EVENT_AGE_SEC * 1000 + SCHEDULED_SWEEP_BUDGET_MS) + ACTION_GRACE_MS;
+
+/** CloudFormation's custom resource timeout (`ServiceTimeout`), its maximum. */
+export const ENROLLMENT_SERVICE_TIMEOUT_SEC = 3600;
+/** Interval of the provider framework's isComplete polls. */
+export const ENROLLMENT_QUERY_INTERVAL_SEC = 10;
+/**
+ * How long an enrollment or removal may work, from its start. Well inside the service timeout,
+ * so it fails with its own message (and stops for good) before CloudFormation gives up on it:
+ * no orphaned poll goes on creating sessions while a rollback removes them.
+ */
+export const ENROLLMENT_WORK_LIMIT_MS = 50 * 60_000;
+/** The waiter's retry budget: polls at the query interval for the work limit and a margin. */
+export const ENROLLMENT_TOTAL_TIMEOUT_SEC = 55 * 60;
