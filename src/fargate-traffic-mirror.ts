@@ -10,15 +10,15 @@ import { IMirrorFilter, MirrorFilter } from './mirror-filter';
 import { MirrorTarget, MirrorTargetKind } from './mirror-target';
 import { suppressNagFindings } from './nag-suppressions';
 import { ENV } from './session-manager/config';
-import {
-  ENROLLMENT_QUERY_INTERVAL_SEC, ENROLLMENT_SERVICE_TIMEOUT_SEC, ENROLLMENT_TOTAL_TIMEOUT_SEC, EVENT_TIMEOUT_SEC,
-  RECONCILER_MAX_EVENT_AGE_SEC, RECONCILER_TIMEOUT_SEC,
-} from './session-manager/timing';
 import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE } from './session-manager/metric-names';
 import { ownerIdFor } from './session-manager/ownership';
 import { grantSessionManagement } from './session-manager/permissions';
 import { SessionManagerFunction } from './session-manager/session-manager-function';
 import { START_STATE, STOP_STATE } from './session-manager/task-event';
+import {
+  ENROLLMENT_QUERY_INTERVAL_SEC, ENROLLMENT_SERVICE_TIMEOUT_SEC, ENROLLMENT_TOTAL_TIMEOUT_SEC, EVENT_TIMEOUT_SEC,
+  RECONCILER_MAX_EVENT_AGE_SEC, RECONCILER_TIMEOUT_SEC,
+} from './session-manager/timing';
 import { validateIntegerRange } from './validation';
 
 /** Properties of a `FargateTrafficMirror`. */

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { FargateTrafficMirror, MirrorTarget } from '../src';
 import { serviceStack } from './support/service-stack';
+import { RECONCILER_MAX_EVENT_AGE_SEC, SCHEDULED_SWEEP_BUDGET_MS, SETTLE_MS } from '../src/session-manager/timing';
 
 /** A dependency cycle among `resources` (as logical ids), or undefined when there is none. */
 function findCycle(resources: Record<string, any>): string[] | undefined {
@@ -176,13 +177,17 @@ describe('enrollment custom resource', () => {
     expect(enrollment.Properties.ServiceTimeout).toBe(3600);
   });
 
-  test('Lambda does not retry a failed sweep: the next scheduled one runs anyway, and a retry could start during stack delete', () => {
+  // Lambda's asynchronous invocation: a throttled event is retried for up to MaximumEventAgeInSeconds
+  // (six hours by default) whatever MaximumRetryAttempts says; the settle time counts on 60 s.
+  test('Lambda neither retries a failed sweep nor keeps a throttled one waiting beyond the settle time', () => {
     const { template } = mirrorStack();
     template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: Match.stringLikeRegexp('^MirrorReconciler') },
       MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: RECONCILER_MAX_EVENT_AGE_SEC,
     });
+    expect(SETTLE_MS).toBeGreaterThanOrEqual((RECONCILER_MAX_EVENT_AGE_SEC * 1000) + SCHEDULED_SWEEP_BUDGET_MS);
   });
 
   test('passes pickFreeSessionNumber to the functions', () => {

@@ -1,7 +1,7 @@
+import { ENV } from './config';
 import { classifyError, errorMessageOf } from './errors';
 import { handleQueueBatch } from './handle-queue-batch';
 import { handleTaskEvent } from './handle-task-event';
-import { ENV } from './config';
 import { InvocationLimits, ReconcilerDeps, SweepResult, pause } from './reconciler';
 import { removeAll } from './remove-all';
 import { OptionalFields, removedFields } from './session-parameters';

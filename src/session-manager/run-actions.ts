@@ -170,7 +170,11 @@ async function modifySession(deps: ReconcilerDeps, m: ModifyAction): Promise<'mo
     if (typeof choice !== 'number') {
       metrics.failure(FailureReason.SESSION_NUMBER_IN_USE);
       logger.error('session keeps its number: the configured one is taken on the ENI', {
-        action: 'modify', outcome: 'failed', reason: choice, sessionId: m.session.sessionId, networkInterfaceId: m.session.networkInterfaceId,
+        action: 'modify',
+        outcome: 'failed',
+        reason: choice,
+        sessionId: m.session.sessionId,
+        networkInterfaceId: m.session.networkInterfaceId,
         usedSessionNumbers: used,
       });
     }

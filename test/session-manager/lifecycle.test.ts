@@ -2,12 +2,12 @@ import { route } from '../../src/session-manager/entry';
 import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
 import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/session-manager/ownership';
 import { SweepResult } from '../../src/session-manager/reconciler';
+import { ENROLLMENT_WORK_LIMIT_MS, SCHEDULED_SWEEP_BUDGET_MS } from '../../src/session-manager/timing';
 import { CLUSTER_ARN, SERVICE_NAME, taskArnOf, taskEvent } from '../fixtures/task-events';
 import { ERROR_SPELLINGS, Ec2MirrorModelOptions, TAG_FILTER_MODES } from '../support/ec2-model';
 import { FakeSession } from '../support/fake-ec2-endpoint';
 import { TEST_CONFIG, harness } from '../support/harness';
 import { provide } from '../support/provider';
-import { ENROLLMENT_WORK_LIMIT_MS, SCHEDULED_SWEEP_BUDGET_MS } from '../../src/session-manager/timing';
 
 const SCHEDULED = { 'source': 'aws.events', 'detail-type': 'Scheduled Event', 'detail': {} };
 const eniOf = (n: number) => `eni-${n.toString(16).padStart(17, '0')}`;
@@ -221,7 +221,8 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       const periodic = await route(SCHEDULED, plainDeps) as SweepResult;
       expect(periodic.modified).toBe(0);
       const update = await provide({
-        RequestType: 'Update', PhysicalResourceId: 'x',
+        RequestType: 'Update',
+        PhysicalResourceId: 'x',
         ResourceProperties: { MIRROR_SESSION_NUMBER: '6' },
         OldResourceProperties: { MIRROR_SESSION_NUMBER: '6', MIRROR_PACKET_LENGTH: '200', MIRROR_DESCRIPTION: 'new', MIRROR_VIRTUAL_NETWORK_ID: '8' },
       }, plainDeps);
