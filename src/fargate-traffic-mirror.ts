@@ -14,7 +14,7 @@ import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, SERVICE_DIMENSION, SERVICE_D
 import { ownerIdFor } from './session-manager/ownership';
 import { grantSessionManagement } from './session-manager/permissions';
 import { SessionManagerFunction } from './session-manager/session-manager-function';
-import { START_STATE, STOP_STATE } from './session-manager/task-event';
+import { EARLY_START_STATE, START_STATE, STOP_STATE } from './session-manager/task-event';
 import {
   ENROLLMENT_QUERY_INTERVAL_SEC, ENROLLMENT_SERVICE_TIMEOUT_SEC, ENROLLMENT_TOTAL_TIMEOUT_SEC, EVENT_TIMEOUT_SEC,
   RECONCILER_MAX_EVENT_AGE_SEC, RECONCILER_TIMEOUT_SEC,
@@ -309,9 +309,9 @@ export class FargateTrafficMirror extends Construct {
         detail: {
           clusterArn: [cluster.clusterArn],
           group: [`service:${props.service.serviceName}`],
-          // Only the two states the session manager acts on, so the other transitions of a
+          // Only the states the session manager acts on (first ENI, running, stopped), so the other transitions of a
           // task cost neither a queue message nor an invocation.
-          lastStatus: [START_STATE, STOP_STATE],
+          lastStatus: [EARLY_START_STATE, START_STATE, STOP_STATE],
         },
       },
       targets: [new targets.SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) })],

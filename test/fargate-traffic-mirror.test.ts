@@ -82,7 +82,7 @@ describe('FargateTrafficMirror', () => {
     expect(stack.resolve(mirror.trafficMirrorFilterId)).toEqual({ Ref: expect.stringMatching(/^Custom/) });
   });
 
-  test('event pattern matches only this cluster, this service and the two states acted on', () => {
+  test('event pattern matches only this cluster, this service and the three states acted on (PENDING: the ENI is attached)', () => {
     const { stack, service, nlb } = serviceStack();
     new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
     Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
@@ -92,7 +92,7 @@ describe('FargateTrafficMirror', () => {
         'detail': {
           clusterArn: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] }],
           group: [{ 'Fn::Join': ['', ['service:', { 'Fn::GetAtt': [Match.stringLikeRegexp('^Service'), 'Name'] }]] }],
-          lastStatus: ['RUNNING', 'STOPPED'],
+          lastStatus: ['PENDING', 'RUNNING', 'STOPPED'],
         },
       },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorTaskStateQueue'), 'Arn'] } })],

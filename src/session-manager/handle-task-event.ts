@@ -1,6 +1,6 @@
 import { classifyError, errorMessageOf } from './errors';
 import { MirrorSession } from './mirror-sessions';
-import { mirrorTask } from './mirror-task';
+import { ensureRunningTask, mirrorTask } from './mirror-task';
 import { taskTagMatches } from './ownership';
 import { ReconcilerDeps } from './reconciler';
 import { StopAction, TaskEventAction, parseTaskEvent } from './task-event';
@@ -38,7 +38,13 @@ export async function applyTaskAction(parsed: TaskEventAction, deps: ReconcilerD
   const { taskArn, networkInterfaceId } = parsed;
   try {
     if (parsed.action === 'start') {
-      const result = await mirrorTask(deps, { taskArn, networkInterfaceId: parsed.networkInterfaceId });
+      if (deps.recent?.has(taskArn)) {
+        // Another event of this task (a container transition) after this container saw it mirrored.
+        logger.debug('task already mirrored', { action: 'start', outcome: 'ensured', taskArn, networkInterfaceId, lastStatus: parsed.lastStatus });
+        return { action: 'start', outcome: 'ensured', taskArn, networkInterfaceId, sessionIds: [] };
+      }
+      const task = { taskArn, networkInterfaceId: parsed.networkInterfaceId };
+      const result = parsed.early ? await mirrorTask(deps, task) : await ensureRunningTask(deps, task);
       if (result.failure) {
         metrics.failure(result.failure.reason);
         logger.error('task cannot be mirrored with the configured session number', {
@@ -46,6 +52,7 @@ export async function applyTaskAction(parsed: TaskEventAction, deps: ReconcilerD
         });
         return { action: 'start', outcome: 'failed', taskArn, networkInterfaceId, reason: result.failure.reason, errorCode: result.failure.code };
       }
+      deps.recent?.add(taskArn);
       const outcome = result.created ? 'created' : 'ensured';
       logger.info(result.created ? 'session created' : 'session ensured', {
         action: 'start', outcome, taskArn, networkInterfaceId, sessionId: result.sessionId, lastStatus: parsed.lastStatus, version: parsed.version,
@@ -53,6 +60,7 @@ export async function applyTaskAction(parsed: TaskEventAction, deps: ReconcilerD
       return { action: 'start', outcome, taskArn, networkInterfaceId, sessionIds: [result.sessionId!] };
     }
 
+    deps.recent?.delete(taskArn);
     const deleted: string[] = [];
     for (const session of await sessionsOfStoppedTask(parsed, deps)) {
       if (await sessions.delete(session.sessionId)) {

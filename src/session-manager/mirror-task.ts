@@ -68,6 +68,17 @@ export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask, option
 }
 
 /**
+ * Makes sure a running task is mirrored, reading first: its RUNNING events come after the
+ * PENDING one that normally created the session, so a look by ENI (one documented-filter read)
+ * settles it, and a create follows only when the PENDING event was lost. With no other tool's
+ * session on the ENI the create uses the deterministic token, so it meets a concurrent PENDING
+ * create as a repeat instead of making a second session.
+ */
+export async function ensureRunningTask(deps: ReconcilerDeps, task: DesiredTask): Promise<MirrorResult> {
+  return lookAndDecide(deps, task, '');
+}
+
+/**
  * Looks at the ENI's sessions: any owned one means the task is mirrored (whatever its
  * configuration, which the sweep reconciles); otherwise the pure core picks a number among the
  * other tools' sessions and one create follows, with a token of its own: derived from what was
@@ -84,7 +95,11 @@ async function lookAndDecide(deps: ReconcilerDeps, task: DesiredTask, salt: stri
   const create = plan.creates[0];
   if (create) {
     const seen = onEni.map(s => s.sessionId).sort().join(',');
-    const result = await sessions.create(task.networkInterfaceId, task.taskArn, create.sessionNumber, `${salt}|${seen}`);
+    let result = await sessions.create(task.networkInterfaceId, task.taskArn, create.sessionNumber, salt || seen ? `${salt}|${seen}` : '');
+    if (result.replayed && !salt && !seen) {
+      // The deterministic token's session is gone (we just saw no session on the ENI).
+      result = await sessions.create(task.networkInterfaceId, task.taskArn, create.sessionNumber, `replayed:${result.sessionId}`);
+    }
     if (create.sessionNumber !== config.sessionNumber) {
       logger.info('configured session number taken on the ENI; used the lowest free one after it', {
         taskArn: task.taskArn,

@@ -8,6 +8,7 @@ import { SessionManagerConfig } from './config';
 import { MirrorMetrics } from './metrics';
 import { MirrorSession, MirrorSessions } from './mirror-sessions';
 import { DesiredTask, ExistingSession, ReconcilePlan, reconcile } from './reconcile';
+import { RecentTasks } from './recent-tasks';
 import { ServiceTasks } from './service-tasks';
 import { RemovableField } from './session-parameters';
 
@@ -20,6 +21,8 @@ export interface ReconcilerDeps {
   readonly metrics: MirrorMetrics;
   /** Waits between rounds and removal passes; tests pass one that does not. @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Tasks this container has seen mirrored (event path). @default none remembered */
+  readonly recent?: RecentTasks;
 }
 
 /** Limits of one invocation. */

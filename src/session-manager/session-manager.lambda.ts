@@ -4,6 +4,7 @@ import { configFromEnv } from './config';
 import { InvocationContext, route } from './entry';
 import { EmfMirrorMetrics } from './metrics';
 import { MirrorSessions } from './mirror-sessions';
+import { RecentTasks } from './recent-tasks';
 import { ServiceTasks } from './service-tasks';
 
 // Built once per container, outside the handler, so warm invocations reuse the clients'
@@ -15,6 +16,7 @@ const deps = {
   metrics: new EmfMirrorMetrics(config.ownerId),
   sessions: new MirrorSessions(newEc2Client(), config),
   tasks: new ServiceTasks(newEcsClient(), config.clusterArn, config.serviceName),
+  recent: new RecentTasks(),
 };
 
 /**

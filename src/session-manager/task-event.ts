@@ -7,9 +7,17 @@
  */
 
 /**
- * The one state in which a starting task is mirrored. Earlier states (PENDING, ACTIVATING) may
- * already carry the ENI, but acting on each of them would cost one EC2 write per event; the
- * RUNNING transition happens once per task, so the event path makes one write per task start.
+ * The state in which a starting task is first mirrored: with Fargate platform 1.4 the task's
+ * ENI is attached at PENDING, and everything the task sends from then on (image pull, secrets,
+ * its first connections) goes through it. The PENDING event with the ENI costs the one write
+ * of a task start.
+ */
+export const EARLY_START_STATE = 'PENDING';
+/**
+ * The running state: ECS emits a RUNNING task state change on the transition and again for each
+ * container transition after it (a sidecar starting, an init container exiting), so one task has
+ * several. Each checks, at most once per container of the function, that the task is mirrored:
+ * it heals a lost PENDING event at once.
  */
 export const START_STATE = 'RUNNING';
 /**
@@ -48,6 +56,11 @@ export interface StartAction {
   readonly networkInterfaceId: string;
   readonly lastStatus: string;
   readonly version?: number;
+  /**
+   * True for the PENDING event, the task's first with its ENI: create at once, no read. False
+   * for RUNNING events, which may come after a lost PENDING or be one of several: look first.
+   */
+  readonly early: boolean;
 }
 
 /** A task of our service has stopped: any session EC2 did not delete with its ENI goes too. */
@@ -99,6 +112,18 @@ export function networkInterfaceIdOf(attachments: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * Whether the task's ENI attachment is attached. At PROVISIONING ECS reports the attachment as
+ * PRECREATED (the ENI may not exist yet); an attachment without a status is taken as attached,
+ * as DescribeTasks answers of older platforms give none.
+ */
+function isAttached(attachments: unknown): boolean {
+  if (!Array.isArray(attachments)) return false;
+  const eni = attachments.find(a => isObject(a) && typeof a.type === 'string' && ['eni', 'elasticnetworkinterface'].includes(a.type.toLowerCase()));
+  const status = isObject(eni) ? eni.status : undefined;
+  return status === undefined || status === 'ATTACHED';
 }
 
 /**
@@ -194,11 +219,14 @@ export function parseTaskEvent(event: unknown, scope: EventScope): TaskEventActi
   if (lastStatus === STOP_STATE) {
     return { action: 'stop', taskArn, networkInterfaceId: eni, lastStatus, version };
   }
-  if (desiredStatus !== 'RUNNING' || lastStatus !== START_STATE) {
+  if (desiredStatus !== 'RUNNING' || (lastStatus !== START_STATE && lastStatus !== EARLY_START_STATE)) {
     return { action: 'skip', reason: `nothing to do in state ${lastStatus} (desired ${desiredStatus})`, taskArn };
   }
   if (eni === undefined) {
     return { action: 'skip', reason: `task has no network interface yet (state ${lastStatus})`, taskArn };
   }
-  return { action: 'start', taskArn, networkInterfaceId: eni, lastStatus, version };
+  if (!isAttached(detail.attachments)) {
+    return { action: 'skip', reason: `task's network interface is not attached yet (state ${lastStatus})`, taskArn };
+  }
+  return { action: 'start', taskArn, networkInterfaceId: eni, lastStatus, version, early: lastStatus === EARLY_START_STATE };
 }

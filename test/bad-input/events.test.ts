@@ -85,7 +85,7 @@ describe('bad input to the session manager is skipped, logged, and makes no AWS 
 });
 
 describe('bad records next to good ones', () => {
-  const good = (taskId: string) => JSON.stringify(taskEvent({ taskId }));
+  const good = (taskId: string) => JSON.stringify(taskEvent({ taskId, lastStatus: 'PENDING' }));
 
   test('malformed records are acknowledged while the valid one in the batch is applied', async () => {
     ec2Mock.on(CreateTrafficMirrorSessionCommand).resolves({ TrafficMirrorSession: { TrafficMirrorSessionId: 'tms-1' } });

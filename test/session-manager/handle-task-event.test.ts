@@ -25,6 +25,8 @@ const ENI = 'eni-0a1b2c3d4e5f60718';
 const TASK = taskArnOf('0d2a4b8c3e1f4a5b9c7d6e5f4a3b2c1d');
 
 const ec2Mock = mockClient(EC2Client);
+/** The task's first event with its attached ENI (Fargate platform 1.4 attaches it at PENDING). */
+const pending = (options = {}) => taskEvent({ lastStatus: 'PENDING', ...options });
 let logger: Logger;
 let metrics: RecordingMetrics;
 let deps: Parameters<typeof handleTaskEvent>[1];
@@ -39,9 +41,9 @@ beforeEach(() => {
 });
 
 describe('task start', () => {
-  test('RUNNING creates one tagged session with a deterministic ClientToken', async () => {
+  test('PENDING with the attached ENI creates one tagged session with a deterministic ClientToken, and reads nothing', async () => {
     ec2Mock.on(CreateTrafficMirrorSessionCommand).resolves({ TrafficMirrorSession: { TrafficMirrorSessionId: 'tms-1' } });
-    const outcome = await handleTaskEvent(taskEvent({ lastStatus: 'RUNNING' }), deps);
+    const outcome = await handleTaskEvent(pending(), deps);
 
     expect(outcome).toEqual({ action: 'start', outcome: 'created', taskArn: TASK, networkInterfaceId: ENI, sessionIds: ['tms-1'] });
     const calls = ec2Mock.commandCalls(CreateTrafficMirrorSessionCommand);
@@ -73,8 +75,8 @@ describe('task start', () => {
 
   test('a duplicate event sends the same ClientToken, so EC2 returns the same session', async () => {
     ec2Mock.on(CreateTrafficMirrorSessionCommand).resolves({ TrafficMirrorSession: { TrafficMirrorSessionId: 'tms-1' } });
-    await handleTaskEvent(taskEvent(), deps);
-    await handleTaskEvent(taskEvent(), deps);
+    await handleTaskEvent(pending(), deps);
+    await handleTaskEvent(pending(), deps);
     const tokens = ec2Mock.commandCalls(CreateTrafficMirrorSessionCommand).map(c => c.args[0].input.ClientToken);
     expect(tokens).toHaveLength(2);
     expect(new Set(tokens).size).toBe(1);
@@ -103,7 +105,7 @@ describe('task start', () => {
     ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({
       TrafficMirrorSessions: [{ TrafficMirrorSessionId: 'tms-1', NetworkInterfaceId: ENI, SessionNumber: 2, Tags: [{ Key: OWNER_TAG_KEY, Value: config.ownerId }] }],
     });
-    const outcome = await handleTaskEvent(taskEvent(), deps);
+    const outcome = await handleTaskEvent(pending(), deps);
     expect(outcome).toEqual({ action: 'start', outcome: 'ensured', taskArn: TASK, networkInterfaceId: ENI, sessionIds: ['tms-1'] });
     expect(metrics.created).toBe(0);
     expect(ec2Mock.commandCalls(CreateTrafficMirrorSessionCommand)).toHaveLength(1);
@@ -115,7 +117,7 @@ describe('task start', () => {
       .resolvesOnce({ TrafficMirrorSession: { TrafficMirrorSessionId: 'tms-dead', Tags: [{ Key: REQUEST_TAG_KEY, Value: 'an-earlier-request' }] } })
       .resolvesOnce({ TrafficMirrorSession: { TrafficMirrorSessionId: 'tms-new' } });
     ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({ TrafficMirrorSessions: [] });
-    const outcome = await handleTaskEvent(taskEvent(), deps);
+    const outcome = await handleTaskEvent(pending(), deps);
     expect(outcome).toMatchObject({ outcome: 'created', sessionIds: ['tms-new'] });
     const tokens = ec2Mock.commandCalls(CreateTrafficMirrorSessionCommand).map(c => c.args[0].input.ClientToken);
     expect(new Set(tokens).size).toBe(2);
@@ -127,7 +129,7 @@ describe('task start', () => {
       .rejectsOnce(awsError('IdempotentParameterMismatch', 400))
       .resolvesOnce({ TrafficMirrorSession: { TrafficMirrorSessionId: 'tms-2' } });
     ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({ TrafficMirrorSessions: [] });
-    const outcome = await handleTaskEvent(taskEvent(), deps);
+    const outcome = await handleTaskEvent(pending(), deps);
     expect(outcome).toMatchObject({ outcome: 'created', sessionIds: ['tms-2'] });
     const tokens = ec2Mock.commandCalls(CreateTrafficMirrorSessionCommand).map(c => c.args[0].input.ClientToken);
     expect(tokens[0]).not.toBe(tokens[1]);
@@ -141,7 +143,7 @@ describe('task start', () => {
     ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({
       TrafficMirrorSessions: [{ TrafficMirrorSessionId: 'tms-other', NetworkInterfaceId: ENI, SessionNumber: 2, Tags: [{ Key: OWNER_TAG_KEY, Value: 'another-tool' }] }],
     });
-    const outcome = await handleTaskEvent(taskEvent(), deps);
+    const outcome = await handleTaskEvent(pending(), deps);
     expect(outcome).toMatchObject({ outcome: 'failed', reason: 'SessionNumberInUse' });
     expect(ec2Mock.commandCalls(CreateTrafficMirrorSessionCommand)).toHaveLength(1);
     expect(ec2Mock.commandCalls(DescribeTrafficMirrorSessionsCommand)).toHaveLength(1);
@@ -159,7 +161,7 @@ describe('task start', () => {
         Tags: [{ Key: OWNER_TAG_KEY, Value: config.ownerId }],
       }],
     });
-    const outcome = await handleTaskEvent(taskEvent(), deps);
+    const outcome = await handleTaskEvent(pending(), deps);
     expect(outcome).toMatchObject({ outcome: 'ensured', sessionIds: ['tms-old'] });
     expect(ec2Mock.commandCalls(DeleteTrafficMirrorSessionCommand)).toHaveLength(0);
     expect(ec2Mock.calls().map(c => (c.args[0] as any).constructor.name)).toEqual(['CreateTrafficMirrorSessionCommand', 'DescribeTrafficMirrorSessionsCommand']);
@@ -257,7 +259,8 @@ describe('events that are not ours', () => {
     ['another service', taskEvent({ group: 'service:api' }), 'warn'],
     ['another cluster', taskEvent({ clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/other' }), 'warn'],
     ['a task without an ENI', taskEvent({ lastStatus: 'RUNNING', eni: null }), 'info'],
-    ['a PENDING task (the RUNNING event acts)', taskEvent({ lastStatus: 'PENDING' }), 'info'],
+    ['a PROVISIONING task (its ENI is not attached yet)', taskEvent({ lastStatus: 'PROVISIONING', attachmentStatus: 'PRECREATED' }), 'info'],
+    ['a PENDING task without an ENI', taskEvent({ lastStatus: 'PENDING', eni: null }), 'info'],
     ['a malformed event', { 'source': 'aws.ecs', 'detail-type': 'ECS Task State Change', 'detail': [] }, 'warn'],
   ] as const)('%s is logged and skipped with no AWS call', async (_name, event, level) => {
     const outcome = await handleTaskEvent(event, deps);
@@ -286,7 +289,7 @@ describe('AWS errors', () => {
     ['ServiceUnavailable', 503],
   ])('transient %s fails the invocation so it is retried', async (name, status) => {
     ec2Mock.on(CreateTrafficMirrorSessionCommand).rejects(awsError(name, status));
-    await expect(handleTaskEvent(taskEvent(), deps)).rejects.toThrow(name);
+    await expect(handleTaskEvent(pending(), deps)).rejects.toThrow(name);
     expect(logger.warn).toHaveBeenCalledWith(expect.stringMatching(/transient/), expect.objectContaining({ errorCode: name, taskArn: TASK, networkInterfaceId: ENI }));
     expect(logger.error).not.toHaveBeenCalled();
   });
@@ -313,7 +316,7 @@ describe('AWS errors', () => {
     ec2Mock.on(DescribeTrafficMirrorSessionsCommand).resolves({
       TrafficMirrorSessions: [1, 2, 3].map(n => ({ TrafficMirrorSessionId: `tms-other-${n}`, NetworkInterfaceId: ENI, SessionNumber: n, Tags: [] })),
     });
-    const outcome = await handleTaskEvent(taskEvent(), deps);
+    const outcome = await handleTaskEvent(pending(), deps);
     expect(outcome).toEqual({ action: 'start', outcome: 'failed', taskArn: TASK, networkInterfaceId: ENI, reason, errorCode: name });
     expect(ec2Mock.commandCalls(CreateTrafficMirrorSessionCommand)).toHaveLength(1);
     expect(metrics.failures).toEqual([reason]);

@@ -1,6 +1,7 @@
 import { route } from '../../src/session-manager/entry';
 import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
 import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/session-manager/ownership';
+import { RecentTasks } from '../../src/session-manager/recent-tasks';
 import { SweepResult } from '../../src/session-manager/reconciler';
 import { ENROLLMENT_WORK_LIMIT_MS, SCHEDULED_SWEEP_BUDGET_MS } from '../../src/session-manager/timing';
 import { CLUSTER_ARN, SERVICE_NAME, taskArnOf, taskEvent } from '../fixtures/task-events';
@@ -457,12 +458,46 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
     const start = (i: number, version = 2, lastStatus = 'RUNNING') => taskEvent({ taskId: taskIdOf(i), eni: eniOf(i), lastStatus, version });
     const stop = (i: number, version = 6) => taskEvent({ taskId: taskIdOf(i), eni: eniOf(i), lastStatus: 'STOPPED', desiredStatus: 'STOPPED', version });
 
-    test('one create per task start, no reads', async () => {
+    test('one create per task start at PENDING, no reads; the RUNNING events that follow cost nothing', async () => {
       const h = withTasks(3);
-      const response = await route(sqs(start(0), start(1), start(2)), h.deps);
+      const response = await route(sqs(start(0, 1, 'PENDING'), start(1, 1, 'PENDING'), start(2, 1, 'PENDING')), h.deps);
       expect(response).toEqual({ batchItemFailures: [] });
+      // The RUNNING transition and three container transitions of each task.
+      for (let v = 2; v <= 5; v++) await route(sqs(start(0, v), start(1, v), start(2, v)), h.deps);
       expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(3);
       expect(h.ec2.count('DescribeTrafficMirrorSessions')).toBe(0);
+      expect(ownedEnis(h)).toEqual([0, 1, 2].map(eniOf).sort());
+    });
+
+    test('a lost PENDING event is healed by the first RUNNING event: one read, one create', async () => {
+      const h = withTasks(1);
+      await route(sqs(start(0, 2)), h.deps);
+      expect(ownedEnis(h)).toEqual([eniOf(0)]);
+      expect([h.ec2.count('DescribeTrafficMirrorSessions'), h.ec2.count('CreateTrafficMirrorSession')]).toEqual([1, 1]);
+    });
+
+    test('RUNNING events in another function container cost one read each, and never a second session', async () => {
+      const h = withTasks(1);
+      const creator = { ...h.deps, recent: new RecentTasks() };
+      const other = { ...h.deps, recent: new RecentTasks() };
+      await route(sqs(start(0, 1, 'PENDING')), creator);
+      for (let v = 2; v <= 5; v++) await route(sqs(start(0, v)), other);
+      expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(1);
+      expect(h.ec2.count('DescribeTrafficMirrorSessions')).toBe(1);
+      expect(ownedEnis(h)).toEqual([eniOf(0)]);
+    });
+
+    test('out of order: RUNNING before PENDING, in one batch or two, still one session', async () => {
+      const h = withTasks(2);
+      await route(sqs(start(0, 2), start(0, 1, 'PENDING')), h.deps);
+      // In one batch the PENDING event makes the create direct: no read.
+      expect(h.ec2.count('DescribeTrafficMirrorSessions')).toBe(0);
+      await route(sqs(start(1, 2)), h.deps);
+      await route(sqs(start(1, 1, 'PENDING')), h.deps);
+      expect(ownedEnis(h)).toEqual([eniOf(0), eniOf(1)].sort());
+      const perEni = new Map<string, number>();
+      for (const s of h.ec2.sessions.values()) perEni.set(s.networkInterfaceId, (perEni.get(s.networkInterfaceId) ?? 0) + 1);
+      expect([...perEni.values()]).toEqual([1, 1]);
     });
 
     test('a late start in the same batch as the stop does not undo it', async () => {

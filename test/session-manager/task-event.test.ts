@@ -5,14 +5,27 @@ const scope = { clusterArn: CLUSTER_ARN, serviceName: SERVICE_NAME };
 const TASK = taskArnOf('0d2a4b8c3e1f4a5b9c7d6e5f4a3b2c1d');
 
 describe('parseTaskEvent', () => {
-  test('RUNNING with an ENI and desired RUNNING starts a session', () => {
+  test('RUNNING with an ENI and desired RUNNING makes sure the task is mirrored (not its first event)', () => {
     expect(parseTaskEvent(taskEvent({ lastStatus: 'RUNNING', version: 2 }), scope)).toEqual({
-      action: 'start', taskArn: TASK, networkInterfaceId: 'eni-0a1b2c3d4e5f60718', lastStatus: 'RUNNING', version: 2,
+      action: 'start', taskArn: TASK, networkInterfaceId: 'eni-0a1b2c3d4e5f60718', lastStatus: 'RUNNING', version: 2, early: false,
     });
   });
 
-  // One write per task start: the earlier states also carry the ENI, but only RUNNING acts.
-  test.each(['PENDING', 'ACTIVATING'])('%s with an ENI is skipped (the RUNNING event mirrors the task)', lastStatus => {
+  // Fargate platform 1.4 attaches the task's ENI at PENDING, before the image pull.
+  test('PENDING with an attached ENI starts mirroring early', () => {
+    expect(parseTaskEvent(taskEvent({ lastStatus: 'PENDING', version: 1 }), scope)).toEqual({
+      action: 'start', taskArn: TASK, networkInterfaceId: 'eni-0a1b2c3d4e5f60718', lastStatus: 'PENDING', version: 1, early: true,
+    });
+  });
+
+  test('PENDING without an ENI, or with one not attached yet, is skipped', () => {
+    expect(parseTaskEvent(taskEvent({ lastStatus: 'PENDING', eni: null }), scope))
+      .toMatchObject({ action: 'skip', reason: 'task has no network interface yet (state PENDING)' });
+    expect(parseTaskEvent(taskEvent({ lastStatus: 'PENDING', attachmentStatus: 'PRECREATED' }), scope))
+      .toMatchObject({ action: 'skip', reason: 'task\'s network interface is not attached yet (state PENDING)' });
+  });
+
+  test.each(['PROVISIONING', 'ACTIVATING'])('%s is skipped (the rule does not pass it; PENDING and RUNNING act)', lastStatus => {
     expect(parseTaskEvent(taskEvent({ lastStatus, version: 2 }), scope))
       .toMatchObject({ action: 'skip', reason: `nothing to do in state ${lastStatus} (desired RUNNING)`, taskArn: TASK });
   });

@@ -9,6 +9,7 @@ import { EC2_MAX_ATTEMPTS, newEc2Client } from '../../src/session-manager/client
 import { SessionManagerConfig } from '../../src/session-manager/config';
 import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
 import { ReconcilerDeps } from '../../src/session-manager/reconciler';
+import { RecentTasks } from '../../src/session-manager/recent-tasks';
 import { ServiceTasks } from '../../src/session-manager/service-tasks';
 import { CLUSTER_ARN, SERVICE_NAME } from '../fixtures/task-events';
 
@@ -53,6 +54,8 @@ export function harness(config: Partial<SessionManagerConfig> = {}, ec2Options: 
     metrics,
     sessions: new MirrorSessions(ec2Client, cfg),
     tasks: new ServiceTasks(ecsClient, cfg.clusterArn, cfg.serviceName),
+    // As in the Lambda: one container's memory of the tasks it saw mirrored.
+    recent: new RecentTasks(),
     // Removal passes, sweep rounds and settle times wait in production; here time jumps.
     sleep: async (ms: number) => advance(ms),
   };
