@@ -20,7 +20,7 @@ export const RECONCILER_MAX_EVENT_AGE_SEC = 60;
  * on in the next one (every `reconcileInterval`); bounding each keeps {@link SETTLE_MS} short.
  * The enrollment is not bound by this: it works across the provider framework's polls.
  */
-export const SCHEDULED_SWEEP_BUDGET_MS = 60_000;
+export const SCHEDULED_SWEEP_BUDGET_MS = 45_000;
 /** An action started just before a deadline still runs, with the SDK's retries. */
 export const ACTION_GRACE_MS = 30_000;
 /**

@@ -53,7 +53,7 @@ async function main() {
   writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
 
   const header = ['scenario', 'tasks', 'viol', 'base viol', 'writes/start', 'base', 'throttled/start', 'base', 'reads/start', 'base', 'invoc/task', 'base',
-    'coverage s', 'base', 'bound s', 'ratio', 'ours/base time', 'unmirrored task-s', 'base', 'sweep write attempts'];
+    'coverage s', 'base', 'bound s', 'ratio', 'ours/base time', 'unmirrored task-s', 'base', 'blind p50/p99/max s', 'base', 'sweep write attempts'];
   const none = {
     invariantViolations: null,
     ec2WritesPerTaskStart: null,
@@ -63,7 +63,9 @@ async function main() {
     lambdaInvocationsPerTask: null,
     timeToFullCoverageSec: null,
     unmirroredTaskSeconds: null,
+    blindWindowSec: null,
   };
+  const blind = (w: { p50: number; p99: number; max: number } | null) => (w ? `${fmt(w.p50, 1)}/${fmt(w.p99, 1)}/${fmt(w.max, 1)}` : '-');
   const sweepWrites = (calls: Record<string, number>) => ['Create', 'Modify', 'Delete'].reduce((n, a) => n + (calls[`${a}TrafficMirrorSession`] ?? 0), 0);
   const table = rows.map(r => {
     const b = r.baseline ?? none;
@@ -75,7 +77,8 @@ async function main() {
       fmt(r.lambdaInvocationsPerTask), fmt(b.lambdaInvocationsPerTask),
       fmt(r.timeToFullCoverageSec, 0), fmt(b.timeToFullCoverageSec, 0),
       fmt(r.tokenBucketBoundSec, 1), fmt(r.ratioToBound), ratio(r.timeToFullCoverageSec, b.timeToFullCoverageSec),
-      fmt(r.unmirroredTaskSeconds, 0), fmt(b.unmirroredTaskSeconds, 0), String(sweepWrites(r.sweepApiCalls)),
+      fmt(r.unmirroredTaskSeconds, 0), fmt(b.unmirroredTaskSeconds, 0), blind(r.blindWindowSec), blind(b.blindWindowSec),
+      String(sweepWrites(r.sweepApiCalls)),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...table.map(row => row[i].length)));

@@ -1,4 +1,4 @@
-import { EC2_LIMITS } from './sim-ec2';
+import { EC2_LIMITS, Ec2Call } from './sim-ec2';
 import { World } from './world';
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
 import { DOCUMENTED_SESSION_FILTERS } from '../support/ec2-model';
@@ -35,6 +35,13 @@ export interface Figures {
    * trigger: the mirroring the scenario lost. A task counts from its RUNNING state on.
    */
   readonly unmirroredTaskSeconds: number;
+  /**
+   * Per task start: seconds from the moment its ENI was attached (the first packet it could
+   * send) to the moment its session existed. Percentiles by nearest rank; null without starts.
+   */
+  readonly blindWindowSec: { p50: number; p99: number; max: number } | null;
+  /** Task starts whose ENI never had a session of ours (not in blindWindowSec). */
+  readonly startsNeverMirrored: number;
   /** How the custom resource's operations ended (the provider framework's answers). */
   readonly enrollmentResults: string[];
   /**
@@ -147,6 +154,29 @@ export class Measure {
     return out;
   }
 
+  /**
+   * Blind windows of the task starts since the trigger: from ENI attachment to the first
+   * accepted CreateTrafficMirrorSession of the ENI (a repeat of a token is accepted too, but
+   * comes after the first).
+   */
+  private blindWindows(ec2: readonly Ec2Call[]): { windows: number[]; never: number } {
+    const createdAt = new Map<string, number>();
+    for (const c of ec2) {
+      if (c.action === 'CreateTrafficMirrorSession' && c.result === 'ok' && c.networkInterfaceId && !createdAt.has(c.networkInterfaceId)) {
+        createdAt.set(c.networkInterfaceId, c.at);
+      }
+    }
+    const windows: number[] = [];
+    let never = 0;
+    for (const t of this.world.ecs.tasks.values()) {
+      if (t.preexisting || t.eniAttachedAt === undefined || t.eniAttachedAt < this.t0) continue;
+      const at = createdAt.get(t.eni);
+      if (at === undefined) never++;
+      else windows.push(round(Math.max(0, at - t.eniAttachedAt) / 1000));
+    }
+    return { windows, never };
+  }
+
   /** The figures since the trigger. `writesNeeded`: creates or deletes the scenario requires. */
   public figures(tasks: number, writesNeeded: number): Figures {
     const w = this.world;
@@ -185,6 +215,7 @@ export class Measure {
       .filter(([a]) => !a.endsWith('(throttled)') && (a.startsWith('Describe') || a.startsWith('List')))
       .reduce((sum, [, n]) => sum + n, 0);
     const violations = this.violations(true);
+    const blind = this.blindWindows(ec2);
     // Mirroring acts on RUNNING: coverage cannot come before the last task it covers is running.
     const covered = this.coveredAt ?? Infinity;
     const lastRunning = Math.max(0, ...starts.filter(t => t.runningAt! <= covered).map(t => t.runningAt! - this.t0)) / 1000;
@@ -208,6 +239,8 @@ export class Measure {
       lambdaInvocationsPerTask: round((w.eventFunction.invocations + (w.reconciler?.invocations ?? 0) - this.invocationMark) / Math.max(1, tasks)),
       timeToFullCoverageSec: coverage,
       unmirroredTaskSeconds: this.unmirroredTaskSeconds,
+      blindWindowSec: blind.windows.length > 0 ? { p50: percentile(blind.windows, 50), p99: percentile(blind.windows, 99), max: Math.max(...blind.windows) } : null,
+      startsNeverMirrored: blind.never,
       enrollmentResults: [...w.enrollmentResults],
       undocumentedFilterRequests: w.ec2.calls.filter(c => (c.filters ?? []).some(f => !DOCUMENTED.has(f))).length,
       tokenBucketBoundSec: bound,
@@ -224,6 +257,12 @@ export class Measure {
 }
 
 const DOCUMENTED = new Set<string>(DOCUMENTED_SESSION_FILTERS);
+
+/** The nearest-rank percentile of the values. */
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
 
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;

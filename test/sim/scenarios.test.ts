@@ -33,10 +33,25 @@ describe.each(TAG_FILTER_MODES)('every scenario settles with every invariant hol
 });
 
 describe('cost and speed targets', () => {
-  test.each(['steady', 'rolling-deployment-200', 'burst-0-to-1000'])('%s: one EC2 write and no reads per task start', async name => {
+  test.each(['steady', 'rolling-deployment-200', 'burst-0-to-1000', 'multi-container-events'])('%s: one EC2 write and at most one read per task start', async name => {
     const figures = await ours(name);
     expect(figures.ec2WritesPerTaskStart).toBe(1);
-    expect(figures.ec2ReadsPerTaskStart).toBe(0);
+    expect(figures.ec2ReadsPerTaskStart).toBeLessThanOrEqual(1);
+  });
+
+  // With Fargate platform 1.4 the ENI is attached at PENDING: mirroring starts there, before the
+  // image pull, instead of at RUNNING tens of seconds later.
+  test.each(['steady', 'rolling-deployment-200', 'multi-container-events'])('%s: blind window p99 at most 5 s from ENI attachment', async name => {
+    const figures = await ours(name);
+    expect(figures.startsNeverMirrored).toBe(0);
+    expect(figures.blindWindowSec!.p99).toBeLessThanOrEqual(5);
+  });
+
+  test('multi-container-events: the extra RUNNING events of each start cost no write', async () => {
+    const figures = await ours('multi-container-events');
+    // PENDING, the RUNNING transition and three container transitions per task, at least.
+    expect(figures.eventsDelivered).toBeGreaterThanOrEqual(200 * 5);
+    expect(figures.apiCallsPerTaskStart.CreateTrafficMirrorSession).toBe(1);
   });
 
   test('burst-0-to-1000: every task is mirrored within 1.2x of the token-bucket bound', async () => {
@@ -90,8 +105,8 @@ describe('the faults really happened, and were healed', () => {
 
   test('stack-delete-during-sweep: the sweep was still creating when the Delete began, and nothing is left', async () => {
     const figures = await ours('stack-delete-during-sweep');
-    expect(figures.sweepApiCalls.CreateTrafficMirrorSession).toBeGreaterThan(300);
-    expect(figures.sweepApiCalls.DeleteTrafficMirrorSession).toBeGreaterThan(300);
+    expect(figures.sweepApiCalls.CreateTrafficMirrorSession).toBeGreaterThan(250);
+    expect(figures.sweepApiCalls.DeleteTrafficMirrorSession).toBeGreaterThan(250);
     expect(figures.violations).toEqual([]);
   });
 

@@ -106,6 +106,12 @@ export const SCENARIOS: Scenario[] = [
     trigger: w => allStopped(stopAll(w)),
     horizonMs: 15 * MINUTE,
   }),
+  scenario('multi-container-events', '200 tasks of 3 containers start in one minute: each start brings 3 more RUNNING events, and 30% of tasks a container exit later', 200, {
+    writesNeeded: 200,
+    world: { containers: { extraRunning: 3, extraRunningAfter: [0.5, 5], exitRate: 0.3, exitAfter: [10, 120] } },
+    trigger: w => allRunning(w.ecs.launch(200, MINUTE)),
+    horizonMs: 15 * MINUTE,
+  }),
   scenario('throttling-storm', '300 tasks start while another tool spends 4 of EC2\'s 5 mutating calls per second and 5% of calls fail with 5xx', 300, {
     writesNeeded: 300,
     world: { ec2: { faultRate: 0.05 } },
@@ -136,7 +142,9 @@ export const SCENARIOS: Scenario[] = [
     writesNeeded: 200,
     world: { crashRate: 0.2 },
     trigger: w => allRunning(w.ecs.launch(200, MINUTE)),
-    horizonMs: 15 * MINUTE,
+    // A message whose batch crashed comes back after the queue's visibility timeout (6 minutes);
+    // two crashes in a row take it past 15 minutes.
+    horizonMs: 30 * MINUTE,
   }),
   scenario('session-deleted-by-hand', '50 mirrored tasks; an operator deletes 10 of their sessions', 10, {
     writesNeeded: 10,

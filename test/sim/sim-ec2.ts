@@ -31,6 +31,8 @@ export interface Ec2Call {
   readonly filters?: string[];
   /** For DescribeTrafficMirrorSessions: the ENIs of a `network-interface-id` filter. */
   readonly networkInterfaceIds?: string[];
+  /** For CreateTrafficMirrorSession: the source ENI. */
+  readonly networkInterfaceId?: string;
 }
 
 /** Options of the simulated EC2 endpoint, and of the EC2 semantics it delegates to. */
@@ -150,6 +152,7 @@ export class SimEc2 {
       code,
       filters: action === 'DescribeTrafficMirrorSessions' ? queryFilters(params).map(([name]) => name) : undefined,
       networkInterfaceIds: action === 'DescribeTrafficMirrorSessions' ? queryFilters(params).find(([name]) => name === 'network-interface-id')?.[1] : undefined,
+      networkInterfaceId: action === 'CreateTrafficMirrorSession' ? params.get('NetworkInterfaceId') ?? undefined : undefined,
     });
     const bucket = MUTATING.has(action) ? this.mutating : this.describing;
     if (!bucket.take()) {

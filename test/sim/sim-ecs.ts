@@ -14,6 +14,8 @@ export interface SimTask {
   desiredStatus: string;
   version: number;
   eniExists: boolean;
+  /** When the ENI was attached: the first moment the task could send a packet. */
+  eniAttachedAt?: number;
   runningAt?: number;
   stoppedAt?: number;
   /** Running before the simulation started (not a task start of the scenario). */
@@ -26,6 +28,24 @@ export interface TaskTimings {
   readonly pending: [number, number];
   readonly draining: [number, number];
   readonly deprovisioning: [number, number];
+}
+
+/**
+ * Task state change events beyond the task's own transitions. ECS sends a task state change
+ * event whenever the task or one of its containers changes state (ECS developer guide, "Amazon
+ * ECS task state change events"), with the task's current lastStatus: a task whose containers
+ * reach RUNNING one after another, or whose non-essential container exits, emits further RUNNING
+ * events.
+ */
+export interface ContainerEvents {
+  /** RUNNING events after the task's RUNNING transition, one per container reaching RUNNING. */
+  readonly extraRunning: number;
+  /** Seconds between the task's RUNNING transition and each of those, as [min, max]. */
+  readonly extraRunningAfter: [number, number];
+  /** Probability that a running task's non-essential container exits (one more RUNNING event). */
+  readonly exitRate: number;
+  /** Seconds after RUNNING at which it exits, as [min, max]. */
+  readonly exitAfter: [number, number];
 }
 
 /** Typical Fargate timings: ENI in seconds, image pull in tens of seconds, a 30 s drain. */
@@ -60,7 +80,12 @@ export class SimEcs {
   public onEniCreated: (task: SimTask) => void;
   private readonly runningWaiters = new Map<string, Array<() => void>>();
 
-  constructor(private readonly clock: SimClock, private readonly ec2: SimEc2, private readonly timings: TaskTimings = DEFAULT_TIMINGS) {
+  constructor(
+    private readonly clock: SimClock,
+    private readonly ec2: SimEc2,
+    private readonly timings: TaskTimings = DEFAULT_TIMINGS,
+    private readonly containers?: ContainerEvents,
+  ) {
     this.onEvent = () => undefined;
     this.onEniCreated = () => undefined;
   }
@@ -168,16 +193,29 @@ export class SimEcs {
       if (task.desiredStatus !== 'RUNNING') return this.deprovision(task);
       this.ec2.createEni(task.eni);
       task.eniExists = true;
+      task.eniAttachedAt = this.clock.now;
       this.onEniCreated(task);
       this.transition(task, 'PENDING');
       this.clock.schedule(this.phase(this.timings.pending), () => {
         if (task.desiredStatus !== 'RUNNING') return this.deprovision(task);
         task.runningAt = this.clock.now;
         this.transition(task, 'RUNNING');
+        this.containerTransitions(task);
         for (const fn of this.runningWaiters.get(task.arn) ?? []) fn();
         this.runningWaiters.delete(task.arn);
       });
     });
+  }
+
+  /** The RUNNING events of a running task's container transitions (see {@link ContainerEvents}). */
+  private containerTransitions(task: SimTask): void {
+    const c = this.containers;
+    if (!c) return;
+    const again = () => {
+      if (task.lastStatus === 'RUNNING' && task.desiredStatus === 'RUNNING') this.transition(task, 'RUNNING');
+    };
+    for (let i = 0; i < c.extraRunning; i++) this.clock.schedule(this.phase(c.extraRunningAfter), again);
+    if (this.clock.random.chance(c.exitRate)) this.clock.schedule(this.phase(c.exitAfter), again);
   }
 
   private requestStop(task: SimTask | undefined): void {

@@ -5,12 +5,13 @@ import { Random } from './random';
 import { DeploymentSettings, deploymentSettings } from './settings';
 import { DeliveryFaults, SimContext, SimEventBus, SimEventSourceMapping, SimFunction, SimQueue } from './sim-aws';
 import { SimEc2, SimEc2Options } from './sim-ec2';
-import { SimEcs, TaskTimings } from './sim-ecs';
+import { ContainerEvents, SimEcs, TaskTimings } from './sim-ecs';
 import { newEc2Client, newEcsClient } from '../../src/session-manager/clients';
 import { SessionManagerConfig } from '../../src/session-manager/config';
 import { route } from '../../src/session-manager/entry';
 import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
 import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/session-manager/ownership';
+import { RecentTasks } from '../../src/session-manager/recent-tasks';
 import { ServiceTasks } from '../../src/session-manager/service-tasks';
 import { ACCOUNT, CLUSTER_ARN, SERVICE_NAME } from '../fixtures/task-events';
 import { RecordingMetrics } from '../support/recording-metrics';
@@ -25,6 +26,8 @@ export interface WorldOptions {
   readonly ec2?: SimEc2Options;
   readonly delivery?: DeliveryFaults;
   readonly timings?: TaskTimings;
+  /** Task state change events of container transitions. @default none */
+  readonly containers?: ContainerEvents;
   /** Probability that an event-path invocation's container dies partway through. */
   readonly crashRate?: number;
   readonly pickFreeSessionNumber?: boolean;
@@ -62,7 +65,7 @@ export class World {
     // The construct is synthesized with a Network Load Balancer target (settings.ts), and
     // target-change moves to another: EC2 gives their sessions an 8500-byte packet length.
     this.ec2 = new SimEc2(this.clock, { nlbTargets: new Set(['tmt-0123456789abcdef0', 'tmt-0fedcba9876543210']), ...options.ec2 });
-    this.ecs = new SimEcs(this.clock, this.ec2, options.timings);
+    this.ecs = new SimEcs(this.clock, this.ec2, options.timings, options.containers);
     this.bus = new SimEventBus(this.clock, options.delivery);
     this.ecs.onEvent = event => this.bus.publish(event);
     this.settings = deploymentSettings();
@@ -222,6 +225,7 @@ export class World {
         metrics: this.metrics,
         sessions: new MirrorSessions(ec2Client, this.config),
         tasks: new ServiceTasks(ecsClient, this.config.clusterArn, this.config.serviceName),
+        recent: new RecentTasks(),
       };
       return (event: unknown, context: SimContext) => route(event, deps, context);
     };
