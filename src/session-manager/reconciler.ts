@@ -7,8 +7,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SessionManagerConfig } from './config';
 import { MirrorMetrics } from './metrics';
 import { MirrorSession, MirrorSessions } from './mirror-sessions';
-import { DesiredTask, ExistingSession, ReconcilePlan, reconcile } from './reconcile';
 import { RecentTasks } from './recent-tasks';
+import { DesiredTask, ExistingSession, ReconcilePlan, reconcile } from './reconcile';
 import { ServiceTasks } from './service-tasks';
 import { RemovableField } from './session-parameters';
 

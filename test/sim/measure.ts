@@ -239,7 +239,9 @@ export class Measure {
       lambdaInvocationsPerTask: round((w.eventFunction.invocations + (w.reconciler?.invocations ?? 0) - this.invocationMark) / Math.max(1, tasks)),
       timeToFullCoverageSec: coverage,
       unmirroredTaskSeconds: this.unmirroredTaskSeconds,
-      blindWindowSec: blind.windows.length > 0 ? { p50: percentile(blind.windows, 50), p99: percentile(blind.windows, 99), max: Math.max(...blind.windows) } : null,
+      blindWindowSec: blind.windows.length > 0
+        ? { p50: percentile(blind.windows, 50), p99: percentile(blind.windows, 99), max: Math.max(...blind.windows) }
+        : null,
       startsNeverMirrored: blind.never,
       enrollmentResults: [...w.enrollmentResults],
       undocumentedFilterRequests: w.ec2.calls.filter(c => (c.filters ?? []).some(f => !DOCUMENTED.has(f))).length,

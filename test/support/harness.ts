@@ -8,8 +8,8 @@ import { RecordingMetrics } from './recording-metrics';
 import { EC2_MAX_ATTEMPTS, newEc2Client } from '../../src/session-manager/clients';
 import { SessionManagerConfig } from '../../src/session-manager/config';
 import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
-import { ReconcilerDeps } from '../../src/session-manager/reconciler';
 import { RecentTasks } from '../../src/session-manager/recent-tasks';
+import { ReconcilerDeps } from '../../src/session-manager/reconciler';
 import { ServiceTasks } from '../../src/session-manager/service-tasks';
 import { CLUSTER_ARN, SERVICE_NAME } from '../fixtures/task-events';
 
