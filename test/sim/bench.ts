@@ -54,8 +54,16 @@ async function main() {
 
   const header = ['scenario', 'tasks', 'viol', 'base viol', 'writes/start', 'base', 'throttled/start', 'base', 'reads/start', 'base', 'invoc/task', 'base',
     'coverage s', 'base', 'bound s', 'ratio', 'ours/base time', 'unmirrored task-s', 'base', 'sweep write attempts'];
-  const none = { invariantViolations: null, ec2WritesPerTaskStart: null, throttledCalls: 0, taskStarts: 0, ec2ReadsPerTaskStart: null,
-    lambdaInvocationsPerTask: null, timeToFullCoverageSec: null, unmirroredTaskSeconds: null };
+  const none = {
+    invariantViolations: null,
+    ec2WritesPerTaskStart: null,
+    throttledCalls: 0,
+    taskStarts: 0,
+    ec2ReadsPerTaskStart: null,
+    lambdaInvocationsPerTask: null,
+    timeToFullCoverageSec: null,
+    unmirroredTaskSeconds: null,
+  };
   const sweepWrites = (calls: Record<string, number>) => ['Create', 'Modify', 'Delete'].reduce((n, a) => n + (calls[`${a}TrafficMirrorSession`] ?? 0), 0);
   const table = rows.map(r => {
     const b = r.baseline ?? none;
