@@ -17,9 +17,16 @@ const project = new awscdk.AwsCdkConstructLibrary({
   cdkVersion: '2.170.0',
   constructsVersion: '10.3.0',
 
-  // The repository is not on GitHub yet: no workflows, no mergify.
-  github: false,
-  release: false,
+  // Released like other construct libraries: on every push to main, projen's release workflow
+  // takes the version from the conventional commits since the last tag (0.x: a breaking change
+  // bumps the minor), writes the changelog (dist/changelog.md, the GitHub release's notes),
+  // builds every package and publishes them with publib to npm, PyPI, Maven Central and the Go
+  // module repository. `npx projen release` does the same locally up to publishing.
+  github: true,
+  githubOptions: { mergify: false },
+  release: true,
+  releaseToNpm: true,
+  majorVersion: 0,
 
   tsconfigDevFile: 'tsconfig.dev.json',
 
@@ -142,6 +149,17 @@ const cfnLint = scriptTask('lint:cfn', 'Synthesize the example and test stacks a
 //   framework, which then goes unused because we pin the framework's runtime.
 cfnLint.exec(`bash .ci/cfn-lint.sh ${CFN_LINT_VERSION} --ignore-checks W3005 W3010 W7001 -- ${LINT_TEMPLATES}/*.template.json`);
 project.testTask.spawn(cfnLint);
+
+// actionlint on the GitHub workflows projen writes, built from the Go module proxy into the user's
+// cache directory on first use (.ci/actionlint.sh). Pinned like cfn-lint. Its shellcheck and
+// pyflakes passes are off: they run only where those tools happen to be installed, and a lint
+// result must not depend on the machine.
+const ACTIONLINT_VERSION = 'v1.7.12';
+const lintWorkflows = project.addTask('lint:workflows', {
+  description: 'Check .github/workflows with actionlint',
+  exec: `bash .ci/actionlint.sh ${ACTIONLINT_VERSION} -shellcheck= -pyflakes= .github/workflows/*.yml`,
+});
+project.testTask.spawn(lintWorkflows);
 
 // Every TypeScript snippet in the README and in @example tags must compile (fixtures in rosetta/).
 // The tablet it writes (.jsii.tabl.json) is what jsii-pacmak uses to translate the snippets into
