@@ -17,9 +17,16 @@ const project = new awscdk.AwsCdkConstructLibrary({
   cdkVersion: '2.170.0',
   constructsVersion: '10.3.0',
 
-  // The repository is not on GitHub yet: no workflows, no mergify.
-  github: false,
-  release: false,
+  // Released like other construct libraries: on every push to main, projen's release workflow
+  // takes the version from the conventional commits since the last tag (0.x: a breaking change
+  // bumps the minor), writes the changelog (dist/changelog.md, the GitHub release's notes),
+  // builds every package and publishes them with publib to npm, PyPI, Maven Central and the Go
+  // module repository. `npx projen release` does the same locally up to publishing.
+  github: true,
+  githubOptions: { mergify: false },
+  release: true,
+  releaseToNpm: true,
+  majorVersion: 0,
 
   tsconfigDevFile: 'tsconfig.dev.json',
 
@@ -77,8 +84,22 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   gitignore: ['cdk.out/', 'examples/**/cdk.out/', '.venv/', 'examples/java/target/', 'examples/go/local.go.*', '.jsii.tabl.json'],
-  npmIgnoreOptions: { ignorePatterns: ['examples/', '.ci/', 'tsconfig.dev.json', 'rosetta/'] },
+  // The npm package is an allow-list (`files` below), not a deny-list, so nothing a build leaves
+  // in the tree can ship. The Python, Java and Go packages embed the npm tarball, so this decides
+  // what every package holds; test/packaging/check_packages.py checks them all.
+  npmignoreEnabled: false,
 });
+
+project.package.addField('files', [
+  'lib/**/*.js',
+  'lib/**/*.d.ts',
+  'assets/',
+  '.jsii', // the assembly every language's jsii runtime loads
+  '.jsii.tabl.json', // rosetta's translations of the README and @example snippets, for docs in other languages
+  'API.md',
+  'README.md',
+  'LICENSE',
+]);
 
 // Handler modules import the bundled, dev-only SDK and Powertools; only the bundle ships them.
 project.eslint?.allowDevDeps('src/session-manager/**');
@@ -112,19 +133,33 @@ const synthExample = scriptTask('synth:example', 'Synthesize the example stack i
 scriptTask('bench', 'Run the simulator scenarios with this library and a naive baseline; print figures and write bench/results.json', 'test/sim/bench.ts');
 
 // The AWS CloudFormation linter on the example and every test variant (test/support/variants.ts),
-// installed from PyPI into a git-ignored virtualenv on first use (.ci/cfn-lint.sh). Pinned: a new cfn-lint release
-// brings new rules and schemas, which should land as a deliberate change, not break a build.
+// installed from PyPI on first use into a virtualenv in the user's cache directory, outside the
+// package root (.ci/cfn-lint.sh). Pinned: a new cfn-lint release brings new rules and schemas,
+// which should land as a deliberate change, not break a build. The templates go under
+// node_modules/.cache, which no package ever takes in.
 const CFN_LINT_VERSION = '1.58.0';
+const LINT_TEMPLATES = 'node_modules/.cache/cdk-fargate-traffic-mirror/lint';
 const cfnLint = scriptTask('lint:cfn', 'Synthesize the example and test stacks and run cfn-lint on every template',
-  'test/support/synth-variants.ts cdk.out/lint');
+  `test/support/synth-variants.ts ${LINT_TEMPLATES}`);
 // Every finding fails the build except these, which aws-cdk-lib or the offline test fixtures
 // produce and which say nothing about this construct:
 // - W3005: aws-cdk-lib makes a function DependsOn its role although Role: GetAtt already does.
 // - W3010: stacks synthesized without context lookups get aws-cdk-lib's dummy AZ names.
 // - W7001: in environment-agnostic stacks aws-cdk-lib adds a runtime mapping for the provider
 //   framework, which then goes unused because we pin the framework's runtime.
-cfnLint.exec(`bash .ci/cfn-lint.sh ${CFN_LINT_VERSION} --ignore-checks W3005 W3010 W7001 -- cdk.out/lint/*.template.json`);
+cfnLint.exec(`bash .ci/cfn-lint.sh ${CFN_LINT_VERSION} --ignore-checks W3005 W3010 W7001 -- ${LINT_TEMPLATES}/*.template.json`);
 project.testTask.spawn(cfnLint);
+
+// actionlint on the GitHub workflows projen writes, built from the Go module proxy into the user's
+// cache directory on first use (.ci/actionlint.sh). Pinned like cfn-lint. Its shellcheck and
+// pyflakes passes are off: they run only where those tools happen to be installed, and a lint
+// result must not depend on the machine.
+const ACTIONLINT_VERSION = 'v1.7.12';
+const lintWorkflows = project.addTask('lint:workflows', {
+  description: 'Check .github/workflows with actionlint',
+  exec: `bash .ci/actionlint.sh ${ACTIONLINT_VERSION} -shellcheck= -pyflakes= .github/workflows/*.yml`,
+});
+project.testTask.spawn(lintWorkflows);
 
 // Every TypeScript snippet in the README and in @example tags must compile (fixtures in rosetta/).
 // The tablet it writes (.jsii.tabl.json) is what jsii-pacmak uses to translate the snippets into
@@ -134,6 +169,10 @@ const rosetta = project.addTask('rosetta:extract', {
   exec: 'jsii-rosetta extract --strict',
 });
 project.postCompileTask.spawn(rosetta);
+// API.md from the assemblies we compiled against, which for each peer is the floor of its range:
+// bare jsii-docgen would pick up projen's newer `constructs` from node_modules and document
+// members a user on our floor does not have (test/support/docgen.ts).
+project.tasks.tryFind('docgen')!.reset('ts-node --transpile-only --project tsconfig.dev.json test/support/docgen.ts API.md');
 // Summaries, @default on optional props and no {@link} (printed literally in every language).
 const docsCheck = project.addTask('docs:check', {
   description: 'Check the public API docs in the compiled assembly',
@@ -142,11 +181,30 @@ const docsCheck = project.addTask('docs:check', {
 });
 project.postCompileTask.spawn(docsCheck);
 
+// Every package task. --no-npmignore: jsii-pacmak writes a default .npmignore when there is none;
+// the npm package is defined by `files` alone.
+const pacmak = (target: string) => `jsii-pacmak -v --no-npmignore --target ${target}`;
+project.tasks.tryFind('package:js')!.reset(pacmak('js'));
+project.tasks.tryFind('package:python')!.reset(pacmak('python'));
+// jsii-pacmak writes our peer ranges into the POM ([2.170.0,3.0.0) and [10.3.0,11.0.0)), then runs
+// Maven's versions:resolve-ranges, which replaces every range with the newest release at
+// packaging time: a Java user would get that aws-cdk-lib, not the one they chose. Keep the ranges
+// (the plugin's processDependencies=false; pacmak passes --mvn-X options to Maven as --X).
+project.tasks.tryFind('package:java')!.reset(`${pacmak('java')} --mvn-define=processDependencies=false`);
 // jsii-pacmak's Go target runs `go mod tidy` and `go build` on the module it generates, against
 // the aws-cdk-go version matching our aws-cdk-lib floor; the module proxy this project reaches
 // refuses one of that version's dependencies. Generate the module only: test:consumers compiles
 // it (and an app that uses it) with that dependency replaced.
-project.tasks.tryFind('package:go')!.reset('jsii-pacmak -v --target go --code-only');
+project.tasks.tryFind('package:go')!.reset(`${pacmak('go')} --code-only`);
+
+// Every file of every package against an allow-list, each package's size and the dependency
+// ranges each declares (test/packaging/check_packages.py). Runs at the end of package-all, so in
+// the same tree the build and CI package in, after whatever they left behind.
+const testPackages = project.addTask('test:packages', {
+  description: 'Check the content, size and dependency ranges of every package in dist/',
+  exec: 'python3 test/packaging/check_packages.py .',
+});
+project.tasks.tryFind('package-all')!.spawn(testPackages);
 
 // Build every language's package and use each the way a user would (test/consumers/run.sh).
 // Not part of `build`: it needs the network and a few minutes; CI runs it after the build.
