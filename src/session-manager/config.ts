@@ -17,6 +17,9 @@ export const ENV = {
   REGION: 'MIRROR_REGION',
 } as const;
 
+/** The configuration's settings that a session carries (CreateTrafficMirrorSession parameters). */
+export type SessionSetting = 'targetId' | 'filterId' | 'sessionNumber' | 'packetLength' | 'virtualNetworkId' | 'description';
+
 /** What the session manager needs to know about the construct that deployed it. */
 export interface SessionManagerConfig {
   readonly ownerId: string;

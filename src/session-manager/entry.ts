@@ -1,10 +1,9 @@
-import { ENV } from './config';
 import { classifyError, errorMessageOf } from './errors';
 import { handleQueueBatch } from './handle-queue-batch';
 import { handleTaskEvent } from './handle-task-event';
 import { InvocationLimits, ReconcilerDeps, SweepResult, pause } from './reconciler';
 import { removeAll } from './remove-all';
-import { OptionalFields, removedFields } from './session-parameters';
+import { removedFields } from './session-parameters';
 import { sweep } from './sweep';
 import { ENROLLMENT_WORK_LIMIT_MS, SCHEDULED_SWEEP_BUDGET_MS, SETTLE_MS } from './timing';
 
@@ -127,12 +126,8 @@ async function pollCustomResource(event: Record<string, any>, deps: ReconcilerDe
 /** The optional session settings an Update took out of the configuration (old vs new properties). */
 function removedByUpdate(event: Record<string, any>) {
   if (event.RequestType !== 'Update') return [];
-  const fields = (properties: unknown): OptionalFields => {
-    const p = isObject(properties) ? properties : {};
-    const present = (key: string) => (p[key] !== undefined && p[key] !== '' ? 1 : undefined);
-    return { packetLength: present(ENV.PACKET_LENGTH), virtualNetworkId: present(ENV.VIRTUAL_NETWORK_ID), description: present(ENV.DESCRIPTION) ? 'x' : undefined };
-  };
-  return removedFields(fields(event.OldResourceProperties), fields(event.ResourceProperties));
+  const properties = (value: unknown) => (isObject(value) ? value : {});
+  return removedFields(properties(event.OldResourceProperties), properties(event.ResourceProperties));
 }
 
 function completed(result: SweepResult) {

@@ -123,7 +123,12 @@ export class MirrorSessions {
    * carrying the owner tag.
    */
   public async listOwned(): Promise<MirrorSession[]> {
-    return (await this.describe([])).filter(s => this.isOwned(s));
+    return (await this.listAll()).filter(s => this.isOwned(s));
+  }
+
+  /** Every session of the account, whoever owns it (DescribeTrafficMirrorSessions without filters). */
+  public async listAll(): Promise<MirrorSession[]> {
+    return this.describe([]);
   }
 
   /** Every session on the given ENIs, whoever owns it (to see which session numbers are taken). */

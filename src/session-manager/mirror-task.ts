@@ -26,7 +26,7 @@ export interface MirrorResult {
 }
 
 /** Answers that mean the create cannot go through as asked, and the ENI must be looked at. */
-export function needsLook(cls: ErrorClass): boolean {
+function needsLook(cls: ErrorClass): boolean {
   return cls.reason === FailureReason.SESSION_NUMBER_IN_USE
     || cls.reason === FailureReason.SOURCE_SESSION_LIMIT
     // Our token covers every parameter, so a mismatch means a token made by something else
@@ -70,12 +70,13 @@ export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask, option
 /**
  * Makes sure a running task is mirrored, reading first: its RUNNING events come after the
  * PENDING one that normally created the session, so a look by ENI (one documented-filter read)
- * settles it, and a create follows only when the PENDING event was lost. With no other tool's
- * session on the ENI the create uses the deterministic token, so it meets a concurrent PENDING
- * create as a repeat instead of making a second session.
+ * settles it. Only when the PENDING event was lost does the start path follow, with its
+ * deterministic token: a concurrent PENDING create then meets it as a repeat, not a second session.
  */
 export async function ensureRunningTask(deps: ReconcilerDeps, task: DesiredTask): Promise<MirrorResult> {
-  return lookAndDecide(deps, task, '');
+  const { sessions } = deps;
+  const mine = (await sessions.listOnInterfaces([task.networkInterfaceId])).filter(s => sessions.isOwned(s)).sort(bySessionNumber);
+  return mine.length > 0 ? { sessionId: mine[0].sessionId, created: false } : mirrorTask(deps, task);
 }
 
 /**
@@ -95,11 +96,7 @@ async function lookAndDecide(deps: ReconcilerDeps, task: DesiredTask, salt: stri
   const create = plan.creates[0];
   if (create) {
     const seen = onEni.map(s => s.sessionId).sort().join(',');
-    let result = await sessions.create(task.networkInterfaceId, task.taskArn, create.sessionNumber, salt || seen ? `${salt}|${seen}` : '');
-    if (result.replayed && !salt && !seen) {
-      // The deterministic token's session is gone (we just saw no session on the ENI).
-      result = await sessions.create(task.networkInterfaceId, task.taskArn, create.sessionNumber, `replayed:${result.sessionId}`);
-    }
+    const result = await sessions.create(task.networkInterfaceId, task.taskArn, create.sessionNumber, `${salt}|${seen}`);
     if (create.sessionNumber !== config.sessionNumber) {
       logger.info('configured session number taken on the ENI; used the lowest free one after it', {
         taskArn: task.taskArn,

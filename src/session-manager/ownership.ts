@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import type { SessionManagerConfig, SessionSetting } from './config';
 
 /**
  * Tag keys the session manager writes on every session it creates.
@@ -58,16 +59,7 @@ export function taskTagMatches(tag: string | undefined, taskArn: string): boolea
 }
 
 /** Every parameter of a CreateTrafficMirrorSession request that the ClientToken must cover. */
-export interface SessionParameters {
-  readonly ownerId: string;
-  readonly networkInterfaceId: string;
-  readonly targetId: string;
-  readonly filterId: string;
-  readonly sessionNumber: number;
-  readonly packetLength?: number;
-  readonly virtualNetworkId?: number;
-  readonly description?: string;
-}
+export type SessionParameters = Pick<SessionManagerConfig, 'ownerId' | SessionSetting> & { readonly networkInterfaceId: string };
 
 /**
  * `ClientToken` for CreateTrafficMirrorSession (EC2 allows at most 64 ASCII characters).

@@ -4,17 +4,10 @@
  * event path never rewrites a session, because an in-flight invocation may still run the
  * previous deployment's configuration.
  */
-import { SessionManagerConfig } from './config';
+import { ENV, SessionManagerConfig, SessionSetting } from './config';
 
-/** The configurable parameters of a session as EC2 describes it. */
-export interface SessionState {
-  readonly sessionNumber: number;
-  readonly targetId?: string;
-  readonly filterId?: string;
-  readonly packetLength?: number;
-  readonly virtualNetworkId?: number;
-  readonly description?: string;
-}
+/** The configurable parameters of a session as EC2 describes it (any but the number may be missing). */
+export type SessionState = Pick<SessionManagerConfig, 'sessionNumber'> & Partial<Pick<SessionManagerConfig, SessionSetting>>;
 
 /** A field ModifyTrafficMirrorSession can remove (its `RemoveFields` values). */
 export type RemovableField = 'packet-length' | 'description' | 'virtual-network-id';
@@ -71,20 +64,21 @@ export function changeFor(session: SessionState, config: SessionManagerConfig, r
   return Object.keys(fields).length > 0 || removeFields.length > 0 ? change : undefined;
 }
 
-/**
- * The fields a configuration change took out: set in the previous configuration (environment
- * variables of the enrollment's old properties), absent from the new one.
- */
-export function removedFields(previous: OptionalFields, current: OptionalFields): RemovableField[] {
-  const removed: RemovableField[] = [];
-  if (previous.packetLength !== undefined && current.packetLength === undefined) removed.push('packet-length');
-  if (previous.virtualNetworkId !== undefined && current.virtualNetworkId === undefined) removed.push('virtual-network-id');
-  if (previous.description !== undefined && current.description === undefined) removed.push('description');
-  return removed;
-}
+/** The environment variable (and custom resource property) behind each removable field. */
+const REMOVABLE_SETTINGS: ReadonlyArray<[string, RemovableField]> = [
+  [ENV.PACKET_LENGTH, 'packet-length'],
+  [ENV.VIRTUAL_NETWORK_ID, 'virtual-network-id'],
+  [ENV.DESCRIPTION, 'description'],
+];
 
-/** The session settings a configuration may leave out. */
-export type OptionalFields = Partial<Pick<SessionManagerConfig, 'packetLength' | 'virtualNetworkId' | 'description'>>;
+/**
+ * The fields a configuration change took out: set in the previous properties of the enrollment
+ * (the functions' environment), absent from the new ones.
+ */
+export function removedFields(previous: Record<string, unknown>, current: Record<string, unknown>): RemovableField[] {
+  const set = (properties: Record<string, unknown>, key: string) => properties[key] !== undefined && properties[key] !== '';
+  return REMOVABLE_SETTINGS.filter(([key]) => set(previous, key) && !set(current, key)).map(([, field]) => field);
+}
 
 /** The names of what a change touches, for logs. */
 export function describeChange(change: SessionChange): string[] {

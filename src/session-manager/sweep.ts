@@ -16,9 +16,11 @@ import { changeFor } from './session-parameters';
  */
 export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Promise<SweepResult> {
   const { config, sessions, tasks, logger, metrics } = deps;
-  // Owned sessions first, then tasks: a session created after this listing belongs to a task
-  // the task listing is at least as likely to show.
-  const listed = await sessions.listOwned();
+  // Sessions first, then tasks: a session created after this listing belongs to a task the task
+  // listing is at least as likely to show. With no tag filter documented, the listing holds
+  // every session of the account, other tools' included: one listing serves both.
+  const all = await sessions.listAll();
+  const listed = all.filter(s => sessions.isOwned(s));
   const desired = await tasks.listActive();
   const desiredEnis = new Set(desired.map(t => t.networkInterfaceId));
 
@@ -36,10 +38,8 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
   const draining = (s: MirrorSession) => !desiredEnis.has(s.networkInterfaceId) && !!s.taskTag && live.draining.has(taskIdOf(s.taskTag));
   const owned = listed.filter(s => !draining(s));
 
-  // Only ENIs that still need a session are worth a look for other tools' sessions.
-  const ownedEnis = new Set(owned.map(s => s.networkInterfaceId));
-  const unmirrored = [...desiredEnis].filter(eni => !ownedEnis.has(eni));
-  const foreign = unmirrored.length ? (await sessions.listOnInterfaces(unmirrored)).filter(s => !sessions.isOwned(s)) : [];
+  // Other tools' sessions matter only on ENIs that are to be mirrored (their numbers are taken).
+  const foreign = all.filter(s => !sessions.isOwned(s) && desiredEnis.has(s.networkInterfaceId));
 
   const plan = planFor(deps, desired, [...owned, ...foreign]);
   const deleting = new Set(plan.deletes.map(d => d.sessionId));

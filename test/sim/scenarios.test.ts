@@ -85,7 +85,10 @@ describe('the faults really happened, and were healed', () => {
   test('duplicated-reordered delivered more events than were published', async () => {
     const figures = await ours('duplicated-reordered');
     expect(figures.eventsDelivered).toBeGreaterThan(figures.eventsPublished * 0.35);
-    expect(figures.ec2WritesPerTaskStart).toBeGreaterThan(1);
+    // The copies reach the session manager, and cost (almost) no write: a task's later events
+    // find it in the container's memory, or get the first create's result back.
+    expect(figures.lambdaInvocationsPerTask).toBeGreaterThan(2);
+    expect(figures.ec2WritesPerTaskStart).toBeLessThanOrEqual(1.05);
   });
 
   test('function-failures crashed invocations mid-batch', async () => {

@@ -38,15 +38,7 @@ export interface SessionChecks {
 }
 
 /** The CreateTrafficMirrorSession parameters EC2 compares when a ClientToken is repeated. */
-interface CreateParameters {
-  readonly networkInterfaceId: string;
-  readonly targetId: string;
-  readonly filterId: string;
-  readonly sessionNumber: number;
-  readonly packetLength?: number;
-  readonly virtualNetworkId?: number;
-  readonly description?: string;
-}
+type CreateParameters = Pick<FakeSession, 'networkInterfaceId' | 'targetId' | 'filterId' | 'sessionNumber' | 'packetLength' | 'virtualNetworkId' | 'description'>;
 
 const COMPARED: ReadonlyArray<keyof CreateParameters> = [
   'networkInterfaceId', 'targetId', 'filterId', 'sessionNumber', 'packetLength', 'virtualNetworkId', 'description',
