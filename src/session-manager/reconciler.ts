@@ -6,6 +6,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SessionManagerConfig } from './config';
 import { MirrorMetrics } from './metrics';
+import { SwitchState } from './mirror-switch';
 import { MirrorSession, MirrorSessions } from './mirror-sessions';
 import { RecentTasks } from './recent-tasks';
 import { DesiredTask, ExistingSession, ReconcilePlan, reconcile } from './reconcile';
@@ -28,6 +29,8 @@ export interface ReconcilerDeps {
    * @default unknown: sweeps treat the event path as busy
    */
   readonly eventBacklog?: () => Promise<number>;
+  /** What the service's switch says now. @default always on */
+  readonly switchState?: () => Promise<SwitchState>;
 }
 
 /** Limits of one invocation. */

@@ -2,6 +2,8 @@
  * Reconcile the whole service: the periodic sweep and the deploy-time enrollment.
  */
 import { MirrorSession } from './mirror-sessions';
+import { DesiredTask } from './reconcile';
+import { isSampled } from './sampling';
 import { ReconcilerDeps, SweepOptions, SweepResult, planFor } from './reconciler';
 import { ModifyAction, runActions } from './run-actions';
 import { taskIdOf } from './service-tasks';
@@ -21,7 +23,10 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
   // every session of the account, other tools' included: one listing serves both.
   const all = await sessions.listAll();
   const listed = all.filter(s => sessions.isOwned(s));
-  const desired = await tasks.listActive();
+  // Switched off, no task is to be mirrored: every owned session goes. Otherwise the sampled ones.
+  const off = (await deps.switchState?.()) === 'off';
+  const wanted = (t: DesiredTask) => !off && isSampled(t.taskArn, config.sampling);
+  const desired = (await tasks.listActive()).filter(wanted);
   const desiredEnis = new Set(desired.map(t => t.networkInterfaceId));
 
   // ListTasks can lag behind a task that just started. Before deleting a session, ask ECS
@@ -29,7 +34,7 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
   // session is left alone (EC2 deletes it with the ENI).
   const orphanTasks = listed.filter(s => !desiredEnis.has(s.networkInterfaceId)).map(s => s.taskTag).filter((t): t is string => !!t);
   const live = orphanTasks.length ? await tasks.describeLive(orphanTasks) : { active: [], draining: new Set<string>() };
-  for (const task of live.active) {
+  for (const task of live.active.filter(wanted)) {
     if (!desiredEnis.has(task.networkInterfaceId)) {
       desired.push(task);
       desiredEnis.add(task.networkInterfaceId);

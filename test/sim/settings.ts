@@ -19,6 +19,8 @@ export interface DeploymentSettings {
 }
 
 let cached: DeploymentSettings | undefined;
+/** The logical id prefix of the stack's shared session manager. */
+const MANAGER = 'FargateTrafficMirrorShared';
 
 /**
  * Reads the settings from a template the real construct synthesizes, so the simulation runs
@@ -35,8 +37,8 @@ export function deploymentSettings(): DeploymentSettings {
     return found[0][1].Properties;
   };
   const mapping = one('AWS::Lambda::EventSourceMapping');
-  const queue = one('AWS::SQS::Queue', 'MirrorTaskStateQueue');
-  const schedule = Object.values(template.findResources('AWS::Events::Rule')).map((r: any) => r.Properties).find(p => p.ScheduleExpression);
+  const queue = one('AWS::SQS::Queue', `${MANAGER}TaskStateQueue`);
+  const schedule = one('AWS::Scheduler::Schedule');
   const rule = Object.values(template.findResources('AWS::Events::Rule')).map((r: any) => r.Properties).find(p => p.EventPattern);
   const minutes = /^rate\((\d+) minutes?\)$/.exec(schedule.ScheduleExpression);
   if (!minutes) throw new Error(`unexpected schedule ${schedule.ScheduleExpression}`);
@@ -45,8 +47,8 @@ export function deploymentSettings(): DeploymentSettings {
     maxConcurrency: mapping.ScalingConfig.MaximumConcurrency,
     visibilityTimeoutMs: queue.VisibilityTimeout * 1000,
     maxReceiveCount: queue.RedrivePolicy.maxReceiveCount,
-    eventTimeoutMs: one('AWS::Lambda::Function', 'MirrorSessionManager').Timeout * 1000,
-    reconcilerTimeoutMs: one('AWS::Lambda::Function', 'MirrorReconciler').Timeout * 1000,
+    eventTimeoutMs: one('AWS::Lambda::Function', `${MANAGER}SessionManager`).Timeout * 1000,
+    reconcilerTimeoutMs: one('AWS::Lambda::Function', `${MANAGER}Reconciler`).Timeout * 1000,
     reconcileIntervalMs: Number(minutes[1]) * 60_000,
     ruleLastStatus: rule.EventPattern.detail.lastStatus,
     ...waiterOf(template),

@@ -7,12 +7,12 @@ import { DeliveryFaults, SimContext, SimEventBus, SimEventSourceMapping, SimFunc
 import { SimEc2, SimEc2Options } from './sim-ec2';
 import { ContainerEvents, SimEcs, TaskTimings } from './sim-ecs';
 import { newEc2Client, newEcsClient } from '../../src/session-manager/clients';
-import { SessionManagerConfig } from '../../src/session-manager/config';
-import { route } from '../../src/session-manager/entry';
+import { SessionManagerConfig, configToEnv } from '../../src/session-manager/config';
 import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
 import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/session-manager/ownership';
 import { RecentTasks } from '../../src/session-manager/recent-tasks';
 import { ServiceTasks } from '../../src/session-manager/service-tasks';
+import { CONFIG_KEY, EVENT_KEY, SWEEP_KEY, routeTrigger } from '../../src/session-manager/triggers';
 import { ACCOUNT, CLUSTER_ARN, SERVICE_NAME } from '../fixtures/task-events';
 import { RecordingMetrics } from '../support/recording-metrics';
 
@@ -57,6 +57,8 @@ export class World {
   /** How each custom resource operation ended, in order ('SUCCESS' or 'FAILED: reason'). */
   public readonly enrollmentResults: string[] = [];
   public scheduleEnabled = true;
+  /** The configuration the deployed schedule's input carries. */
+  private scheduleConfig: SessionManagerConfig;
   public ruleEnabled = true;
   public sweeps = 0;
 
@@ -80,6 +82,7 @@ export class World {
       account: ACCOUNT,
       region: REGION,
     };
+    this.scheduleConfig = { ...this.config };
     const s = this.settings;
     this.queue = new SimQueue(this.clock, s.visibilityTimeoutMs, s.maxReceiveCount);
     const ours = options.strategy === 'ours';
@@ -89,7 +92,9 @@ export class World {
     if (ours) {
       this.reconciler = new SimFunction(this.clock, 'sweep', this.ourHandler(), { timeoutMs: s.reconcilerTimeoutMs });
       this.mapping = new SimEventSourceMapping(this.clock, this.queue, this.eventFunction, s.batchSize, s.maxConcurrency);
-      this.bus.addRule(e => this.ourRuleMatches(e), e => this.queue.send(JSON.stringify(e)), () => this.ruleEnabled);
+      // The rule's input: the event, with the configuration the deployed rule carries.
+      this.bus.addRule(e => this.ourRuleMatches(e), e => this.queue.send(JSON.stringify({ [CONFIG_KEY]: configToEnv(this.config), [EVENT_KEY]: e })),
+        () => this.ruleEnabled);
     } else {
       // Public tools: every task state change of the service invokes the function directly
       // (asynchronous invocation: two retries, a minute and two apart, then the event is gone).
@@ -133,14 +138,16 @@ export class World {
   }
 
   /**
-   * A stack update changes the mirror's configuration: the functions get it first (the
-   * enrollment depends on them), then the enrollment's Update runs.
+   * A stack update changes the mirror's configuration in CloudFormation's order: the rule (its
+   * events carry the configuration) first, then the enrollment's Update, and only then the
+   * schedule, whose sweeps run the previous configuration until it is updated.
    */
   public async changeConfig(change: Partial<SessionManagerConfig>): Promise<void> {
     Object.assign(this.config, change);
     if (this.options.strategy === 'ours') {
       await this.provide({ RequestType: 'Update', PhysicalResourceId: 'x' });
     }
+    this.scheduleConfig = { ...this.config };
   }
 
   /**
@@ -152,9 +159,10 @@ export class World {
   private async provide(request: Record<string, unknown>): Promise<void> {
     const s = this.settings;
     const record = (outcome: string) => this.enrollmentResults.push(`${request.RequestType}: ${outcome}`);
-    const first = await this.reconciler!.invoke({ ResourceProperties: {}, ...request });
+    const properties = { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:provider', ...configToEnv(this.config) };
+    const first = await this.reconciler!.invoke({ ResourceProperties: properties, ...request });
     if (!first.ok) return void record(`FAILED (${first.failure})`);
-    const event = { ResourceProperties: {}, ...request, ...(first.result as object) };
+    const event = { ResourceProperties: properties, ...request, ...(first.result as object) };
     for (let attempt = 0; attempt <= s.providerMaxAttempts; attempt++) {
       if (attempt > 0) await this.clock.sleep(s.providerQueryIntervalMs);
       const answer = await this.reconciler!.invoke(event);
@@ -191,7 +199,7 @@ export class World {
     const tick = () => {
       if (!this.scheduleEnabled) return;
       this.sweeps++;
-      void this.reconciler!.invoke({ 'source': 'aws.events', 'detail-type': 'Scheduled Event', 'detail': {} });
+      void this.reconciler!.invoke({ [CONFIG_KEY]: configToEnv(this.scheduleConfig), [SWEEP_KEY]: true });
       this.clock.schedule(this.settings.reconcileIntervalMs, tick);
     };
     this.clock.schedule(this.settings.reconcileIntervalMs, tick);
@@ -219,17 +227,20 @@ export class World {
     return (label: string, alive: () => boolean) => {
       const ec2Client = newEc2Client({ region: REGION, credentials, requestHandler: this.ec2.handlerFor(() => label, alive) as any });
       const ecsClient = newEcsClient({ region: REGION, credentials, requestHandler: this.ecs.handlerFor(label, alive) as any });
-      const deps = {
-        config: this.config,
-        logger: new Logger({ logLevel: 'SILENT' }),
+      // As session-manager.lambda.ts: clients and memory per container, the rest per configuration.
+      const logger = new Logger({ logLevel: 'SILENT' });
+      const recent = new RecentTasks();
+      const depsFor = (config: SessionManagerConfig) => ({
+        config,
+        logger,
         metrics: this.metrics,
-        sessions: new MirrorSessions(ec2Client, this.config),
-        tasks: new ServiceTasks(ecsClient, this.config.clusterArn, this.config.serviceName),
-        recent: new RecentTasks(),
+        sessions: new MirrorSessions(ec2Client, config),
+        tasks: new ServiceTasks(ecsClient, config.clusterArn, config.serviceName),
+        recent,
         // GetQueueAttributes' approximate count of waiting messages (eventBacklogOf), exact here.
         eventBacklog: async () => this.queue?.messages.filter(m => m.visibleAt <= this.clock.now).length ?? 0,
-      };
-      return (event: unknown, context: SimContext) => route(event, deps, context);
+      });
+      return (event: unknown, context: SimContext) => routeTrigger(event, depsFor, { log: () => undefined }, context);
     };
   }
 
