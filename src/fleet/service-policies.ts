@@ -103,6 +103,7 @@ export class ServicePolicies extends Construct {
       const filter = ec2Arn('traffic-mirror-filter', grant.filterId);
       const isNew = (of: (s: ServiceGrant) => string) => services.filter(s => of(s) === of(grant)).length === 1;
       const newTarget = isNew(s => `${s.targetId}|${s.targetAccount}`);
+      if (grant.targetAccount === '*' && services.filter(s => s.targetAccount === '*').length === 1) suppressAnyTargetAccount(policy);
       const newFilter = isNew(s => s.filterId);
       for (const st of this.props.reconciler ? [createFrom, modifyTo] : [createFrom]) {
         if (newTarget) st.addResources(target);
@@ -122,7 +123,8 @@ export class ServicePolicies extends Construct {
         }));
       }
     };
-    const policy = new iam.ManagedPolicy(this, `Services${n}`, {
+    // Made before the statements grow; they render at synthesis.
+    const policy: iam.ManagedPolicy = new iam.ManagedPolicy(this, `Services${n}`, {
       description: `${this.props.reconciler ? 'Reconciler' : 'Session manager'} of cdk-fargate-traffic-mirror: mirrored services, part ${n}`,
       statements,
       roles: [this.props.role],
@@ -154,13 +156,6 @@ function suppressUnscopableWildcards(policy: iam.ManagedPolicy, reconciler: bool
         + (reconciler ? ' and modify require' : ' requires') + ' such an owner tag on the session (aws:ResourceTag).',
       appliesTo: [arnFinding('ec2', 'traffic-mirror-session/\\*')],
     },
-    // Only the account is a wildcard: the target id is a literal id or a token, never *.
-    {
-      id: 'AwsSolutions-IAM5',
-      reason: 'A traffic mirror target was imported without its owner account; a target shared with AWS RAM carries its owner\'s '
-        + 'account in its ARN, so the account is any. The target id, unique across accounts, still names exactly one target.',
-      appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:ec2:(<AWS::Region>|[a-z0-9-]+):\\*:traffic-mirror-target\\/[^*]+$/' }],
-    },
     {
       id: 'AwsSolutions-IAM5',
       reason: 'ec2:DescribeTrafficMirrorSessions and ecs:ListTasks support no resource-level permissions; '
@@ -173,4 +168,15 @@ function suppressUnscopableWildcards(policy: iam.ManagedPolicy, reconciler: bool
       appliesTo: [arnFinding('ecs', 'task/[^/]+/\\*')],
     }] : []),
   ]);
+}
+
+/** A target imported without its owner account has `*` for the account in its ARN: say why once per policy. */
+function suppressAnyTargetAccount(policy: iam.ManagedPolicy): void {
+  suppressNagFindings(policy, [{
+    id: 'AwsSolutions-IAM5',
+    reason: 'A traffic mirror target was imported without its owner account; a target shared with AWS RAM carries its owner\'s '
+      + 'account in its ARN, so the account is any. The target id, unique across accounts, still names exactly one target.',
+    // Only the account is a wildcard: the target id is a literal id or a token, never *.
+    appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:ec2:(<AWS::Region>|[a-z0-9-]+):\\*:traffic-mirror-target\\/[^*]+$/' }],
+  }]);
 }

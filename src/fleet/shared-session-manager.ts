@@ -6,6 +6,7 @@ import { Construct, IConstruct } from 'constructs';
 import { enrollmentProvider } from './enrollment-provider';
 import { MAX_SERVICES_PER_STACK, ServiceGrant, ServicePolicies } from './service-policies';
 import { functionRole } from '../function-role';
+import { suppressNagFindings } from '../nag-suppressions';
 import { ENV } from '../session-manager/config';
 import { SERVICE_DIMENSION_VALUE } from '../session-manager/metric-names';
 import { SessionManagerFunction } from '../session-manager/session-manager-function';
@@ -141,6 +142,16 @@ export class SharedSessionManager extends Construct {
       description: 'Invokes the reconciler of cdk-fargate-traffic-mirror on each mirrored service\'s schedule',
     });
     this.reconciler.grantInvoke(this.schedulerRole);
+
+    const reconcilerVersions = `Resource::<${Stack.of(this).getLogicalId(this.reconciler.node.defaultChild as lambda.CfnFunction)}.Arn>:*`;
+    for (const [role, who] of [[eventRole, 'The session manager starts a sweep when a service\'s switch flips: it'], [this.schedulerRole, 'EventBridge Scheduler']] as const) {
+      suppressNagFindings(role.node.findChild('DefaultPolicy'), [{
+        id: 'AwsSolutions-IAM5',
+        reason: `${who} may invoke the reconciler function, and Lambda authorizes invocations of its versions and aliases as `
+          + '<function ARN>:*; the grant names this one function and nothing else.',
+        appliesTo: [reconcilerVersions],
+      }]);
+    }
   }
 
   /**
