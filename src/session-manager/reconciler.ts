@@ -60,6 +60,12 @@ export interface SweepResult {
   readonly transientFailures: number;
   /** Actions not started because the invocation's deadline came; the next run does them. */
   readonly unfinished: number;
+  /** Failed actions and conflicts by reason (`FailureReason` values). */
+  readonly failuresByReason: Readonly<Record<string, number>>;
+  /** Running tasks left without a session, by reason: failed creates and conflicts. */
+  readonly unmirroredByReason: Readonly<Record<string, number>>;
+  /** A line for each of those tasks (the first 10): task, ENI, AWS code or reason, and message. */
+  readonly unmirroredErrors: readonly string[];
 }
 
 /** What removing every owned session did. */
