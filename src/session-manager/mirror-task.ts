@@ -72,10 +72,14 @@ export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask, option
  * PENDING one that normally created the session, so a look by ENI (one documented-filter read)
  * settles it. Only when the PENDING event was lost does the start path follow, with its
  * deterministic token: a concurrent PENDING create then meets it as a repeat, not a second session.
+ *
+ * @param seen the sessions on the task's ENI when a caller already listed them (one listing for
+ * a whole batch of checks); read here otherwise
  */
-export async function ensureRunningTask(deps: ReconcilerDeps, task: DesiredTask): Promise<MirrorResult> {
+export async function ensureRunningTask(deps: ReconcilerDeps, task: DesiredTask, seen?: readonly MirrorSession[]): Promise<MirrorResult> {
   const { sessions } = deps;
-  const mine = (await sessions.listOnInterfaces([task.networkInterfaceId])).filter(s => sessions.isOwned(s)).sort(bySessionNumber);
+  const onEni = seen ?? await sessions.listOnInterfaces([task.networkInterfaceId]);
+  const mine = onEni.filter(s => sessions.isOwned(s) && s.networkInterfaceId === task.networkInterfaceId).sort(bySessionNumber);
   return mine.length > 0 ? { sessionId: mine[0].sessionId, created: false } : mirrorTask(deps, task);
 }
 

@@ -94,6 +94,9 @@ export async function runActions(
     return 'done';
   };
 
+  // A target takes a fixed number of sources: once EC2 says it is full, the plan's other creates
+  // would be refused too. They fail with the same answer, without a write each.
+  let targetFull: unknown;
   const jobs: Job[] = [
     ...plan.deletes.map(d => (final: boolean) => attempt(final, 'delete', { sessionId: d.sessionId, networkInterfaceId: d.networkInterfaceId }, async () => {
       if (await sessions.delete(d.sessionId)) {
@@ -111,7 +114,11 @@ export async function runActions(
     ...plan.creates.map(c => (final: boolean) => attempt(final, 'create', { taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId }, async () => {
       // The same path as an event: if the number is taken since the listing, by the event
       // path (success) or by another tool, mirrorTask looks at the ENI and decides.
-      const result = await mirrorTask(deps, c, { sessionNumber: c.sessionNumber, tokenSalt });
+      if (targetFull) throw targetFull;
+      const result = await mirrorTask(deps, c, { sessionNumber: c.sessionNumber, tokenSalt }).catch(error => {
+        if (classifyError(error).reason === FailureReason.TARGET_SOURCES_LIMIT) targetFull = error;
+        throw error;
+      });
       const details = { taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId };
       if (result.failure) {
         fail('create', result.failure, new Error(`the ENI has no usable session number (${result.failure.reason})`), details);

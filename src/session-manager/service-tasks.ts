@@ -59,7 +59,7 @@ export class ServiceTasks {
         }
         const eni = networkInterfaceIdOf(task.attachments);
         if (eni && task.desiredStatus === 'RUNNING' && ACTIVE_STATES.has(task.lastStatus ?? '')) {
-          active.push({ taskArn: task.taskArn, networkInterfaceId: eni });
+          active.push({ taskArn: task.taskArn, networkInterfaceId: eni, createdAt: task.createdAt?.getTime() });
         } else if (task.lastStatus !== 'STOPPED') {
           draining.add(taskIdOf(task.taskArn));
         }
