@@ -8,6 +8,8 @@ export interface ServiceEnrollmentProps {
   readonly manager: SharedSessionManager;
   /** The service's configuration, ENV-keyed: the custom resource's properties. */
   readonly config: Record<string, string>;
+  /** Properties for the enrollment only (options of the deploy-time report). */
+  readonly extraProperties?: Record<string, string>;
 }
 
 /**
@@ -25,7 +27,7 @@ export class ServiceEnrollment extends Construct {
       serviceToken: props.manager.serviceToken,
       resourceType: 'Custom::FargateTrafficMirrorEnrollment',
       // The reconciler reads the service's configuration from these; a change re-enrolls (Update).
-      properties: { ...props.config },
+      properties: { ...props.config, ...props.extraProperties },
     });
     // aws-cdk-lib has no prop for it at our floor. An integer, as in the resource's registry
     // schema, which cfn-lint checks (one page of the user guide says String).

@@ -42,6 +42,10 @@ export interface ActionResults {
   unfinished: number;
   /** One line per failure: action, what, AWS code and message. */
   errors: string[];
+  /** Failures by reason (`FailureReason`), every action. */
+  failuresByReason: Record<string, number>;
+  /** Failed creates by reason: the tasks left unmirrored. */
+  createFailuresByReason: Record<string, number>;
 }
 
 type Job = (final: boolean) => Promise<'done' | 'retry'>;
@@ -63,6 +67,8 @@ export async function runActions(
     permanentFailures: 0,
     unfinished: 0,
     errors: [],
+    failuresByReason: {},
+    createFailuresByReason: {},
   };
 
   const fail = (action: 'create' | 'modify' | 'delete', cls: ErrorClass, error: unknown, details: object) => {
@@ -70,6 +76,8 @@ export async function runActions(
     if (cls.transient) r.transientFailures++;
     else r.permanentFailures++;
     r.errors.push(`${action} ${JSON.stringify(details)}: ${cls.code}: ${errorMessageOf(error)}`);
+    r.failuresByReason[cls.reason] = (r.failuresByReason[cls.reason] ?? 0) + 1;
+    if (action === 'create') r.createFailuresByReason[cls.reason] = (r.createFailuresByReason[cls.reason] ?? 0) + 1;
     metrics.failure(cls.reason);
     logger.error(`${action} failed`, {
       action, outcome: 'failed', errorCode: cls.code, errorMessage: errorMessageOf(error), reason: cls.reason, transient: cls.transient, ...details,
