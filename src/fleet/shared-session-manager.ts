@@ -161,7 +161,7 @@ export class SharedSessionManager extends Construct {
   public register(grant: ServiceGrant, enrollment: Construct): void {
     if (++this.services > MAX_SERVICES_PER_STACK) {
       throw new Error(`A stack can mirror at most ${MAX_SERVICES_PER_STACK} services (its functions' roles take 10 managed policies of `
-        + `7 services each); split the services over several stacks`);
+        + '7 services each); split the services over several stacks');
     }
     this.eventPolicies.add(grant);
     this.reconcilerPolicies.add(grant);

@@ -2,8 +2,8 @@ import { classifyError, errorMessageOf } from './errors';
 import { MirrorSession } from './mirror-sessions';
 import { ensureRunningTask, mirrorTask } from './mirror-task';
 import { taskTagMatches } from './ownership';
-import { isSampled } from './sampling';
 import { ReconcilerDeps } from './reconciler';
+import { isSampled } from './sampling';
 import { StopAction, TaskEventAction, parseTaskEvent } from './task-event';
 
 /** What one event led to; returned so tests and logs can see it. */

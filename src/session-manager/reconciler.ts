@@ -6,8 +6,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SessionManagerConfig } from './config';
 import { MirrorMetrics } from './metrics';
-import { SwitchState } from './mirror-switch';
 import { MirrorSession, MirrorSessions } from './mirror-sessions';
+import { SwitchState } from './mirror-switch';
 import { RecentTasks } from './recent-tasks';
 import { DesiredTask, ExistingSession, ReconcilePlan, reconcile } from './reconcile';
 import { ServiceTasks } from './service-tasks';

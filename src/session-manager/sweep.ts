@@ -3,9 +3,9 @@
  */
 import { MirrorSession } from './mirror-sessions';
 import { DesiredTask } from './reconcile';
-import { isSampled } from './sampling';
 import { ReconcilerDeps, SweepOptions, SweepResult, planFor } from './reconciler';
 import { ModifyAction, runActions } from './run-actions';
+import { isSampled } from './sampling';
 import { taskIdOf } from './service-tasks';
 import { changeFor } from './session-parameters';
 

@@ -36,7 +36,10 @@ const SHARED = 'FargateTrafficMirrorShared';
 const cases = VARIANTS.map(v => {
   const { stack } = v.build();
   const { resources, mirrors } = synthesized(stack);
-  const own = { ...Object.fromEntries(Object.entries(resources).filter(([id]) => id.startsWith(SHARED))), ...Object.assign({}, ...mirrors.map(m => resourcesOf(m, resources))) };
+  const own = {
+    ...Object.fromEntries(Object.entries(resources).filter(([id]) => id.startsWith(SHARED))),
+    ...Object.assign({}, ...mirrors.map(m => resourcesOf(m, resources))),
+  };
   const policies = [...ofType(own, 'AWS::IAM::Policy'), ...ofType(own, 'AWS::IAM::ManagedPolicy')];
   const statements = policies.flatMap(([id, p]) => statementsOf(p).map(s => ({
     ...s,

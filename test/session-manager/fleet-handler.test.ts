@@ -1,11 +1,11 @@
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SessionManagerConfig, configToEnv } from '../../src/session-manager/config';
 import { route } from '../../src/session-manager/entry';
-import { switchStateOf } from '../../src/session-manager/mirror-switch';
 import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
+import { switchStateOf } from '../../src/session-manager/mirror-switch';
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
 import { isSampled } from '../../src/session-manager/sampling';
 import { sweepStarterOf } from '../../src/session-manager/sweep-starter';
