@@ -145,6 +145,50 @@ describe('the faults really happened, and were healed', () => {
   });
 });
 
+describe('one stack of many services, the switch, sampling', () => {
+  test('fleet-50-services: ten rolling deployments at once in a stack of 50 cost what one service\'s does', async () => {
+    const figures = await ours('fleet-50-services');
+    expect(figures.services).toBe(50);
+    expect(figures.taskStarts).toBe(200);
+    expect(figures.violations).toEqual([]);
+    expect(figures.tasksAtEnd).toEqual({ running: 1000, wanted: 1000, mirrored: 1000, mirroredUnwanted: 0 });
+    expect(figures.ec2WritesPerTaskStart).toBe(1);
+    // The batches mix services; their RUNNING checks still cost no more reads than one service's.
+    expect(figures.ec2ReadsPerTaskStart).toBeLessThanOrEqual((await ours('rolling-deployment-200')).ec2ReadsPerTaskStart!);
+    expect(figures.startsNeverMirrored).toBe(0);
+  });
+
+  test('switch-off-on: off leaves no owned session, on mirrors every task again, each within 1.5x of the token-bucket bound', async () => {
+    const figures = await ours('switch-off-on');
+    expect(figures.violations).toEqual([]);
+    expect(figures.tasksAtEnd).toEqual({ running: 1000, wanted: 1000, mirrored: 1000, mirroredUnwanted: 0 });
+    expect(figures.zeroSessionsBoundSec).toBe(190);
+    expect(figures.tokenBucketBoundSec).toBe(190);
+    // Sweeps work 45 s of every minute: at best about 1.1x the bound, plus the wait for a sweep.
+    expect(figures.timeToZeroSessionsSec! / figures.zeroSessionsBoundSec!).toBeLessThanOrEqual(1.5);
+    expect(figures.ratioToBound).toBeLessThanOrEqual(1.5);
+  });
+
+  test('switch-off-on: the switch change reaches the event function through the service\'s rule, which starts a sweep at once', async () => {
+    // The rule is the synthesized one (settings.ts): its pattern must let the Parameter Store Change through.
+    expect((await ours('switch-off-on')).immediateSweeps).toBe(1);
+  });
+
+  test('sampling-0.1: exactly the sampled tasks are mirrored, with one write each', async () => {
+    const figures = await ours('sampling-0.1');
+    // The invariants check every running task: each sampled one has one session, no other has any.
+    expect(figures.violations).toEqual([]);
+    const end = figures.tasksAtEnd!;
+    expect(end.running).toBe(1000);
+    expect(end.wanted).toBeGreaterThan(70);
+    expect(end.wanted).toBeLessThan(130);
+    expect(end.mirrored).toBe(end.wanted);
+    expect(end.mirroredUnwanted).toBe(0);
+    expect(figures.ec2WritesPerTaskStart! * 1000).toBeCloseTo(end.wanted);
+    expect(figures.startsNeverMirrored).toBe(0);
+  });
+});
+
 describe('the simulator', () => {
   test('is deterministic: the same seed gives the same figures', async () => {
     const scenario = byName('duplicated-reordered');

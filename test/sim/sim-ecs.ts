@@ -8,6 +8,8 @@ import { json } from '../support/fake-ecs-endpoint';
 /** A simulated Fargate task. */
 export interface SimTask {
   readonly arn: string;
+  /** The ECS service the task belongs to (its group is `service:<name>`). */
+  readonly serviceName: string;
   readonly id: string;
   readonly eni: string;
   lastStatus: string;
@@ -66,7 +68,8 @@ export interface EcsCall {
 }
 
 /**
- * The parts of ECS the session manager talks to: one Fargate service whose tasks go through
+ * The parts of ECS the session manager talks to: one cluster of Fargate services (by default
+ * one, {@link SERVICE_NAME}; the `serviceName` arguments pick another) whose tasks go through
  * PROVISIONING, PENDING, RUNNING, (desired STOPPED) STOPPING, DEPROVISIONING, STOPPED, each
  * with its own ENI created before PENDING and deleted before STOPPED; a task state change
  * event on every transition; and ListTasks (pages of 100) / DescribeTasks (at most 100 tasks).
@@ -75,6 +78,7 @@ export class SimEcs {
   public readonly tasks = new Map<string, SimTask>();
   public readonly calls: EcsCall[] = [];
   public readonly clusterArn = CLUSTER_ARN;
+  /** The service `launch`, `deploy` and `preexisting` start tasks of when given none. */
   public readonly serviceName = SERVICE_NAME;
   /** Called with each task state change event ECS emits. */
   public onEvent: (event: unknown) => void;
@@ -92,23 +96,29 @@ export class SimEcs {
     this.onEniCreated = () => undefined;
   }
 
-  /** Tasks whose last status is RUNNING and that are meant to keep running. */
-  public running(): SimTask[] {
-    return [...this.tasks.values()].filter(t => t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING');
+  /** Tasks whose last status is RUNNING and that are meant to keep running (of one service, or all). */
+  public running(serviceName?: string): SimTask[] {
+    return this.tasksOf(serviceName).filter(t => t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING');
   }
 
-  /** Tasks not yet stopped. */
-  public live(): SimTask[] {
-    return [...this.tasks.values()].filter(t => t.lastStatus !== 'STOPPED');
+  /** Tasks not yet stopped (of one service, or all). */
+  public live(serviceName?: string): SimTask[] {
+    return this.tasksOf(serviceName).filter(t => t.lastStatus !== 'STOPPED');
   }
 
-  /** Starts `count` tasks, spread evenly over `overMs`. */
-  public launch(count: number, overMs = 0): SimTask[] {
+  /** Every task ever started, of one service or of all. */
+  public tasksOf(serviceName?: string): SimTask[] {
+    const all = [...this.tasks.values()];
+    return serviceName === undefined ? all : all.filter(t => t.serviceName === serviceName);
+  }
+
+  /** Starts `count` tasks of a service, spread evenly over `overMs`. */
+  public launch(count: number, overMs = 0, serviceName = this.serviceName): SimTask[] {
     const launched: SimTask[] = [];
     for (let i = 0; i < count; i++) {
       const id = this.clock.random.hex(32);
       const task: SimTask = {
-        arn: taskArnOf(id), id, eni: `eni-${this.clock.random.hex(17)}`, lastStatus: 'NONE', desiredStatus: 'RUNNING', version: 0, eniExists: false, createdAt: 0,
+        arn: taskArnOf(id), id, serviceName, eni: `eni-${this.clock.random.hex(17)}`, lastStatus: 'NONE', desiredStatus: 'RUNNING', version: 0, eniExists: false, createdAt: 0,
       };
       this.tasks.set(task.arn, task);
       launched.push(task);
@@ -126,20 +136,20 @@ export class SimEcs {
    * A rolling deployment (minimum healthy 100%, maximum 200%): a replacement is launched for
    * every live task, and each old task is stopped when its replacement is RUNNING.
    */
-  public deploy(overMs = 0): SimTask[] {
-    const old = this.live().filter(t => t.desiredStatus === 'RUNNING');
-    const fresh = this.launch(old.length, overMs);
+  public deploy(overMs = 0, serviceName = this.serviceName): SimTask[] {
+    const old = this.live(serviceName).filter(t => t.desiredStatus === 'RUNNING');
+    const fresh = this.launch(old.length, overMs, serviceName);
     fresh.forEach((task, i) => this.whenRunning(task, () => this.requestStop(old[i])));
     return fresh;
   }
 
   /** Puts tasks in the RUNNING state at once, ENIs included (a service that ran before). */
-  public preexisting(count: number): SimTask[] {
+  public preexisting(count: number, serviceName = this.serviceName): SimTask[] {
     const tasks: SimTask[] = [];
     for (let i = 0; i < count; i++) {
       const id = this.clock.random.hex(32);
       const task: SimTask = {
-        arn: taskArnOf(id), id, eni: `eni-${this.clock.random.hex(17)}`, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', version: 4, eniExists: true, runningAt: this.clock.now, createdAt: this.clock.now, preexisting: true,
+        arn: taskArnOf(id), id, serviceName, eni: `eni-${this.clock.random.hex(17)}`, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', version: 4, eniExists: true, runningAt: this.clock.now, createdAt: this.clock.now, preexisting: true,
       };
       this.ec2.createEni(task.eni);
       this.tasks.set(task.arn, task);
@@ -179,7 +189,7 @@ export class SimEcs {
     this.onEvent(taskEvent({
       taskId: task.id,
       clusterArn: this.clusterArn,
-      group: `service:${this.serviceName}`,
+      group: `service:${task.serviceName}`,
       lastStatus,
       desiredStatus: task.desiredStatus,
       version: task.version,
@@ -252,6 +262,7 @@ export class SimEcs {
       // ListTasks with desiredStatus RUNNING lists tasks meant to run, in every state up to RUNNING.
       const all = [...this.tasks.values()]
         .filter(t => t.lastStatus !== 'NONE' && t.lastStatus !== 'STOPPED')
+        .filter(t => !input.serviceName || t.serviceName === input.serviceName)
         .filter(t => !input.desiredStatus || t.desiredStatus === input.desiredStatus)
         .map(t => t.arn);
       const start = Number(input.nextToken ?? 0);
@@ -266,7 +277,7 @@ export class SimEcs {
       return json(200, {
         tasks: found.map(t => ({
           taskArn: t.arn,
-          group: `service:${this.serviceName}`,
+          group: `service:${t.serviceName}`,
           lastStatus: t.lastStatus,
           desiredStatus: t.desiredStatus,
           launchType: 'FARGATE',
