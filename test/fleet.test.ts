@@ -72,7 +72,7 @@ describe('one session manager per stack', () => {
   });
 
   test(`more than ${MAX_SERVICES_PER_STACK} services fail at synth with the reason`, () => {
-    expect(() => fleet(MAX_SERVICES_PER_STACK + 1)).toThrow(/A stack can mirror at most 70 services/);
+    expect(() => fleet(MAX_SERVICES_PER_STACK + 1)).toThrow(/A stack can mirror at most 50 services/);
   });
 
   test('settings the functions share must agree', () => {

@@ -34,11 +34,15 @@ export interface ServicePoliciesProps {
  * Services per managed policy. A managed policy holds at most 6,144 characters; one service adds
  * at most about 650 (owner id three times, target and filter ARNs twice, cluster ARN twice, a
  * task ARN prefix), the fixed statements about 1,500, so seven fit with room to spare. A role
- * takes 10 managed policies by default, hence {@link MAX_SERVICES_PER_STACK}.
+ * takes 10 managed policies by default.
  */
 export const SERVICES_PER_POLICY = 7;
-/** Mirrored services one stack can hold: 10 managed policies per role, of 7 services each. */
-export const MAX_SERVICES_PER_STACK = 70;
+/**
+ * Mirrored services one stack can hold. Each queue's policy lists every service's rule ARN (up
+ * to about 110 characters each) in one statement, and SQS takes 8,192 bytes per queue policy
+ * (Amazon SQS quotas); 50 rules take about 6 KB. The roles' managed policies would allow 70.
+ */
+export const MAX_SERVICES_PER_STACK = 50;
 
 /**
  * The IAM of one shared function, scoped to exactly the services registered with it: sessions

@@ -1,4 +1,4 @@
-import { Duration, Stack, aws_events as events, aws_events_targets as targets, aws_scheduler as scheduler } from 'aws-cdk-lib';
+import { Duration, Stack, aws_events as events, aws_scheduler as scheduler } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SharedSessionManager } from './shared-session-manager';
 import { EARLY_START_STATE, START_STATE, STOP_STATE } from '../session-manager/task-event';
@@ -35,31 +35,42 @@ export class ServiceWiring extends Construct {
     const { manager, config } = props;
     this.rule = new events.Rule(this, 'TaskStateChange', {
       description: `ECS task state changes of service ${props.serviceName}, for traffic mirroring`,
-      eventPattern: {
-        source: ['aws.ecs'],
-        detailType: ['ECS Task State Change'],
-        detail: {
-          clusterArn: [props.clusterArn],
-          group: [`service:${props.serviceName}`],
-          // Only the states the session manager acts on (first ENI, running, stopped), so the
-          // other transitions of a task cost neither a queue message nor an invocation.
-          lastStatus: [EARLY_START_STATE, START_STATE, STOP_STATE],
-        },
-      },
-      targets: [new targets.SqsQueue(manager.queue, {
+      // Replaced below by the whole pattern; the Rule needs one to be valid.
+      eventPattern: { source: ['aws.ecs'] },
+    });
+    // The queues' policies admit every mirror's rule in one statement each (see
+    // SharedSessionManager.admit): aws-cdk-lib's SqsQueue target would add a statement per rule,
+    // and SQS takes at most 20 statements in a queue policy.
+    this.rule.addTarget({
+      bind: () => ({
+        arn: manager.queue.queueArn,
         // The whole event, with the configuration of the service it is about.
-        message: events.RuleTargetInput.fromObject({ [CONFIG_KEY]: config, [EVENT_KEY]: events.EventField.fromPath('$') }),
-        deadLetterQueue: manager.deadLetterQueue,
-        retryAttempts: 185,
-        maxEventAge: Duration.hours(24),
-      })],
+        input: events.RuleTargetInput.fromObject({ [CONFIG_KEY]: config, [EVENT_KEY]: events.EventField.fromPath('$') }),
+        deadLetterConfig: { arn: manager.deadLetterQueue.queueArn },
+        retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: Duration.hours(24).toSeconds() },
+      }),
     });
-    // One rule for both: the service's task state changes, or a change of its switch (an
-    // EventBridge `$or`, which aws-cdk-lib's EventPattern type cannot express at our floor).
-    const ecs = (this.rule.node.defaultChild as events.CfnRule).eventPattern;
-    (this.rule.node.defaultChild as events.CfnRule).addPropertyOverride('EventPattern', {
-      $or: [ecs, { 'source': ['aws.ssm'], 'detail-type': ['Parameter Store Change'], 'detail': { name: [props.switchParameterName] } }],
-    });
+    manager.admit(this.rule);
+    // One rule for both: the service's task state changes, or a change of its switch. The whole
+    // pattern is one EventBridge `$or` (which aws-cdk-lib's EventPattern type cannot express at
+    // our floor): fields beside an `$or` would have to match too.
+    const cfnRule = this.rule.node.defaultChild as events.CfnRule;
+    cfnRule.eventPattern = {
+      $or: [
+        {
+          'source': ['aws.ecs'],
+          'detail-type': ['ECS Task State Change'],
+          'detail': {
+            clusterArn: [props.clusterArn],
+            group: [`service:${props.serviceName}`],
+            // Only the states the session manager acts on (first ENI, running, stopped), so the
+            // other transitions of a task cost neither a queue message nor an invocation.
+            lastStatus: [EARLY_START_STATE, START_STATE, STOP_STATE],
+          },
+        },
+        { 'source': ['aws.ssm'], 'detail-type': ['Parameter Store Change'], 'detail': { name: [props.switchParameterName] } },
+      ],
+    };
 
     if (props.reconcileInterval) {
       const minutes = props.reconcileInterval.toMinutes();

@@ -1,5 +1,5 @@
 import {
-  Duration, Stack, aws_cloudwatch as cloudwatch, aws_iam as iam, aws_lambda as lambda, aws_lambda_event_sources as sources,
+  Duration, Stack, aws_cloudwatch as cloudwatch, aws_events as events, aws_iam as iam, aws_lambda as lambda, aws_lambda_event_sources as sources,
   aws_logs as logs, aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
@@ -61,6 +61,9 @@ export class SharedSessionManager extends Construct {
   /** The event source mapping of the queue; it starts only after every enrollment. */
   public readonly eventSourceMapping: lambda.EventSourceMapping;
   private readonly eventPolicies: ServicePolicies;
+  /** The rules the queues admit, one statement per queue listing them all. */
+  private readonly rules: string[] = [];
+  private readonly admitted: iam.PolicyStatement[] = [];
   private readonly reconcilerPolicies: ServicePolicies;
   private services = 0;
   private deadLetterAlarm?: cloudwatch.Alarm;
@@ -124,6 +127,18 @@ export class SharedSessionManager extends Construct {
       // Few concurrent pollers keep a deployment burst from turning into an EC2 throttling storm.
       maxConcurrency: EVENT_SOURCE_MAX_CONCURRENCY,
     }));
+    // EventBridge may send to both queues (the dead-letter queue takes what a rule cannot
+    // deliver), from this stack's mirrors' rules only.
+    for (const queue of [this.queue, this.deadLetterQueue]) {
+      const statement = new iam.PolicyStatement({
+        sid: 'TheMirroredServicesRulesMaySend',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        resources: [queue.queueArn],
+      });
+      queue.addToResourcePolicy(statement);
+      this.admitted.push(statement);
+    }
     this.eventSourceMapping = this.eventFunction.node.children.find(c => c instanceof lambda.EventSourceMapping) as lambda.EventSourceMapping;
     // A sweep mirrors young tasks only when no task state change is still on its way.
     this.reconciler.addEnvironment(ENV.EVENT_QUEUE_URL, this.queue.queueUrl);
@@ -160,12 +175,18 @@ export class SharedSessionManager extends Construct {
    */
   public register(grant: ServiceGrant, enrollment: Construct): void {
     if (++this.services > MAX_SERVICES_PER_STACK) {
-      throw new Error(`A stack can mirror at most ${MAX_SERVICES_PER_STACK} services (its functions' roles take 10 managed policies of `
-        + '7 services each); split the services over several stacks');
+      throw new Error(`A stack can mirror at most ${MAX_SERVICES_PER_STACK} services (each queue's policy lists every service's rule, `
+        + 'and SQS takes 8,192 bytes per queue policy); split the services over several stacks');
     }
     this.eventPolicies.add(grant);
     this.reconcilerPolicies.add(grant);
     this.eventSourceMapping.node.addDependency(enrollment);
+  }
+
+  /** Lets `rule` send to the queues, beside every rule admitted before. */
+  public admit(rule: events.IRule): void {
+    this.rules.push(rule.ruleArn);
+    for (const statement of this.admitted) statement.addCondition('ArnEquals', { 'aws:SourceArn': [...this.rules] });
   }
 
   /** The alarm on the shared dead-letter queue, made on first request. */

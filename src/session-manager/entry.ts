@@ -47,6 +47,7 @@ export async function route(event: unknown, deps: ReconcilerDeps, context?: Invo
       return await sweep(deps, {
         deadline: Math.min(limits.deadline ?? Infinity, now + SCHEDULED_SWEEP_BUDGET_MS),
         createdBefore: immediate ? undefined : now - (await eventPathIdle(deps) ? IDLE_HEAL_AGE_MS : BUSY_HEAL_AGE_MS),
+        freshSwitch: immediate,
         maxModifies: SCHEDULED_SWEEP_MODIFY_LIMIT,
       });
     }

@@ -40,8 +40,8 @@ function depsFor(config: SessionManagerConfig): ReconcilerDeps {
     tasks: new ServiceTasks(ecs, config.clusterArn, config.serviceName),
     recent,
     eventBacklog,
-    switchState: name ? async () => {
-      const { state, unknownValue } = await switches.state(name);
+    switchState: name ? async (fresh?: boolean) => {
+      const { state, unknownValue } = await switches.state(name, fresh);
       if (unknownValue !== undefined) log.warn('switch value not understood; mirroring stays on', { switchParameter: name, value: unknownValue });
       return state;
     } : undefined,

@@ -27,7 +27,7 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
   const all = await sessions.listAll();
   const listed = all.filter(s => sessions.isOwned(s));
   // Switched off, no task is to be mirrored: every owned session goes. Otherwise the sampled ones.
-  const off = (await deps.switchState?.()) === 'off';
+  const off = (await deps.switchState?.(limits.freshSwitch)) === 'off';
   const wanted = (t: DesiredTask) => !off && isSampled(t.taskArn, config.sampling);
   const desired = (await tasks.listActive()).filter(wanted);
   const desiredEnis = new Set(desired.map(t => t.networkInterfaceId));
@@ -62,9 +62,13 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
     const change = changeFor(session, config, limits.removedFields);
     if (change) modifies.push({ session, change });
   }
-  const modifyNow = modifies.slice(0, limits.maxModifies ?? modifies.length);
+  // A scheduled sweep repairs a few sessions changed by hand. When more differ, a deployment is
+  // changing the configuration (its own sweep modifies them all), or this sweep runs the
+  // previous one (a schedule is updated after the enrollment): either way, not its business.
+  const modifyNow = limits.maxModifies !== undefined && modifies.length > limits.maxModifies ? [] : modifies;
   if (modifies.length > 0) {
-    logger.info('bringing owned sessions to the current configuration', { action: 'sweep', sessions: modifyNow.length, later: modifies.length - modifyNow.length });
+    logger.info(modifyNow.length > 0 ? 'bringing owned sessions to the current configuration' : 'many owned sessions differ from this configuration; left to the deployment',
+      { action: 'sweep', sessions: modifies.length });
   }
   // A task without a session at this point either never got one or lost it to a hand delete;
   // a fresh token per sweep makes EC2 create a new session in the second case too.
@@ -89,7 +93,7 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
     modifyFailures: result.modifyFailures,
     deleteFailures: result.deleteFailures,
     transientFailures: result.transientFailures,
-    unfinished: result.unfinished + modifies.length - modifyNow.length,
+    unfinished: result.unfinished,
     deferred,
     failuresByReason,
     unmirroredByReason,

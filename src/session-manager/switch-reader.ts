@@ -15,10 +15,10 @@ export class SwitchReader {
   constructor(private readonly ssm: SSMClient, private readonly now: () => number = Date.now) {}
 
   /** The switch's state, and its raw value when it was not understood (for the caller to log). */
-  public async state(name: string): Promise<{ state: SwitchState; unknownValue?: string }> {
+  public async state(name: string, fresh = false): Promise<{ state: SwitchState; unknownValue?: string }> {
     const cached = this.cache.get(name);
     let value = cached?.value;
-    if (!cached || this.now() - cached.at >= SWITCH_CACHE_MS) {
+    if (fresh || !cached || this.now() - cached.at >= SWITCH_CACHE_MS) {
       value = await this.read(name);
       this.cache.set(name, { value, at: this.now() });
     }

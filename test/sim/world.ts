@@ -351,7 +351,7 @@ export class World {
         recent,
         // GetQueueAttributes' approximate count of waiting messages (eventBacklogOf), exact here.
         eventBacklog: async () => this.queue?.messages.filter(m => m.visibleAt <= this.clock.now).length ?? 0,
-        switchState: config.switchParameter ? async () => (await switches.state(config.switchParameter!)).state : undefined,
+        switchState: config.switchParameter ? async (fresh?: boolean) => (await switches.state(config.switchParameter!, fresh)).state : undefined,
       });
       const options = { log: () => undefined, startSweep: (config: SessionManagerConfig) => this.startSweep(config) };
       return (event: unknown, context: SimContext) => routeTrigger(event, depsFor, options, context);
