@@ -116,6 +116,9 @@ describe('FargateTrafficMirror', () => {
         InputTransformer: { InputPathsMap: { f1: '$' }, InputTemplate: Match.anyValue() },
       })],
     });
+    // Nothing beside the $or: EventBridge would require it to match too, and no switch change would.
+    const [rule] = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule')) as any[];
+    expect(Object.keys(rule.Properties.EventPattern)).toEqual(['$or']);
   });
 
   test('the triggers carry the session settings, owner id and scope; the shared functions none', () => {

@@ -38,6 +38,14 @@ describe('one session manager per stack', () => {
     template.resourceCountIs('AWS::SSM::Parameter', 3);
     expect(new Set(mirrors.map(m => m.sessionManager))).toEqual(new Set([mirrors[0].sessionManager]));
     expect(new Set(mirrors.map(m => m.ownerId)).size).toBe(3);
+    // One statement per queue admits every mirror's rule: SQS takes at most 20 per queue policy.
+    const rules = Object.keys(template.findResources('AWS::Events::Rule')).sort();
+    for (const policy of Object.values(template.findResources('AWS::SQS::QueuePolicy')) as any[]) {
+      const allows = policy.Properties.PolicyDocument.Statement.filter((st: any) => st.Effect === 'Allow');
+      expect(allows).toHaveLength(1);
+      expect(allows[0].Principal).toEqual({ Service: 'events.amazonaws.com' });
+      expect(allows[0].Condition.ArnEquals['aws:SourceArn'].map((a: any) => a['Fn::GetAtt'][0]).sort()).toEqual(rules);
+    }
     // The shared queue's event source starts only after every enrollment.
     const [mapping] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as any[];
     expect(mapping.DependsOn).toEqual(expect.arrayContaining(Object.keys(template.findResources('Custom::FargateTrafficMirrorEnrollment'))));
