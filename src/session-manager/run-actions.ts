@@ -4,7 +4,7 @@
  */
 import { ErrorClass, FailureReason, classifyError, errorMessageOf } from './errors';
 import { MirrorSession } from './mirror-sessions';
-import { mirrorTask } from './mirror-task';
+import { failureMessage, mirrorTask } from './mirror-task';
 import { chooseSessionNumber, ReconcilePlan } from './reconcile';
 import { InvocationLimits, ROUND_PAUSE_MS, ReconcilerDeps, pastDeadline, pause } from './reconciler';
 import { SessionChange, describeChange } from './session-parameters';
@@ -22,6 +22,8 @@ const ACTION_ROUNDS = 10;
 export interface ModifyAction {
   readonly session: MirrorSession;
   readonly change: SessionChange;
+  /** Why the session moves to another target, when it does (targets.ts MoveReason). */
+  readonly why?: string;
 }
 
 /** What running a plan did. */
@@ -106,10 +108,10 @@ export async function runActions(
       const result = await mirrorTask(deps, c, { sessionNumber: c.sessionNumber, tokenSalt });
       const details = { taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId };
       if (result.failure) {
-        fail('create', result.failure, new Error(`the ENI has no usable session number (${result.failure.reason})`), details);
+        fail('create', result.failure, new Error(failureMessage(result.failure.reason)), { ...details, refusals: result.refusals });
       } else if (result.created) {
         r.created++;
-        logger.info('session created', { action: 'start', outcome: 'created', sessionId: result.sessionId, sessionNumber: c.sessionNumber, ...details });
+        logger.info('session created', { action: 'start', outcome: 'created', sessionId: result.sessionId, sessionNumber: c.sessionNumber, targetId: result.targetId, ...details });
       } else {
         r.raced++;
         logger.info('session ensured', { action: 'start', outcome: 'ensured', sessionId: result.sessionId, ...details });
@@ -150,7 +152,12 @@ async function modifySession(deps: ReconcilerDeps, m: ModifyAction): Promise<'mo
   const apply = async (change: SessionChange) => {
     if (!(await sessions.modify(m.session.sessionId, change))) return 'gone';
     logger.info('session brought to the current configuration', {
-      action: 'modify', outcome: 'modified', sessionId: m.session.sessionId, networkInterfaceId: m.session.networkInterfaceId, changed: describeChange(change),
+      action: 'modify',
+      outcome: 'modified',
+      sessionId: m.session.sessionId,
+      networkInterfaceId: m.session.networkInterfaceId,
+      changed: describeChange(change),
+      ...(change.targetId ? { fromTargetId: m.session.targetId, targetId: change.targetId, why: m.why } : {}),
     });
     return 'modified';
   };

@@ -9,6 +9,8 @@ export interface FakeTask {
   lastStatus: string;
   desiredStatus: string;
   networkInterfaceId?: string;
+  /** The task's Availability Zone (DescribeTasks Task.availabilityZone). */
+  availabilityZone?: string;
 }
 
 /**
@@ -75,6 +77,7 @@ export class FakeEcsEndpoint {
           lastStatus: t.lastStatus,
           desiredStatus: t.desiredStatus,
           launchType: 'FARGATE',
+          ...(t.availabilityZone ? { availabilityZone: t.availabilityZone } : {}),
           attachments: t.networkInterfaceId ? [{
             type: 'ElasticNetworkInterface',
             status: 'ATTACHED',
