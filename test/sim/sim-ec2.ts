@@ -72,7 +72,7 @@ export class SimEc2 {
   private readonly describing: TokenBucket;
   private readonly checks: SessionChecks;
 
-  constructor(private readonly clock: SimClock, private readonly options: SimEc2Options = {}) {
+  constructor(private readonly clock: SimClock, public readonly options: SimEc2Options = {}) {
     this.model = new Ec2MirrorModel({ defaultTargetSourceLimit: options.targetSourceLimit, ...options });
     this.mutating = new TokenBucket(clock, EC2_LIMITS.mutatingBurst, EC2_LIMITS.mutatingPerSecond);
     this.describing = new TokenBucket(clock, EC2_LIMITS.describeBurst, EC2_LIMITS.describePerSecond);
