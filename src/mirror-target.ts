@@ -177,7 +177,8 @@ export abstract class MirrorTarget {
    * @param targets The target of each zone, by zone name (`eu-west-1a`, not the zone id `euw1-az1`)
    */
   public static perAvailabilityZone(targets: { [availabilityZone: string]: MirrorTarget }): MirrorTarget {
-    const zones = Object.keys(targets);
+    // In zone order, whatever order the caller's map iterates in (Java's and Go's maps have none).
+    const zones = Object.keys(targets).sort();
     if (zones.length === 0) {
       throw new Error('MirrorTarget.perAvailabilityZone targets must name at least one Availability Zone, got none');
     }
