@@ -104,14 +104,15 @@ export interface FargateTrafficMirrorProps {
   /**
    * How often the periodic reconciliation runs (whole minutes, at least 1). A task whose
    * PENDING and RUNNING events were both lost is mirrored by the next one. Each run lists the
-   * service's tasks and the account's sessions (reads only, when nothing needs fixing) and starts
-   * actions for at most 45 seconds.
-   * @default Duration.minutes(5)
+   * service's tasks and the account's sessions (reads only, when nothing needs fixing), reads
+   * the event queue's depth, and starts actions for at most 45 seconds. It leaves tasks younger
+   * than 30 seconds (5 minutes while the queue holds events) to their task state changes.
+   * @default Duration.minutes(1)
    */
   readonly reconcileInterval?: Duration;
 
   /**
-   * Create CloudWatch alarms for tasks that stay unmirrored (three reconciliations in a row)
+   * Create CloudWatch alarms for tasks that stay unmirrored (every reconciliation for 15 minutes)
    * and for events in the dead-letter queue. Attach actions through `alarms`.
    * @default false
    */
@@ -153,10 +154,14 @@ const RECONCILER_TIMEOUT = Duration.seconds(RECONCILER_TIMEOUT_SEC);
 const ENROLLMENT_QUERY_INTERVAL = Duration.seconds(ENROLLMENT_QUERY_INTERVAL_SEC);
 const ENROLLMENT_TOTAL_TIMEOUT = Duration.seconds(ENROLLMENT_TOTAL_TIMEOUT_SEC);
 const ENROLLMENT_SERVICE_TIMEOUT_SECONDS = ENROLLMENT_SERVICE_TIMEOUT_SEC;
-// Sweeps heal what events missed. More often than this, a sweep during a burst of task starts
-// creates sessions for tasks whose events still wait in the queue: the simulator measured 1.46
-// writes per start and 1.47x the token-bucket bound for burst-0-to-1000 with one minute.
-const DEFAULT_RECONCILE_INTERVAL = Duration.minutes(5);
+// Sweeps heal what events missed: a task whose PENDING and RUNNING events were both lost waits
+// for the next one. Each minute is affordable because a sweep creates sessions for young tasks
+// only when the event queue is empty (IDLE_HEAL_AGE_MS, BUSY_HEAL_AGE_MS): otherwise, during a
+// burst, it would race the queued events (the simulator measured 1.46 writes per start for
+// burst-0-to-1000 with one-minute sweeps that did not look at the queue).
+const DEFAULT_RECONCILE_INTERVAL = Duration.minutes(1);
+// The unmirrored-tasks alarm fires when tasks stayed unmirrored in every sweep for this long.
+const UNMIRRORED_ALARM_WINDOW = Duration.minutes(15);
 
 /**
  * Mirrors every task of an ECS Fargate service to a VPC Traffic Mirroring target.
@@ -332,6 +337,9 @@ export class FargateTrafficMirror extends Construct {
       visibilityTimeout: Duration.seconds(eventTimeout.toSeconds() * QUEUE_VISIBILITY_TIMEOUT_FACTOR),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
     });
+    // A sweep mirrors young tasks only when no task state change is still on its way.
+    reconciler.addEnvironment(ENV.EVENT_QUEUE_URL, this.queue.queueUrl);
+    this.queue.grant(reconciler, 'sqs:GetQueueAttributes');
     sessionManager.addEventSource(new sources.SqsEventSource(this.queue, {
       batchSize: 10,
       reportBatchItemFailures: true,
@@ -394,12 +402,14 @@ export class FargateTrafficMirror extends Construct {
     schedule?.node.addDependency(enrollment);
 
     if (props.createAlarms) {
+      const interval = props.reconcileInterval ?? DEFAULT_RECONCILE_INTERVAL;
+      const windowMinutes = UNMIRRORED_ALARM_WINDOW.toMinutes();
       this.alarms.push(
-        this.metricUnmirroredTasks({ period: props.reconcileInterval ?? DEFAULT_RECONCILE_INTERVAL, statistic: 'Maximum' }).createAlarm(this, 'UnmirroredTasksAlarm', {
-          alarmDescription: `Tasks of ECS service ${props.service.serviceName} stayed unmirrored for three reconciliations in a row`,
+        this.metricUnmirroredTasks({ period: interval, statistic: 'Maximum' }).createAlarm(this, 'UnmirroredTasksAlarm', {
+          alarmDescription: `Tasks of ECS service ${props.service.serviceName} stayed unmirrored in every reconciliation for ${windowMinutes} minutes`,
           threshold: 0,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 3,
+          evaluationPeriods: interval.isUnresolved() ? 3 : Math.max(3, Math.ceil(windowMinutes / interval.toMinutes())),
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
         this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }).createAlarm(this, 'DeadLetterQueueAlarm', {

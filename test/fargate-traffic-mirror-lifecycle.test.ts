@@ -80,9 +80,9 @@ describe('durable event processing', () => {
 });
 
 describe('periodic reconciliation', () => {
-  test('runs every 5 minutes by default on the reconciler', () => {
+  test('runs every minute by default on the reconciler', () => {
     mirrorStack().template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(5 minutes)',
+      ScheduleExpression: 'rate(1 minute)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorReconciler'), 'Arn'] } })],
     });
   });
@@ -223,17 +223,17 @@ describe('metrics and alarms', () => {
     expect(mirror.alarms).toEqual([]);
   });
 
-  test('createAlarms: unmirrored tasks for three sweeps, and a non-empty dead-letter queue', () => {
+  test('createAlarms: unmirrored tasks in every sweep for 15 minutes, and a non-empty dead-letter queue', () => {
     const { template, mirror } = mirrorStack({ createAlarms: true });
     expect(mirror.alarms).toHaveLength(2);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'FargateTrafficMirror',
       MetricName: 'UnmirroredTasks',
       Statistic: 'Maximum',
-      Period: 300,
+      Period: 60,
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
-      EvaluationPeriods: 3,
+      EvaluationPeriods: 15,
       TreatMissingData: 'notBreaching',
       Dimensions: Match.arrayWith([{ Name: 'Owner', Value: mirror.ownerId }]),
     });
@@ -243,6 +243,10 @@ describe('metrics and alarms', () => {
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorDeadLetterQueue'), 'QueueName'] } }],
+    });
+    // A longer interval keeps three sweeps as the least evidence.
+    mirrorStack({ createAlarms: true, reconcileInterval: Duration.minutes(10) }).template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'UnmirroredTasks', Period: 600, EvaluationPeriods: 3,
     });
   });
 });

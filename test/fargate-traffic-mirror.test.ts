@@ -220,7 +220,7 @@ describe('FargateTrafficMirror', () => {
       expect(scoped).toMatch(/traffic-mirror-filter\/",\{"Ref":"MirrorFilter/);
     });
 
-    test('the reconciler may also list and describe tasks, of this cluster only', () => {
+    test('the reconciler may also list and describe tasks, of this cluster only, and read the event queue\'s depth', () => {
       const { stack, service, nlb } = serviceStack();
       new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
       const statements = policyStatements(Template.fromStack(stack), 'MirrorReconciler');
@@ -231,7 +231,15 @@ describe('FargateTrafficMirror', () => {
         'ec2:ModifyTrafficMirrorSession', 'ec2:ModifyTrafficMirrorSession',
         'ecs:DescribeTasks', 'ecs:ListTasks',
         'logs:CreateLogStream', 'logs:PutLogEvents',
+        'sqs:GetQueueAttributes',
       ]);
+      const queueStatement = statements.find(s => [].concat(s.Action).includes('sqs:GetQueueAttributes' as never));
+      expect(queueStatement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^MirrorTaskStateQueue/), 'Arn'] });
+      const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+      const envOf = (prefix: string) => Object.entries(functions).find(([id]) => id.startsWith(prefix))![1].Properties.Environment.Variables;
+      expect(envOf('MirrorReconciler').MIRROR_EVENT_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^MirrorTaskStateQueue/) });
+      // The event path never sweeps: it has no use for the queue's depth.
+      expect(envOf('MirrorSessionManager').MIRROR_EVENT_QUEUE_URL).toBeUndefined();
       const clusterArn = { 'Fn::GetAtt': [expect.stringMatching(/^Cluster/), 'Arn'] };
       const bySid = Object.fromEntries(statements.map(s => [s.Sid, s]));
       expect(bySid.ListTasksOfThisClusterOnly).toMatchObject({ Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': clusterArn } } });

@@ -21,6 +21,8 @@ export const ENV = {
   PICK_FREE_SESSION_NUMBER: 'MIRROR_PICK_FREE_SESSION_NUMBER',
   ACCOUNT: 'MIRROR_ACCOUNT',
   REGION: 'MIRROR_REGION',
+  /** The reconciler's only: the event queue, whose depth tells a sweep whether events are still on their way. */
+  EVENT_QUEUE_URL: 'MIRROR_EVENT_QUEUE_URL',
 } as const;
 
 /** The configuration's settings that a session carries (CreateTrafficMirrorSession parameters). */

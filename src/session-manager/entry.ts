@@ -5,7 +5,7 @@ import { InvocationLimits, ReconcilerDeps, SweepResult, pause } from './reconcil
 import { removeAll } from './remove-all';
 import { removedFields } from './session-parameters';
 import { sweep } from './sweep';
-import { ENROLLMENT_WORK_LIMIT_MS, SCHEDULED_SWEEP_BUDGET_MS, SETTLE_MS } from './timing';
+import { BUSY_HEAL_AGE_MS, ENROLLMENT_WORK_LIMIT_MS, IDLE_HEAL_AGE_MS, SCHEDULED_SWEEP_BUDGET_MS, SCHEDULED_SWEEP_MODIFY_LIMIT, SETTLE_MS } from './timing';
 
 function isObject(value: unknown): value is Record<string, any> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -40,12 +40,31 @@ export async function route(event: unknown, deps: ReconcilerDeps, context?: Invo
     if (isObject(event) && event.source === 'aws.events' && event['detail-type'] === 'Scheduled Event') {
       // A scheduled sweep works for a bounded time, so it cannot outlast the settle time of a
       // stack delete or update that begins while it runs; the next one carries on.
-      return await sweep(deps, { deadline: Math.min(limits.deadline ?? Infinity, now + SCHEDULED_SWEEP_BUDGET_MS) });
+      return await sweep(deps, {
+        deadline: Math.min(limits.deadline ?? Infinity, now + SCHEDULED_SWEEP_BUDGET_MS),
+        createdBefore: now - (await eventPathIdle(deps) ? IDLE_HEAL_AGE_MS : BUSY_HEAL_AGE_MS),
+        maxModifies: SCHEDULED_SWEEP_MODIFY_LIMIT,
+      });
     }
     // A task state change delivered directly (EventBridge target, or a manual test invoke).
     return await handleTaskEvent(event, deps);
   } finally {
     deps.metrics.flush();
+  }
+}
+
+/**
+ * Whether no task state change waits in the event queue or is being handled, so a task without
+ * a session has lost its events. Unknown counts as busy: the sweep then leaves young tasks to
+ * their events, which costs time to heal, never a duplicate write.
+ */
+async function eventPathIdle(deps: ReconcilerDeps): Promise<boolean> {
+  if (!deps.eventBacklog) return false;
+  try {
+    return (await deps.eventBacklog()) === 0;
+  } catch (error) {
+    deps.logger.warn('could not read the event queue\'s depth; young tasks are left to their events', { action: 'sweep', errorMessage: errorMessageOf(error) });
+    return false;
   }
 }
 

@@ -26,8 +26,13 @@ export async function handleTaskEvent(event: unknown, deps: ReconcilerDeps): Pro
   return applyTaskAction(parseTaskEvent(event, deps.config), deps);
 }
 
-/** Applies an already parsed event; see {@link handleTaskEvent}. */
-export async function applyTaskAction(parsed: TaskEventAction, deps: ReconcilerDeps): Promise<TaskEventOutcome> {
+/**
+ * Applies an already parsed event; see {@link handleTaskEvent}.
+ *
+ * @param seen for a RUNNING check, the sessions on the task's ENI when the caller listed them
+ * already (see {@link ensureRunningTask})
+ */
+export async function applyTaskAction(parsed: TaskEventAction, deps: ReconcilerDeps, seen?: readonly MirrorSession[]): Promise<TaskEventOutcome> {
   const { sessions, logger, metrics } = deps;
   if (parsed.action === 'skip') {
     // Foreign or malformed events are warnings: no healthy deployment sends them.
@@ -44,7 +49,7 @@ export async function applyTaskAction(parsed: TaskEventAction, deps: ReconcilerD
         return { action: 'start', outcome: 'ensured', taskArn, networkInterfaceId, sessionIds: [] };
       }
       const task = { taskArn, networkInterfaceId: parsed.networkInterfaceId, availabilityZone: parsed.availabilityZone };
-      const result = parsed.early ? await mirrorTask(deps, task) : await ensureRunningTask(deps, task);
+      const result = parsed.early ? await mirrorTask(deps, task) : await ensureRunningTask(deps, task, seen);
       if (result.failure) {
         metrics.failure(result.failure.reason);
         logger.error(failureMessage(result.failure.reason), {

@@ -13,6 +13,12 @@ export interface MirrorOptions {
   readonly sessionNumber?: number;
   /** @default '' (the deterministic token) */
   readonly tokenSalt?: string;
+  /**
+   * Targets EC2 already refused as full or gone during this invocation (a sweep's creates share
+   * it): skipped with that answer, without a call, and filled in as EC2 refuses more.
+   * @default none known
+   */
+  readonly unusable?: Map<string, TargetRefusal>;
 }
 
 /** A target that refused the task, and why. */
@@ -63,10 +69,15 @@ function needsLook(cls: ErrorClass): boolean {
  */
 export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask, options: MirrorOptions = {}): Promise<MirrorResult> {
   const { config, sessions, metrics, logger } = deps;
-  const { sessionNumber = config.sessionNumber, tokenSalt = '' } = options;
+  const { sessionNumber = config.sessionNumber, tokenSalt = '', unusable } = options;
   const candidates = candidateTargets(config, task.networkInterfaceId, task.availabilityZone);
   const refusals: TargetRefusal[] = [];
   for (const target of candidates) {
+    const known = unusable?.get(target.targetId);
+    if (known) {
+      refusals.push(known);
+      continue;
+    }
     try {
       const result = await sessions.create(task.networkInterfaceId, task.taskArn, sessionNumber, tokenSalt, target.targetId);
       if (!result.replayed) {
@@ -80,7 +91,9 @@ export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask, option
       const cls = classifyError(error);
       if (isTargetUnusable(cls)) {
         // This target is full or gone; the next may take the task.
-        refusals.push({ targetId: target.targetId, code: cls.code, reason: cls.reason });
+        const refusal = { targetId: target.targetId, code: cls.code, reason: cls.reason };
+        refusals.push(refusal);
+        unusable?.set(target.targetId, refusal);
         logger.info('target refused the task; trying the next', {
           action: 'start', taskArn: task.taskArn, networkInterfaceId: task.networkInterfaceId, targetId: target.targetId, errorCode: cls.code, reason: cls.reason,
         });
@@ -125,10 +138,14 @@ function reportCrossZone(
  * PENDING one that normally created the session, so a look by ENI (one documented-filter read)
  * settles it. Only when the PENDING event was lost does the start path follow, with its
  * deterministic token: a concurrent PENDING create then meets it as a repeat, not a second session.
+ *
+ * @param seen the sessions on the task's ENI when a caller already listed them (one listing for
+ * a whole batch of checks); read here otherwise
  */
-export async function ensureRunningTask(deps: ReconcilerDeps, task: DesiredTask): Promise<MirrorResult> {
+export async function ensureRunningTask(deps: ReconcilerDeps, task: DesiredTask, seen?: readonly MirrorSession[]): Promise<MirrorResult> {
   const { sessions } = deps;
-  const mine = (await sessions.listOnInterfaces([task.networkInterfaceId])).filter(s => sessions.isOwned(s)).sort(bySessionNumber);
+  const onEni = seen ?? await sessions.listOnInterfaces([task.networkInterfaceId]);
+  const mine = onEni.filter(s => sessions.isOwned(s) && s.networkInterfaceId === task.networkInterfaceId).sort(bySessionNumber);
   return mine.length > 0 ? { sessionId: mine[0].sessionId, created: false } : mirrorTask(deps, task);
 }
 

@@ -14,6 +14,8 @@ export const MAX_SESSION_NUMBER = 32766;
 export interface DesiredTask {
   readonly taskArn: string;
   readonly networkInterfaceId: string;
+  /** When ECS created the task (epoch ms), when the caller knows it. */
+  readonly createdAt?: number;
   /** The task's Availability Zone, when ECS named it: its session goes to a target there. */
   readonly availabilityZone?: string;
 }

@@ -23,6 +23,11 @@ export interface ReconcilerDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Tasks this container has seen mirrored (event path). @default none remembered */
   readonly recent?: RecentTasks;
+  /**
+   * Task state changes waiting in the event queue to be received (scheduled sweeps).
+   * @default unknown: sweeps treat the event path as busy
+   */
+  readonly eventBacklog?: () => Promise<number>;
 }
 
 /** Limits of one invocation. */
@@ -38,6 +43,16 @@ export interface InvocationLimits {
 export interface SweepOptions extends InvocationLimits {
   /** Fields the deployment at hand took out of the configuration, to remove from sessions. */
   readonly removedFields?: readonly RemovableField[];
+  /**
+   * Create sessions only for tasks ECS created before this time (epoch ms); younger ones are
+   * left to their task state changes (timing.ts: IDLE_HEAL_AGE_MS, BUSY_HEAL_AGE_MS). @default every task
+   */
+  readonly createdBefore?: number;
+  /**
+   * Bring at most this many owned sessions to the configuration; the next run does the rest.
+   * @default all of them
+   */
+  readonly maxModifies?: number;
 }
 
 /** What a whole-service reconciliation did. */
@@ -60,6 +75,8 @@ export interface SweepResult {
   readonly transientFailures: number;
   /** Actions not started because the invocation's deadline came; the next run does them. */
   readonly unfinished: number;
+  /** Unmirrored tasks left to the task state changes still on their way (see `createdBefore`). */
+  readonly deferred: number;
 }
 
 /** What removing every owned session did. */

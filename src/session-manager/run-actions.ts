@@ -4,7 +4,7 @@
  */
 import { ErrorClass, FailureReason, classifyError, errorMessageOf } from './errors';
 import { MirrorSession } from './mirror-sessions';
-import { failureMessage, mirrorTask } from './mirror-task';
+import { TargetRefusal, failureMessage, mirrorTask } from './mirror-task';
 import { chooseSessionNumber, ReconcilePlan } from './reconcile';
 import { InvocationLimits, ROUND_PAUSE_MS, ReconcilerDeps, pastDeadline, pause } from './reconciler';
 import { SessionChange, describeChange } from './session-parameters';
@@ -88,6 +88,10 @@ export async function runActions(
     return 'done';
   };
 
+  // A target takes a fixed number of sources: once EC2 says it is full (or gone), the plan's other
+  // creates would be refused by it too. They skip it with the same answer, without a write each,
+  // and go to their next target, if they have one.
+  const unusable = new Map<string, TargetRefusal>();
   const jobs: Job[] = [
     ...plan.deletes.map(d => (final: boolean) => attempt(final, 'delete', { sessionId: d.sessionId, networkInterfaceId: d.networkInterfaceId }, async () => {
       if (await sessions.delete(d.sessionId)) {
@@ -105,7 +109,7 @@ export async function runActions(
     ...plan.creates.map(c => (final: boolean) => attempt(final, 'create', { taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId }, async () => {
       // The same path as an event: if the number is taken since the listing, by the event
       // path (success) or by another tool, mirrorTask looks at the ENI and decides.
-      const result = await mirrorTask(deps, c, { sessionNumber: c.sessionNumber, tokenSalt });
+      const result = await mirrorTask(deps, c, { sessionNumber: c.sessionNumber, tokenSalt, unusable });
       const details = { taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId };
       if (result.failure) {
         fail('create', result.failure, new Error(failureMessage(result.failure.reason)), { ...details, refusals: result.refusals });

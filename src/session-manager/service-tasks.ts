@@ -60,7 +60,7 @@ export class ServiceTasks {
         const eni = networkInterfaceIdOf(task.attachments);
         if (eni && task.desiredStatus === 'RUNNING' && ACTIVE_STATES.has(task.lastStatus ?? '')) {
           // DescribeTasks names the task's Availability Zone (Task.availabilityZone).
-          active.push({ taskArn: task.taskArn, networkInterfaceId: eni, ...zoneOf(task.availabilityZone) });
+          active.push({ taskArn: task.taskArn, networkInterfaceId: eni, createdAt: task.createdAt?.getTime(), ...zoneOf(task.availabilityZone) });
         } else if (task.lastStatus !== 'STOPPED') {
           draining.add(taskIdOf(task.taskArn));
         }

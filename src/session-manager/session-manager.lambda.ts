@@ -1,7 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { newEc2Client, newEcsClient } from './clients';
-import { configFromEnv } from './config';
+import { ENV, configFromEnv } from './config';
 import { InvocationContext, route } from './entry';
+import { eventBacklogOf } from './event-queue';
 import { EmfMirrorMetrics } from './metrics';
 import { MirrorSessions } from './mirror-sessions';
 import { RecentTasks } from './recent-tasks';
@@ -17,6 +19,7 @@ const deps = {
   sessions: new MirrorSessions(newEc2Client(), config),
   tasks: new ServiceTasks(newEcsClient(), config.clusterArn, config.serviceName),
   recent: new RecentTasks(),
+  eventBacklog: process.env[ENV.EVENT_QUEUE_URL] ? eventBacklogOf(new SQSClient({}), process.env[ENV.EVENT_QUEUE_URL]!) : undefined,
 };
 
 /**

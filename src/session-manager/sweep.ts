@@ -42,7 +42,12 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
   // Other tools' sessions matter only on ENIs that are to be mirrored (their numbers are taken).
   const foreign = all.filter(s => !sessions.isOwned(s) && desiredEnis.has(s.networkInterfaceId));
 
-  const plan = planFor(deps, desired, [...owned, ...foreign]);
+  const planned = planFor(deps, desired, [...owned, ...foreign]);
+  // A young task's PENDING event may still be on its way: its create is left to it.
+  const young = new Set(desired.filter(t => limits.createdBefore !== undefined && t.createdAt !== undefined && t.createdAt >= limits.createdBefore)
+    .map(t => t.networkInterfaceId));
+  const plan = { ...planned, creates: planned.creates.filter(c => !young.has(c.networkInterfaceId)) };
+  const deferred = planned.creates.length - plan.creates.length;
   const deleting = new Set(plan.deletes.map(d => d.sessionId));
   const modifies: ModifyAction[] = [];
   // Which target each session is on changes only when its target left the configuration, or
@@ -61,12 +66,13 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
   if (crossZone > 0) {
     logger.warn('tasks mirrored to a target in another Availability Zone: their zone has no target with room', { action: 'sweep', crossZoneTasks: crossZone });
   }
+  const modifyNow = modifies.slice(0, limits.maxModifies ?? modifies.length);
   if (modifies.length > 0) {
-    logger.info('bringing owned sessions to the current configuration', { action: 'sweep', sessions: modifies.length });
+    logger.info('bringing owned sessions to the current configuration', { action: 'sweep', sessions: modifyNow.length, later: modifies.length - modifyNow.length });
   }
   // A task without a session at this point either never got one or lost it to a hand delete;
   // a fresh token per sweep makes EC2 create a new session in the second case too.
-  const result = await runActions(deps, plan, modifies, `sweep-${Date.now()}-${Math.random()}`, limits);
+  const result = await runActions(deps, plan, modifyNow, `sweep-${Date.now()}-${Math.random()}`, limits);
   const mirrored = plan.alreadyMirrored + result.created + result.raced;
   metrics.coverage(desired.length, mirrored);
   const summary: SweepResult = {
@@ -81,7 +87,8 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
     modifyFailures: result.modifyFailures,
     deleteFailures: result.deleteFailures,
     transientFailures: result.transientFailures,
-    unfinished: result.unfinished,
+    unfinished: result.unfinished + modifies.length - modifyNow.length,
+    deferred,
   };
   for (const conflict of plan.conflicts) {
     metrics.failure(conflict.reason);

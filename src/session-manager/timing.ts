@@ -21,6 +21,13 @@ export const RECONCILER_MAX_EVENT_AGE_SEC = 60;
  * The enrollment is not bound by this: it works across the provider framework's polls.
  */
 export const SCHEDULED_SWEEP_BUDGET_MS = 45_000;
+/**
+ * How many owned sessions a scheduled sweep brings to the configuration. A deployment's own
+ * sweep (the enrollment's Update) does every one; a scheduled sweep running beside it would
+ * modify the same sessions a second time. A scheduled sweep is for the few sessions changed by
+ * hand; more than this, and the next one carries on.
+ */
+export const SCHEDULED_SWEEP_MODIFY_LIMIT = 5;
 /** An action started just before a deadline still runs, with the SDK's retries. */
 export const ACTION_GRACE_MS = 30_000;
 /**
@@ -31,6 +38,21 @@ export const ACTION_GRACE_MS = 30_000;
  * flight. A listing that starts this long after is final.
  */
 export const SETTLE_MS = Math.max(EVENT_TIMEOUT_SEC * 1000, RECONCILER_MAX_EVENT_AGE_SEC * 1000 + SCHEDULED_SWEEP_BUDGET_MS) + ACTION_GRACE_MS;
+
+/**
+ * A scheduled sweep creates sessions only for tasks its events had time to reach. With no task
+ * state change waiting in the event queue, a task created this long ago without a session lost
+ * its events (or they are in a batch being handled, or one whose function died), so the sweep
+ * mirrors it now: EventBridge delivers in well under a second, and ECS emits PENDING within
+ * seconds of the ENI's attachment.
+ */
+export const IDLE_HEAL_AGE_MS = 30_000;
+/**
+ * While the event queue holds messages, a younger task's PENDING event may still be among
+ * them: creating its session from the sweep as well would cost a second write (and a read on
+ * the event path), which bursts cannot afford. Such tasks are left to their events this long.
+ */
+export const BUSY_HEAL_AGE_MS = 5 * 60_000;
 
 /** CloudFormation's custom resource timeout (`ServiceTimeout`), its maximum. */
 export const ENROLLMENT_SERVICE_TIMEOUT_SEC = 3600;

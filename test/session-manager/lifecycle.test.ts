@@ -3,7 +3,9 @@ import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
 import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/session-manager/ownership';
 import { RecentTasks } from '../../src/session-manager/recent-tasks';
 import { SweepResult } from '../../src/session-manager/reconciler';
-import { ENROLLMENT_WORK_LIMIT_MS, SCHEDULED_SWEEP_BUDGET_MS } from '../../src/session-manager/timing';
+import {
+  BUSY_HEAL_AGE_MS, ENROLLMENT_WORK_LIMIT_MS, IDLE_HEAL_AGE_MS, SCHEDULED_SWEEP_BUDGET_MS, SCHEDULED_SWEEP_MODIFY_LIMIT,
+} from '../../src/session-manager/timing';
 import { CLUSTER_ARN, SERVICE_NAME, taskArnOf, taskEvent } from '../fixtures/task-events';
 import { ERROR_SPELLINGS, Ec2MirrorModelOptions, TAG_FILTER_MODES } from '../support/ec2-model';
 import { FakeSession } from '../support/fake-ec2-endpoint';
@@ -285,6 +287,66 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       expect(h.metrics.coverages.at(-1)).toEqual({ running: 3, mirrored: 3 });
     });
 
+    test('a scheduled sweep leaves young tasks to their events: 30 s when the event queue is empty, 5 minutes when it is not', async () => {
+      const h = withTasks(0);
+      const ages = [IDLE_HEAL_AGE_MS / 2, IDLE_HEAL_AGE_MS * 2, BUSY_HEAL_AGE_MS * 2];
+      ages.forEach((age, i) => {
+        const arn = addTask(h, i);
+        h.ecs.tasks.get(arn)!.createdAt = Date.now() - age;
+      });
+      let backlog = 3;
+      const deps = { ...h.deps, eventBacklog: async () => backlog };
+      // Events are queued: only the task older than 5 minutes is the sweep's to mirror.
+      expect(await route(SCHEDULED, deps)).toMatchObject({ runningTasks: 3, created: 1, deferred: 2, mirroredTasks: 1 });
+      expect(ownedEnis(h)).toEqual([eniOf(2)]);
+      // Queue drained: a task older than 30 s without a session lost its events.
+      backlog = 0;
+      expect(await route(SCHEDULED, deps)).toMatchObject({ created: 1, deferred: 1 });
+      expect(ownedEnis(h)).toEqual([eniOf(1), eniOf(2)].sort());
+      // The deploy-time enrollment waits for nothing: it mirrors every task.
+      expect((await provide({ RequestType: 'Create' }, deps)).Data).toMatchObject({ Created: 1, MirroredTasks: 3 });
+    });
+
+    test('a queue depth the sweep cannot read counts as busy, and is logged', async () => {
+      const h = withTasks(0);
+      h.ecs.tasks.get(addTask(h, 0))!.createdAt = Date.now() - IDLE_HEAL_AGE_MS * 2;
+      const warn = jest.spyOn(h.logger, 'warn');
+      const deps = { ...h.deps, eventBacklog: async () => { throw Object.assign(new Error('denied'), { name: 'AccessDenied' }); } };
+      expect(await route(SCHEDULED, deps)).toMatchObject({ created: 0, deferred: 1 });
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('event queue'), expect.objectContaining({ errorMessage: 'denied' }));
+      // Without a queue to read (no backlog dependency), the same.
+      expect(await route(SCHEDULED, h.deps)).toMatchObject({ created: 0, deferred: 1 });
+    });
+
+    test('a scheduled sweep brings a few sessions to the configuration per run; the enrollment every one', async () => {
+      const count = SCHEDULED_SWEEP_MODIFY_LIMIT + 5;
+      const h = withTasks(count);
+      await route(SCHEDULED, h.deps);
+      const changed = { ...h.deps, config: { ...h.deps.config, virtualNetworkId: 4242 } };
+      expect(await route(SCHEDULED, changed)).toMatchObject({ modified: SCHEDULED_SWEEP_MODIFY_LIMIT, unfinished: 5 });
+      expect(await route(SCHEDULED, changed)).toMatchObject({ modified: 5, unfinished: 0 });
+      const again = { ...h.deps, config: { ...h.deps.config, virtualNetworkId: 7 } };
+      const before = h.ec2.count('ModifyTrafficMirrorSession');
+      await provide({ RequestType: 'Update', PhysicalResourceId: 'x' }, again);
+      expect(h.ec2.count('ModifyTrafficMirrorSession') - before).toBe(count);
+      expect([...h.ec2.sessions.values()].every(s => s.virtualNetworkId === 7)).toBe(true);
+    });
+
+    test('once EC2 says the target is full, the sweep\'s other creates skip it with that answer without a call each', async () => {
+      const h = withTasks(12);
+      // "TrafficMirrorSourcesPerTargetLimitExceeded" (EC2 API error codes reference).
+      h.ec2.failNext('CreateTrafficMirrorSession', { status: 400, code: 'TrafficMirrorSourcesPerTargetLimitExceeded' });
+      const result = await route(SCHEDULED, h.deps) as SweepResult;
+      // Creates run four at a time: those sent before the refusal was known still go through; no later one is sent.
+      const sent = h.ec2.count('CreateTrafficMirrorSession');
+      expect(sent).toBeLessThan(12);
+      expect(result).toMatchObject({ created: sent - 1, createFailures: 12 - (sent - 1), transientFailures: 0 });
+      // With one target, no other target takes them: each is reported as having none.
+      expect(h.metrics.failures.filter(r => r === 'NoUsableTarget')).toHaveLength(12 - (sent - 1));
+      // Not remembered across sweeps: the next one tries again.
+      expect(await route(SCHEDULED, h.deps)).toMatchObject({ created: 12 - (sent - 1), createFailures: 0 });
+    });
+
     test('a scheduled sweep works for at most its budget, however long the function may run', async () => {
       const h = withTasks(100);
       const create = h.deps.sessions.create.bind(h.deps.sessions);
@@ -485,6 +547,26 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(1);
       expect(h.ec2.count('DescribeTrafficMirrorSessions')).toBe(1);
       expect(ownedEnis(h)).toEqual([eniOf(0)]);
+    });
+
+    test('the RUNNING checks of one batch share one listing by network-interface-id', async () => {
+      const h = withTasks(4);
+      // Tasks 0 and 1 were mirrored from another container; 2 and 3 lost their PENDING events.
+      await route(sqs(start(0, 1, 'PENDING'), start(1, 1, 'PENDING')), { ...h.deps, recent: new RecentTasks() });
+      const reads = h.ec2.count('DescribeTrafficMirrorSessions');
+      expect(await route(sqs(start(0), start(1), start(2), start(3)), h.deps)).toEqual({ batchItemFailures: [] });
+      expect(h.ec2.count('DescribeTrafficMirrorSessions') - reads).toBe(1);
+      expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(4);
+      expect(ownedEnis(h)).toEqual([0, 1, 2, 3].map(eniOf).sort());
+    });
+
+    test('a failed batch listing sends back only the RUNNING checks\' messages', async () => {
+      const h = withTasks(3);
+      h.ec2.failNext('DescribeTrafficMirrorSessions', { status: 503, code: 'ServiceUnavailable' }, 5);
+      const response = await route(sqs(start(0), start(1), start(2, 1, 'PENDING')), h.deps);
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }, { itemIdentifier: 'm1' }] });
+      // The PENDING event needed no read: its task is mirrored.
+      expect(ownedEnis(h)).toEqual([eniOf(2)]);
     });
 
     test('out of order: RUNNING before PENDING, in one batch or two, still one session', async () => {

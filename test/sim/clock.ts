@@ -1,7 +1,8 @@
 import { Random } from './random';
 
 /** Simulated time 0 as a wall-clock date (2026-11-25T00:00:00Z). */
-const SIM_EPOCH_MS = Date.UTC(2026, 10, 25);
+/** What `Date.now()` answers at simulated time 0. */
+export const SIM_EPOCH_MS = Date.UTC(2026, 10, 25);
 
 interface Timer {
   readonly at: number;

@@ -187,9 +187,11 @@ export const SCENARIOS: Scenario[] = [
     expectation: { stackDeleted: true },
     trigger: w => {
       w.ecs.launch(300, MINUTE);
-      // The first scheduled sweep starts reconcileInterval after the deployment (one minute ago).
+      // Scheduled sweeps start every reconcileInterval from the deployment (one minute ago). The
+      // first, as the tasks start, finds them too young to be anything but their events' work;
+      // the second mirrors them.
       let deleted = false;
-      w.clock.schedule(w.settings.reconcileIntervalMs - MINUTE + 30_000, () => {
+      w.clock.schedule(2 * w.settings.reconcileIntervalMs - MINUTE + 30_000, () => {
         w.removeEventPath();
         void w.deleteEnrollment().then(() => { deleted = true; });
       });

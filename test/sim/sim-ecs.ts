@@ -1,5 +1,5 @@
 import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
-import { SimClock } from './clock';
+import { SIM_EPOCH_MS, SimClock } from './clock';
 import { SimEc2 } from './sim-ec2';
 import { CLUSTER_ARN, SERVICE_NAME, taskArnOf, taskEvent } from '../fixtures/task-events';
 import { bodyText } from '../support/body-text';
@@ -15,6 +15,8 @@ export interface SimTask {
   lastStatus: string;
   desiredStatus: string;
   version: number;
+  /** When ECS created the task (DescribeTasks `createdAt`). */
+  createdAt: number;
   eniExists: boolean;
   /** When the ENI was attached: the first moment the task could send a packet. */
   eniAttachedAt?: number;
@@ -118,7 +120,15 @@ export class SimEcs {
     for (let i = 0; i < count; i++) {
       const id = this.clock.random.hex(32);
       const task: SimTask = {
-        arn: taskArnOf(id), id, eni: `eni-${this.clock.random.hex(17)}`, zone: this.nextZone(), lastStatus: 'NONE', desiredStatus: 'RUNNING', version: 0, eniExists: false,
+        arn: taskArnOf(id),
+        id,
+        eni: `eni-${this.clock.random.hex(17)}`,
+        zone: this.nextZone(),
+        lastStatus: 'NONE',
+        desiredStatus: 'RUNNING',
+        version: 0,
+        eniExists: false,
+        createdAt: 0,
       };
       this.zoneOfEni.set(task.eni, task.zone);
       this.tasks.set(task.arn, task);
@@ -159,6 +169,7 @@ export class SimEcs {
         version: 4,
         eniExists: true,
         runningAt: this.clock.now,
+        createdAt: this.clock.now,
         preexisting: true,
       };
       this.zoneOfEni.set(task.eni, task.zone);
@@ -216,6 +227,7 @@ export class SimEcs {
 
   private provision(task: SimTask): void {
     if (task.desiredStatus !== 'RUNNING') return;
+    task.createdAt = this.clock.now;
     this.transition(task, 'PROVISIONING');
     this.clock.schedule(this.phase(this.timings.provisioning), () => {
       if (task.desiredStatus !== 'RUNNING') return this.deprovision(task);
@@ -296,6 +308,8 @@ export class SimEcs {
           desiredStatus: t.desiredStatus,
           launchType: 'FARGATE',
           availabilityZone: t.zone,
+          // The JSON protocol's timestamps are epoch seconds, on the clock the handler reads.
+          createdAt: (SIM_EPOCH_MS + t.createdAt) / 1000,
           attachments: t.lastStatus === 'PROVISIONING' ? [] : [{
             type: 'ElasticNetworkInterface',
             status: t.eniExists ? 'ATTACHED' : 'DELETED',

@@ -281,6 +281,8 @@ export class World {
         sessions: new MirrorSessions(ec2Client, this.config),
         tasks: new ServiceTasks(ecsClient, this.config.clusterArn, this.config.serviceName),
         recent: new RecentTasks(),
+        // GetQueueAttributes' approximate count of waiting messages (eventBacklogOf), exact here.
+        eventBacklog: async () => this.queue?.messages.filter(m => m.visibleAt <= this.clock.now).length ?? 0,
       };
       return (event: unknown, context: SimContext) => route(event, deps, context);
     };

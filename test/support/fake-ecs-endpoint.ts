@@ -11,6 +11,8 @@ export interface FakeTask {
   networkInterfaceId?: string;
   /** The task's Availability Zone (DescribeTasks Task.availabilityZone). */
   availabilityZone?: string;
+  /** Epoch ms; DescribeTasks answers it as `createdAt` in epoch seconds (the JSON protocol's timestamps). */
+  createdAt?: number;
 }
 
 /**
@@ -78,6 +80,7 @@ export class FakeEcsEndpoint {
           desiredStatus: t.desiredStatus,
           launchType: 'FARGATE',
           ...(t.availabilityZone ? { availabilityZone: t.availabilityZone } : {}),
+          ...(t.createdAt !== undefined ? { createdAt: t.createdAt / 1000 } : {}),
           attachments: t.networkInterfaceId ? [{
             type: 'ElasticNetworkInterface',
             status: 'ATTACHED',
