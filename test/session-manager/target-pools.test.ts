@@ -115,6 +115,17 @@ describe.each(TARGET_LIMIT_CODES.flatMap(code => ERROR_SPELLINGS.map(spelling =>
       });
     });
 
+    test('a sweep tries a target EC2 called full only once: the other creates skip it without a call', async () => {
+      const h = setup([{ targetId: T(1), maxSources: 2 }, { targetId: T(2), maxSources: 100 }]);
+      for (let i = 0; i < 30; i++) addTask(h, i, A);
+      await route(SCHEDULED, h.deps);
+      expect(sourcesPerTarget(h)).toEqual(new Map([[T(1), 2], [T(2), 28]]));
+      // About half the tasks hash to target 1 first; creates run four at a time, so at most the
+      // four in flight when the first refusal came back were refused.
+      expect(h.ec2.count('CreateTrafficMirrorSession') - 30).toBeLessThanOrEqual(4);
+      expect(h.metrics.failures).toEqual([]);
+    });
+
     describe('targets per Availability Zone', () => {
       const perZone = [{ targetId: T(1), availabilityZone: A, maxSources: 2 }, { targetId: T(2), availabilityZone: B, maxSources: 2 }];
 
