@@ -74,6 +74,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // our aws-cdk-lib floor (2.36.54 and later want ^2.176.0, 3.x wants ^2.257.0). The construct
     // itself does not import cdk-nag: it writes the suppression metadata cdk-nag reads.
     'cdk-nag@2.36.50',
+    // Integration tests (test/integ/). integ-tests-alpha is released with aws-cdk-lib; 2.168.0-alpha.0 is
+    // the newest release this registry serves whose peer range accepts our floor (2.173.2-alpha.0 wants
+    // ^2.173.2). integ-runner has no peer range: it synthesizes with the aws-cdk-lib installed here.
+    '@aws-cdk/integ-tests-alpha@2.168.0-alpha.0',
+    '@aws-cdk/integ-runner@2.197.10',
   ],
 
   jestOptions: {
@@ -106,6 +111,10 @@ project.package.addField('files', [
 project.eslint?.allowDevDeps('src/session-manager/**');
 // Lint src, test, examples and projenrc through one config that sees all of them.
 project.tsconfigDev.addInclude('.projenrc.ts');
+// The integration test's packet receiver (test/integ/receiver/receiver.js) is plain JavaScript, so
+// it runs in a stock node image without a build; its `// @ts-check` makes the typecheck task check
+// it through the tests that import it.
+project.tsconfigDev.file.addOverride('compilerOptions.allowJs', true);
 project.eslint?.addLintPattern('examples');
 const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;
 eslintrc.addDeletionOverride('parserOptions.projectService');
@@ -161,6 +170,41 @@ const lintWorkflows = project.addTask('lint:workflows', {
   exec: `bash .ci/actionlint.sh ${ACTIONLINT_VERSION} -shellcheck= -pyflakes= .github/workflows/*.yml`,
 });
 project.testTask.spawn(lintWorkflows);
+
+// Integration test (test/integ/integ.mirror.ts, integ-tests-alpha): deploys a VPC, a traffic generator service, a
+// VXLAN receiver behind a Network Load Balancer and FargateTrafficMirror between them, then asserts
+// on what arrives. integ-runner runs the app with ts-node (transpile only: the typecheck task checks
+// it) from the handler bundle the construct loads.
+const INTEG_RUNNER = 'integ-runner --directory test/integ --language typescript --app "node -r ts-node/register/transpile-only {filePath}"';
+// Without an account: synthesize and compare the templates with the committed snapshot; any
+// difference fails. Part of the build.
+const integSnapshot = project.addTask('integ:snapshot', {
+  description: 'Compare the integration test\'s templates with the committed snapshot (no AWS account needed)',
+});
+integSnapshot.spawn(project.tasks.tryFind('bundle')!);
+integSnapshot.exec(INTEG_RUNNER);
+project.testTask.spawn(integSnapshot);
+// Writes the snapshot anew without deploying (integ-runner's --dry-run), for a change that
+// integ:deploy has shown to work, or that cannot be deployed here; git shows what changed. The old
+// snapshot goes first: integ-runner refuses to update one over a change that replaces a resource,
+// and it then compares again.
+const integSnapshotUpdate = project.addTask('integ:snapshot:update', {
+  description: 'Write the integration test\'s snapshot anew from the current code, without deploying it',
+});
+integSnapshotUpdate.spawn(project.tasks.tryFind('bundle')!);
+integSnapshotUpdate.exec('rm -rf test/integ/integ.mirror.ts.snapshot');
+integSnapshotUpdate.exec(`${INTEG_RUNNER} --update-on-failed --dry-run --parallel-regions us-east-1`);
+integSnapshotUpdate.exec(INTEG_RUNNER);
+// With AWS credentials: deploy to AWS_REGION (else AWS_DEFAULT_REGION, else us-east-1), run the
+// assertions, destroy, and write the snapshot. --force: the snapshot is unchanged, deploy anyway.
+const integDeploy = project.addTask('integ:deploy', {
+  description: 'Deploy the integration test with your AWS credentials, run its assertions and destroy it (about 30 minutes)',
+});
+integDeploy.spawn(project.tasks.tryFind('bundle')!);
+integDeploy.exec(`${INTEG_RUNNER} --force --no-update-workflow --parallel-regions \${AWS_REGION:-\${AWS_DEFAULT_REGION:-us-east-1}}`);
+// The snapshot's asset directories are the bundled handler and integ-tests' assertion provider
+// (about 2 MB), which the snapshot comparison does not read (it ignores asset hashes).
+project.gitignore.addPatterns('/test/integ/*.snapshot/asset.*');
 
 // Every TypeScript snippet in the README and in @example tags must compile (fixtures in rosetta/).
 // The tablet it writes (.jsii.tabl.json) is what jsii-pacmak uses to translate the snippets into

@@ -1,5 +1,5 @@
 import {
-  Annotations, CfnResource, CustomResource, Duration, Stack, Token, Tokenization,
+  Annotations, CfnOutput, CfnResource, CustomResource, Duration, Stack, Token, Tokenization,
   aws_cloudwatch as cloudwatch, aws_ecs as ecs, aws_events as events, aws_events_targets as targets, aws_iam as iam,
   aws_lambda as lambda, aws_lambda_event_sources as sources, aws_logs as logs, aws_sqs as sqs,
   aws_stepfunctions as sfn, custom_resources as cr,
@@ -10,6 +10,7 @@ import { IMirrorFilter, MirrorFilter } from './mirror-filter';
 import { MirrorTarget, MirrorTargetConfig, MirrorTargetKind } from './mirror-target';
 import { suppressNagFindings } from './nag-suppressions';
 import { ENV } from './session-manager/config';
+import { FAIL_ON_UNMIRRORED_PROPERTY, REPORT_ATTRIBUTE } from './session-manager/enrollment-report';
 import { FailureReason } from './session-manager/errors';
 import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, REASON_DIMENSION, SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE } from './session-manager/metric-names';
 import { ownerIdFor } from './session-manager/ownership';
@@ -129,6 +130,56 @@ export interface FargateTrafficMirrorProps {
    * @default - no reservation; concurrency bounded by the queue's maximum concurrency (2)
    */
   readonly reservedConcurrentExecutions?: number;
+
+  /**
+   * Fail the deployment when running tasks of the service could not be mirrored for a reason that
+   * retrying will not fix: EC2 refused the source or the target, a session quota is reached,
+   * another tool holds the session number, or IAM denied the call. The error names the reasons and
+   * the first tasks, with EC2's error codes.
+   *
+   * Checked when the enrollment is created (the first deployment of this construct, which then
+   * rolls back and removes the sessions it made) and on the update that turns this on. Not on later
+   * updates: CloudFormation would roll a failed update back with another update that meets the same
+   * refusal, and leave the stack in UPDATE_ROLLBACK_FAILED. Transient failures (throttling, 5xx)
+   * are retried and never fail the deployment, nor does a task that stopped while it was enrolled.
+   * Whatever this says, `enrollmentReport` tells what the enrollment found.
+   * @default false
+   */
+  readonly failDeploymentOnUnmirroredTasks?: boolean;
+
+  /**
+   * Add the enrollment's report (`enrollmentReport`) to the stack's outputs: running, mirrored and
+   * unmirrored tasks, sessions created and modified, failures, failures by reason, and a summary.
+   * @default false
+   */
+  readonly enrollmentReportOutputs?: boolean;
+}
+
+/**
+ * What the enrollment found on the last deployment: attributes of its custom resource, as
+ * `Fn::GetAtt` tokens, set by the sweep that completed the Create or Update. Every value is a
+ * string, numbers in decimal, so each can go into a `CfnOutput`, a `Fn::Sub` or another stack.
+ */
+export interface EnrollmentReport {
+  /** Tasks of the service that were running (or starting) when the enrollment completed. */
+  readonly runningTasks: string;
+  /** Running tasks that had a session of this construct. */
+  readonly mirroredTasks: string;
+  /** Running tasks without one: `runningTasks` minus `mirroredTasks`. */
+  readonly unmirroredTasks: string;
+  /** Sessions the completing sweep created. */
+  readonly sessionsCreated: string;
+  /** Sessions the completing sweep brought to a changed configuration in place. */
+  readonly sessionsModified: string;
+  /** Actions that failed (creates, modifications, deletes) and tasks whose session number was taken. */
+  readonly failures: string;
+  /**
+   * The failures by reason, as `Reason=count` pairs joined by commas (the `Reason` values of the
+   * `SessionFailures` metric, for example `NoUsableTarget=1,SourceUnsupported=2`), or `none`.
+   */
+  readonly failuresByReason: string;
+  /** One line for people, for example `3 of 3 running tasks mirrored; no failures`. */
+  readonly summary: string;
 }
 
 const MAX_SESSION_NUMBER = 32766;
@@ -211,6 +262,8 @@ export class FargateTrafficMirror extends Construct {
    * creates; derived from the stack name and construct path, so it is stable across deploys.
    */
   public readonly ownerId: string;
+  /** What the enrollment found when this stack was last deployed (attributes of its custom resource). */
+  public readonly enrollmentReport: EnrollmentReport;
 
   /**
    * @param scope The construct to add the mirroring resources to, usually a stack
@@ -379,8 +432,25 @@ export class FargateTrafficMirror extends Construct {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::FargateTrafficMirrorEnrollment',
       // A change to any of these re-enrolls the service (Update).
-      properties: { ...environment },
+      properties: {
+        ...environment,
+        // Only when set, so templates without the option keep their properties.
+        ...(props.failDeploymentOnUnmirroredTasks ? { [FAIL_ON_UNMIRRORED_PROPERTY]: 'true' } : {}),
+      },
     });
+    this.enrollmentReport = {
+      runningTasks: enrollment.getAttString(REPORT_ATTRIBUTE.RUNNING_TASKS),
+      mirroredTasks: enrollment.getAttString(REPORT_ATTRIBUTE.MIRRORED_TASKS),
+      unmirroredTasks: enrollment.getAttString(REPORT_ATTRIBUTE.UNMIRRORED_TASKS),
+      sessionsCreated: enrollment.getAttString(REPORT_ATTRIBUTE.CREATED),
+      sessionsModified: enrollment.getAttString(REPORT_ATTRIBUTE.MODIFIED),
+      failures: enrollment.getAttString(REPORT_ATTRIBUTE.FAILURES),
+      failuresByReason: enrollment.getAttString(REPORT_ATTRIBUTE.FAILURES_BY_REASON),
+      summary: enrollment.getAttString(REPORT_ATTRIBUTE.SUMMARY),
+    };
+    if (props.enrollmentReportOutputs) {
+      this.addEnrollmentReportOutputs();
+    }
     // aws-cdk-lib has no prop for it at our floor. An integer, as in the resource's registry
     // schema, which cfn-lint checks (one page of the user guide says String).
     (enrollment.node.defaultChild as CfnResource).addPropertyOverride('ServiceTimeout', ENROLLMENT_SERVICE_TIMEOUT_SECONDS);
@@ -420,6 +490,24 @@ export class FargateTrafficMirror extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
       );
+    }
+  }
+
+  /** One stack output per attribute of the enrollment's report. */
+  private addEnrollmentReportOutputs(): void {
+    const outputs: Array<[string, string, string]> = [
+      ['EnrollmentRunningTasks', this.enrollmentReport.runningTasks, 'running tasks'],
+      ['EnrollmentMirroredTasks', this.enrollmentReport.mirroredTasks, 'running tasks with a mirror session'],
+      ['EnrollmentUnmirroredTasks', this.enrollmentReport.unmirroredTasks, 'running tasks without a mirror session'],
+      ['EnrollmentSessionsCreated', this.enrollmentReport.sessionsCreated, 'mirror sessions created'],
+      ['EnrollmentSessionsModified', this.enrollmentReport.sessionsModified, 'mirror sessions brought to the configuration'],
+      ['EnrollmentFailures', this.enrollmentReport.failures, 'failed actions and taken session numbers'],
+      ['EnrollmentFailuresByReason', this.enrollmentReport.failuresByReason, 'failures by reason'],
+      ['EnrollmentSummary', this.enrollmentReport.summary, 'summary'],
+    ];
+    for (const [id, value, what] of outputs) {
+      // A literal description: CloudFormation takes no intrinsic function there, and the service name may be one.
+      new CfnOutput(this, id, { value, description: `${this.node.path} at deployment: ${what}` });
     }
   }
 
@@ -555,7 +643,7 @@ export class FargateTrafficMirror extends Construct {
   /**
    * Sessions that could not be created or deleted, and tasks that cannot be mirrored as
    * configured (sum over 5 minutes unless `props` say otherwise). Add
-   * `dimensionsMap: { Reason: 'TargetSourcesLimit' }` for one reason.
+   * `dimensionsMap: { Reason: 'NoUsableTarget' }` for one reason (`metricNoUsableTarget()` is that one).
    * @param props Period, statistic, dimensions and other options that override the defaults
    */
   public metricSessionFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {

@@ -2,6 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { FargateTrafficMirror, MirrorTarget } from '../src';
 import { serviceStack } from './support/service-stack';
+import { enrollmentReport } from '../src/session-manager/enrollment-report';
+import { SweepResult } from '../src/session-manager/reconciler';
 import { RECONCILER_MAX_EVENT_AGE_SEC, SCHEDULED_SWEEP_BUDGET_MS, SETTLE_MS } from '../src/session-manager/timing';
 
 /** A dependency cycle among `resources` (as logical ids), or undefined when there is none. */
@@ -194,6 +196,50 @@ describe('enrollment custom resource', () => {
     mirrorStack({ pickFreeSessionNumber: true }).template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ MIRROR_PICK_FREE_SESSION_NUMBER: 'true' }) },
     });
+  });
+});
+
+describe('enrollment report', () => {
+  /** The attributes the handler answers a completed Create or Update with, for any sweep. */
+  const handlerAttributes = () => {
+    const counts = ['runningTasks', 'mirroredTasks', 'created', 'modified', 'deleted', 'conflicts', 'failures', 'createFailures',
+      'modifyFailures', 'deleteFailures', 'transientFailures', 'unfinished'];
+    const result = {
+      ...Object.fromEntries(counts.map(c => [c, 0])),
+      failuresByReason: {},
+      unmirroredByReason: {},
+      unmirroredErrors: [],
+    } as unknown as SweepResult;
+    return Object.keys(enrollmentReport(result)).sort();
+  };
+
+  test('enrollmentReport holds Fn::GetAtt tokens of attributes the handler always returns, as strings', () => {
+    const { mirror, stack, template } = mirrorStack();
+    const [id] = Object.keys(template.findResources('Custom::FargateTrafficMirrorEnrollment'));
+    const resolved = stack.resolve(mirror.enrollmentReport) as Record<string, { 'Fn::GetAtt': [string, string] }>;
+    for (const value of Object.values(resolved)) expect(value['Fn::GetAtt'][0]).toBe(id);
+    expect(Object.values(resolved).map(v => v['Fn::GetAtt'][1]).sort()).toEqual(handlerAttributes());
+    for (const value of Object.values(mirror.enrollmentReport)) expect(typeof value).toBe('string');
+  });
+
+  test('no outputs unless asked; enrollmentReportOutputs adds one per attribute, with a literal description', () => {
+    expect(mirrorStack().template.toJSON().Outputs).toBeUndefined();
+    const { template } = mirrorStack({ enrollmentReportOutputs: true });
+    const outputs = Object.entries(template.toJSON().Outputs) as Array<[string, any]>;
+    expect(outputs.map(([, o]) => o.Value['Fn::GetAtt'][1]).sort()).toEqual(handlerAttributes());
+    expect(outputs.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'MirrorEnrollmentFailures', 'MirrorEnrollmentFailuresByReason', 'MirrorEnrollmentMirroredTasks', 'MirrorEnrollmentRunningTasks',
+      'MirrorEnrollmentSessionsCreated', 'MirrorEnrollmentSessionsModified', 'MirrorEnrollmentSummary', 'MirrorEnrollmentUnmirroredTasks',
+    ]);
+    for (const [, output] of outputs) expect(typeof output.Description).toBe('string');
+  });
+
+  test('failDeploymentOnUnmirroredTasks reaches the enrollment as a property, which is absent by default', () => {
+    const property = (props = {}) => (Object.values(mirrorStack(props).template.findResources('Custom::FargateTrafficMirrorEnrollment'))[0] as any)
+      .Properties.FailOnUnmirroredTasks;
+    expect(property()).toBeUndefined();
+    expect(property({ failDeploymentOnUnmirroredTasks: false })).toBeUndefined();
+    expect(property({ failDeploymentOnUnmirroredTasks: true })).toBe('true');
   });
 });
 

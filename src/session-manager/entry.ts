@@ -1,7 +1,8 @@
+import { checksUnmirrored, enrollmentReport, unmirroredError } from './enrollment-report';
 import { classifyError, errorMessageOf } from './errors';
 import { handleQueueBatch } from './handle-queue-batch';
 import { handleTaskEvent } from './handle-task-event';
-import { InvocationLimits, ReconcilerDeps, SweepResult, pause } from './reconciler';
+import { InvocationLimits, ReconcilerDeps, pause } from './reconciler';
 import { removeAll } from './remove-all';
 import { removedFields } from './session-parameters';
 import { sweep } from './sweep';
@@ -82,6 +83,10 @@ export const STARTED_AT = 'StartedAt';
  *   the configuration. Update is complete only after a sweep that started {@link SETTLE_MS}
  *   after the Update began finished all its work: by then no event batch or scheduled sweep
  *   running the previous configuration is still in flight to undo it.
+ *   The sweep that completes it is reported as the resource's attributes (enrollment-report.ts);
+ *   with `FailOnUnmirroredTasks`, a Create (or the Update that turns it on) fails instead when
+ *   running tasks could not be mirrored for a reason retrying will not fix. A sweep with transient
+ *   failures never completes, so those are retried by the next poll and never fail it.
  * - Delete: every owned session is removed; a failure retrying cannot fix fails the Delete.
  *
  * Work stops {@link ENROLLMENT_WORK_LIMIT_MS} after the start with an error, before
@@ -121,7 +126,7 @@ async function handleCustomResource(event: Record<string, any>, deps: Reconciler
 async function pollCustomResource(event: Record<string, any>, deps: ReconcilerDeps, limits: InvocationLimits, settledAfter: number) {
   if (event.RequestType === 'Delete') {
     const result = await removeAll(deps, { ...limits, settledAfter });
-    return result.complete ? { IsComplete: true, Data: { Deleted: result.deleted } } : { IsComplete: false };
+    return result.complete ? { IsComplete: true, Data: { Deleted: String(result.deleted) } } : { IsComplete: false };
   }
   for (;;) {
     const sweptAt = Date.now();
@@ -130,7 +135,14 @@ async function pollCustomResource(event: Record<string, any>, deps: ReconcilerDe
       return { IsComplete: false };
     }
     if (event.RequestType !== 'Update' || sweptAt >= settledAfter) {
-      return completed(result);
+      const refused = checksUnmirrored(event) ? unmirroredError(result, deps.config.serviceName) : undefined;
+      if (refused) {
+        deps.logger.error('running tasks could not be mirrored; failing the deployment as configured', {
+          action: event.RequestType, outcome: 'failed', ...enrollmentReport(result),
+        });
+        throw refused;
+      }
+      return { IsComplete: true, Data: enrollmentReport(result) };
     }
     // Done, but an event batch with the previous configuration may still be in flight: sweep
     // once more after the settle time, here if the deadline allows, else in the next call.
@@ -147,17 +159,4 @@ function removedByUpdate(event: Record<string, any>) {
   if (event.RequestType !== 'Update') return [];
   const properties = (value: unknown) => (isObject(value) ? value : {});
   return removedFields(properties(event.OldResourceProperties), properties(event.ResourceProperties));
-}
-
-function completed(result: SweepResult) {
-  return {
-    IsComplete: true,
-    Data: {
-      RunningTasks: result.runningTasks,
-      MirroredTasks: result.mirroredTasks,
-      Created: result.created,
-      Modified: result.modified,
-      Failures: result.failures,
-    },
-  };
 }

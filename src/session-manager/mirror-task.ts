@@ -1,7 +1,7 @@
 /**
  * Mirror one starting task: the event path's start, and every create of a sweep.
  */
-import { ErrorClass, FailureReason, classifyError, isTargetUnusable } from './errors';
+import { ErrorClass, FailureReason, classifyError, errorMessageOf, isTargetUnusable } from './errors';
 import { MirrorSession } from './mirror-sessions';
 import { DesiredTask } from './reconcile';
 import { ReconcilerDeps, planFor } from './reconciler';
@@ -26,6 +26,8 @@ export interface TargetRefusal {
   readonly targetId: string;
   readonly code: string;
   readonly reason: FailureReason;
+  /** EC2's message. */
+  readonly message: string;
 }
 
 /** What {@link mirrorTask} did: the session mirroring the task, or why there is none. */
@@ -91,7 +93,7 @@ export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask, option
       const cls = classifyError(error);
       if (isTargetUnusable(cls)) {
         // This target is full or gone; the next may take the task.
-        const refusal = { targetId: target.targetId, code: cls.code, reason: cls.reason };
+        const refusal = { targetId: target.targetId, code: cls.code, reason: cls.reason, message: errorMessageOf(error) };
         refusals.push(refusal);
         unusable?.set(target.targetId, refusal);
         logger.info('target refused the task; trying the next', {
@@ -109,11 +111,12 @@ export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask, option
   return { failure: { code, transient: false, reason: FailureReason.NO_USABLE_TARGET }, refusals };
 }
 
-/** What a task's failure to be mirrored means, for the log line that reports it. */
-export function failureMessage(reason: FailureReason): string {
-  return reason === FailureReason.NO_USABLE_TARGET
-    ? 'task cannot be mirrored: no target it may use accepts it (full, gone, or none in its zone); a later sweep tries again'
-    : 'task cannot be mirrored with the configured session number';
+/** What a task's failure to be mirrored means, for the line that reports it: with each target's refusal and EC2's message. */
+export function failureMessage(reason: FailureReason, refusals: readonly TargetRefusal[] = []): string {
+  if (reason !== FailureReason.NO_USABLE_TARGET) return 'task cannot be mirrored with the configured session number';
+  const why = refusals.map(r => `${r.targetId}: ${r.code}: ${r.message}`).join('; ');
+  return 'task cannot be mirrored: no target it may use accepts it (full, gone, or none in its zone); a later sweep tries again'
+    + (why ? ` (${why})` : '');
 }
 
 /** Logs and counts a session created in another zone than its task (allowed by `allowCrossZone`). */

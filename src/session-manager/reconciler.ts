@@ -77,6 +77,12 @@ export interface SweepResult {
   readonly unfinished: number;
   /** Unmirrored tasks left to the task state changes still on their way (see `createdBefore`). */
   readonly deferred: number;
+  /** Failed actions and conflicts by reason (`FailureReason` values). */
+  readonly failuresByReason: Readonly<Record<string, number>>;
+  /** Running tasks left without a session, by reason: failed creates and conflicts. */
+  readonly unmirroredByReason: Readonly<Record<string, number>>;
+  /** A line for each of those tasks (the first 10): task, ENI, AWS code or reason, and message. */
+  readonly unmirroredErrors: readonly string[];
 }
 
 /** What removing every owned session did. */

@@ -44,6 +44,10 @@ export interface ActionResults {
   unfinished: number;
   /** One line per failure: action, what, AWS code and message. */
   errors: string[];
+  /** Failures by reason (`FailureReason`), every action. */
+  failuresByReason: Record<string, number>;
+  /** Failed creates by reason: the tasks left unmirrored. */
+  createFailuresByReason: Record<string, number>;
 }
 
 type Job = (final: boolean) => Promise<'done' | 'retry'>;
@@ -65,6 +69,8 @@ export async function runActions(
     permanentFailures: 0,
     unfinished: 0,
     errors: [],
+    failuresByReason: {},
+    createFailuresByReason: {},
   };
 
   const fail = (action: 'create' | 'modify' | 'delete', cls: ErrorClass, error: unknown, details: object) => {
@@ -72,6 +78,8 @@ export async function runActions(
     if (cls.transient) r.transientFailures++;
     else r.permanentFailures++;
     r.errors.push(`${action} ${JSON.stringify(details)}: ${cls.code}: ${errorMessageOf(error)}`);
+    r.failuresByReason[cls.reason] = (r.failuresByReason[cls.reason] ?? 0) + 1;
+    if (action === 'create') r.createFailuresByReason[cls.reason] = (r.createFailuresByReason[cls.reason] ?? 0) + 1;
     metrics.failure(cls.reason);
     logger.error(`${action} failed`, {
       action, outcome: 'failed', errorCode: cls.code, errorMessage: errorMessageOf(error), reason: cls.reason, transient: cls.transient, ...details,
@@ -112,7 +120,7 @@ export async function runActions(
       const result = await mirrorTask(deps, c, { sessionNumber: c.sessionNumber, tokenSalt, unusable });
       const details = { taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId };
       if (result.failure) {
-        fail('create', result.failure, new Error(failureMessage(result.failure.reason)), { ...details, refusals: result.refusals });
+        fail('create', result.failure, new Error(failureMessage(result.failure.reason, result.refusals)), details);
       } else if (result.created) {
         r.created++;
         logger.info('session created', { action: 'start', outcome: 'created', sessionId: result.sessionId, sessionNumber: c.sessionNumber, targetId: result.targetId, ...details });

@@ -8,6 +8,9 @@ import { taskIdOf } from './service-tasks';
 import { changeFor } from './session-parameters';
 import { TargetLoad } from './targets';
 
+/** Lines of unmirrored tasks kept in a sweep's summary (its log line and the enrollment's error). */
+const MAX_ERROR_LINES = 10;
+
 /**
  * Creates the sessions running tasks lack, brings every owned session to the current
  * configuration in place (ModifyTrafficMirrorSession: no gap in mirroring), and deletes the
@@ -75,6 +78,12 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
   const result = await runActions(deps, plan, modifyNow, `sweep-${Date.now()}-${Math.random()}`, limits);
   const mirrored = plan.alreadyMirrored + result.created + result.raced;
   metrics.coverage(desired.length, mirrored);
+  const failuresByReason = { ...result.failuresByReason };
+  const unmirroredByReason = { ...result.createFailuresByReason };
+  for (const conflict of plan.conflicts) {
+    failuresByReason[conflict.reason] = (failuresByReason[conflict.reason] ?? 0) + 1;
+    unmirroredByReason[conflict.reason] = (unmirroredByReason[conflict.reason] ?? 0) + 1;
+  }
   const summary: SweepResult = {
     runningTasks: desired.length,
     mirroredTasks: mirrored,
@@ -89,6 +98,13 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
     transientFailures: result.transientFailures,
     unfinished: result.unfinished + modifies.length - modifyNow.length,
     deferred,
+    failuresByReason,
+    unmirroredByReason,
+    unmirroredErrors: [
+      ...result.errors.filter(e => e.startsWith('create ')),
+      ...plan.conflicts.map(c => `create ${JSON.stringify({ taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId })}: ${c.reason}: `
+        + `session numbers ${c.usedSessionNumbers.join(', ')} are taken on the ENI`),
+    ].slice(0, MAX_ERROR_LINES),
   };
   for (const conflict of plan.conflicts) {
     metrics.failure(conflict.reason);

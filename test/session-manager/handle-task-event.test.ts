@@ -330,7 +330,7 @@ describe('AWS errors', () => {
     if (reason === 'NoUsableTarget') {
       // Each target that refused the task is named with EC2's code.
       expect(logger.error).toHaveBeenCalledWith(expect.any(String), expect.objectContaining({
-        refusals: [{ targetId: 'tmt-0123456789abcdef0', code: name, reason: expect.stringMatching(/^Target(SourcesLimit|NotFound)$/) }],
+        refusals: [{ targetId: 'tmt-0123456789abcdef0', code: name, reason: expect.stringMatching(/^Target(SourcesLimit|NotFound)$/), message: name }],
       }));
     } else if (reason !== 'SourceSessionLimit') {
       expect(logger.error).toHaveBeenCalledWith(expect.any(String), expect.objectContaining({ errorMessage: name }));

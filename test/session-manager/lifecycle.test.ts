@@ -69,7 +69,18 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       expect(first).toEqual({ PhysicalResourceId: `fargate-traffic-mirror-${h.config.ownerId}`, Data: { StartedAt: expect.stringMatching(/^\d+$/) } });
       expect(h.ec2.calls).toEqual([]);
       const response = await provide({ RequestType: 'Create' }, h.deps);
-      expect(response.Data).toMatchObject({ RunningTasks: 7, MirroredTasks: 7, Created: 7, Modified: 0, Failures: 0 });
+      // Every attribute a string: CloudFormation refuses a non-string attribute in an output or a Fn::Sub.
+      expect(response.Data).toEqual({
+        StartedAt: expect.stringMatching(/^\d+$/),
+        RunningTasks: '7',
+        MirroredTasks: '7',
+        UnmirroredTasks: '0',
+        Created: '7',
+        Modified: '0',
+        Failures: '0',
+        FailuresByReason: 'none',
+        Summary: '7 of 7 running tasks mirrored; no failures',
+      });
       expect(ownedEnis(h)).toEqual([0, 1, 2, 3, 4, 5, 6].map(eniOf).sort());
       expect(h.metrics.flushes).toBeGreaterThanOrEqual(2);
     });
@@ -79,7 +90,7 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       await provide({ RequestType: 'Create' }, h.deps);
       const before = h.ec2.count('DescribeTrafficMirrorSessions');
       const response = await provide({ RequestType: 'Update', PhysicalResourceId: 'x' }, h.deps);
-      expect(response.Data).toMatchObject({ Created: 0, MirroredTasks: 3 });
+      expect(response.Data).toMatchObject({ Created: '0', MirroredTasks: '3' });
       expect(h.ec2.sessions.size).toBe(3);
       // One sweep at once, one more after 70 s: an event batch with the old configuration that was
       // in flight when the Update began cannot undo it.
@@ -99,7 +110,7 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       await provide({ RequestType: 'Create' }, h.deps);
       h.ec2.sessions.set('tms-foreign', foreignSession('tms-foreign', eniOf(0), 2));
       const response = await provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps);
-      expect(response.Data).toMatchObject({ Deleted: 4 });
+      expect(response.Data).toMatchObject({ Deleted: '4' });
       expect([...h.ec2.sessions.keys()]).toEqual(['tms-foreign']);
     });
 
@@ -108,7 +119,7 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       await provide({ RequestType: 'Create' }, h.deps);
       h.ec2.failNext('DescribeTrafficMirrorSessions', { code: 'RequestLimitExceeded', status: 503 }, 5 * 3);
       const response = await provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps);
-      expect(response.Data).toMatchObject({ Deleted: 2 });
+      expect(response.Data).toMatchObject({ Deleted: '2' });
       expect(h.ec2.sessions.size).toBe(0);
     });
 
@@ -132,7 +143,7 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       await provide({ RequestType: 'Create' }, h.deps);
       h.ec2.failNext('DeleteTrafficMirrorSession', { code: 'RequestLimitExceeded', status: 503 }, 5 * 4);
       const response = await provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, h.deps);
-      expect(response.Data).toMatchObject({ Deleted: 2 });
+      expect(response.Data).toMatchObject({ Deleted: '2' });
       expect(h.ec2.sessions.size).toBe(0);
     });
 
@@ -153,7 +164,7 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       };
       const response = await provide({ RequestType: 'Delete', PhysicalResourceId: 'x' }, deps);
       // Pass 1 deletes 2; the sweep re-mirrors all 3 running tasks; pass 2 deletes those 3.
-      expect(response.Data).toMatchObject({ Deleted: 5 });
+      expect(response.Data).toMatchObject({ Deleted: '5' });
       expect(h.ec2.sessions.size).toBe(0);
     });
 
@@ -197,7 +208,7 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
         answer = await route(event, limited, context);
         h.advance(10_000);
       } while (!answer.IsComplete && calls < 100);
-      expect(answer).toMatchObject({ IsComplete: true, Data: { MirroredTasks: 30 } });
+      expect(answer).toMatchObject({ IsComplete: true, Data: { MirroredTasks: '30' } });
       expect(calls).toBeGreaterThan(1);
       expect(spy).toHaveBeenCalledTimes(30);
       expect(ownedEnis(h)).toHaveLength(30);
@@ -229,7 +240,7 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
         ResourceProperties: { MIRROR_SESSION_NUMBER: '6' },
         OldResourceProperties: { MIRROR_SESSION_NUMBER: '6', MIRROR_PACKET_LENGTH: '200', MIRROR_DESCRIPTION: 'new', MIRROR_VIRTUAL_NETWORK_ID: '8' },
       }, plainDeps);
-      expect(update.Data).toMatchObject({ Modified: 2 });
+      expect(update.Data).toMatchObject({ Modified: '2' });
       for (const s of h.ec2.sessions.values()) {
         expect(s).toMatchObject({ packetLength: undefined, description: undefined });
         expect(s.virtualNetworkId).not.toBe(8);
@@ -264,6 +275,114 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       expect(h.metrics.modified).toBe(0);
       expect(h.metrics.failures).toEqual(['SessionNumberInUse', 'SessionNumberInUse']);
       expect([...h.ec2.sessions.values()].map(s => s.sessionNumber).sort()).toEqual([1, 2]);
+    });
+  });
+
+  describe('enrollment report and failDeploymentOnUnmirroredTasks', () => {
+    // "Error codes for the Amazon EC2 API" (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html),
+    // common client errors: "UnauthorizedOperation: You are not authorized to perform this operation." Here EC2 refuses
+    // two tasks' ENIs (an SCP or permissions boundary on those interfaces, say) on every try.
+    const DENIED = { code: 'UnauthorizedOperation', status: 403, message: 'You are not authorized to perform this operation.' };
+    // The same page, client errors for specific actions: "TrafficMirrorSourcesPerTargetLimitExceeded: The maximum number
+    // of Traffic Mirror sources for the specified Traffic Mirror target has been exceeded."
+    const TARGET_FULL = {
+      code: 'TrafficMirrorSourcesPerTargetLimitExceeded',
+      status: 400,
+      message: 'The maximum number of Traffic Mirror sources for the specified Traffic Mirror target has been exceeded.',
+    };
+    const FAIL_ON = { FailOnUnmirroredTasks: 'true' };
+
+    /** Five running tasks, of which EC2 refuses tasks 1 and 3 for good. */
+    function withRefusedSources() {
+      const h = withTasks(5);
+      h.ec2.refusedEnis.set(eniOf(1), DENIED);
+      h.ec2.refusedEnis.set(eniOf(3), DENIED);
+      return h;
+    }
+
+    test('without the option, the enrollment completes and its report names what it could not mirror, and why', async () => {
+      const h = withRefusedSources();
+      const response = await provide({ RequestType: 'Create' }, h.deps);
+      expect(response.Data).toMatchObject({
+        RunningTasks: '5',
+        MirroredTasks: '3',
+        UnmirroredTasks: '2',
+        Created: '3',
+        Failures: '2',
+        FailuresByReason: 'AccessDenied=2',
+        Summary: '3 of 5 running tasks mirrored; unmirrored: AccessDenied=2; failures: AccessDenied=2',
+      });
+      expect(ownedEnis(h)).toEqual([0, 2, 4].map(eniOf).sort());
+    });
+
+    test('with the option, a Create fails naming the reason, the EC2 error code and the tasks; its rollback removes what it made', async () => {
+      const h = withRefusedSources();
+      const create = provide({ RequestType: 'Create', ResourceProperties: FAIL_ON }, h.deps);
+      await expect(create).rejects.toThrow(/^2 of 5 running tasks of ECS service \S+ could not be mirrored for a reason retrying will not fix \(AccessDenied=2\)/);
+      await expect(create).rejects.toThrow(/UnauthorizedOperation: You are not authorized to perform this operation/);
+      await expect(create).rejects.toThrow(new RegExp(`${eniOf(1)}.*${eniOf(3)}|${eniOf(3)}.*${eniOf(1)}`));
+      await expect(create).rejects.toThrow(/failDeploymentOnUnmirroredTasks is set, so the deployment fails/);
+      // Refused once each: a permanent refusal is not retried in a loop.
+      expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(5);
+      expect(ownedEnis(h)).toEqual([0, 2, 4].map(eniOf).sort());
+      // CloudFormation rolls a failed Create back with a Delete.
+      await provide({ RequestType: 'Delete', PhysicalResourceId: `fargate-traffic-mirror-${h.config.ownerId}`, ResourceProperties: FAIL_ON }, h.deps);
+      expect(h.ec2.sessions.size).toBe(0);
+    });
+
+    test('a full target fails a Create with the option, naming EC2\'s code; the report says the same without it', async () => {
+      const full = () => {
+        const h = withTasks(4);
+        // The target takes no more sources: EC2 refuses every new one.
+        for (let i = 0; i < 4; i++) h.ec2.refusedEnis.set(eniOf(i), TARGET_FULL);
+        return h;
+      };
+      await expect(provide({ RequestType: 'Create', ResourceProperties: FAIL_ON }, full().deps))
+        .rejects.toThrow(/^4 of 4 running tasks .*\(NoUsableTarget=4\): create .*tmt-0123456789abcdef0: TrafficMirrorSourcesPerTargetLimitExceeded: The maximum number of Traffic Mirror sources/);
+      // With one target, a full target leaves the task no usable target.
+      expect((await provide({ RequestType: 'Create' }, full().deps)).Data).toMatchObject({
+        MirroredTasks: '0', UnmirroredTasks: '4', FailuresByReason: 'NoUsableTarget=4',
+      });
+    });
+
+    test('with the option and every task mirrored, the Create completes with its report', async () => {
+      const h = withTasks(3);
+      const response = await provide({ RequestType: 'Create', ResourceProperties: FAIL_ON }, h.deps);
+      expect(response.Data).toMatchObject({ RunningTasks: '3', MirroredTasks: '3', UnmirroredTasks: '0', FailuresByReason: 'none' });
+    });
+
+    test('throttling never fails the deployment: the poll that meets it is not complete, the next one is', async () => {
+      const h = withTasks(3);
+      // More throttling than the SDK's attempts times the sweep's rounds, so the first poll ends with transient failures.
+      h.ec2.failNext('CreateTrafficMirrorSession', { code: 'RequestLimitExceeded', status: 503 }, 200);
+      const response = await provide({ RequestType: 'Create', ResourceProperties: FAIL_ON }, h.deps);
+      expect(response.polls).toBeGreaterThan(1);
+      expect(response.Data).toMatchObject({ RunningTasks: '3', MirroredTasks: '3', UnmirroredTasks: '0', Failures: '0' });
+    });
+
+    test('a task that stopped while it was enrolled does not fail the deployment, and is reported', async () => {
+      const h = withTasks(3);
+      // ECS still lists the task, but its ENI is gone: EC2 answers that it does not exist.
+      h.ec2.deletedEnis.add(eniOf(2));
+      const response = await provide({ RequestType: 'Create', ResourceProperties: FAIL_ON }, h.deps);
+      expect(response.Data).toMatchObject({ RunningTasks: '3', MirroredTasks: '2', UnmirroredTasks: '1', FailuresByReason: 'SourceNotFound=1' });
+    });
+
+    test('a session number another tool holds counts as a refusal', async () => {
+      const h = withTasks(2);
+      h.ec2.sessions.set('tms-other', foreignSession('tms-other', eniOf(0), 1));
+      await expect(provide({ RequestType: 'Create', ResourceProperties: FAIL_ON }, h.deps)).rejects.toThrow(/\(SessionNumberInUse=1\).*session numbers 1 are taken/);
+    });
+
+    test('an Update checks only when it turns the option on, so a rolled-back Update cannot fail its rollback', async () => {
+      const h = withRefusedSources();
+      const update = (ResourceProperties: object, OldResourceProperties: object) =>
+        provide({ RequestType: 'Update', PhysicalResourceId: 'x', ResourceProperties, OldResourceProperties }, h.deps);
+      await expect(update(FAIL_ON, {})).rejects.toThrow(/AccessDenied=2/);
+      // The rollback of that Update carries the previous properties: no check.
+      await expect(update({}, FAIL_ON)).resolves.toMatchObject({ Data: { UnmirroredTasks: '2' } });
+      // An Update that keeps the option on reports without failing.
+      await expect(update(FAIL_ON, FAIL_ON)).resolves.toMatchObject({ Data: { UnmirroredTasks: '2', FailuresByReason: 'AccessDenied=2' } });
     });
   });
 
@@ -304,7 +423,7 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       expect(await route(SCHEDULED, deps)).toMatchObject({ created: 1, deferred: 1 });
       expect(ownedEnis(h)).toEqual([eniOf(1), eniOf(2)].sort());
       // The deploy-time enrollment waits for nothing: it mirrors every task.
-      expect((await provide({ RequestType: 'Create' }, deps)).Data).toMatchObject({ Created: 1, MirroredTasks: 3 });
+      expect((await provide({ RequestType: 'Create' }, deps)).Data).toMatchObject({ Created: '1', MirroredTasks: '3' });
     });
 
     test('a queue depth the sweep cannot read counts as busy, and is logged', async () => {

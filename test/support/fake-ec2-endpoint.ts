@@ -35,6 +35,8 @@ export class FakeEc2Endpoint {
   public readonly deletedEnis = new Set<string>();
   /** ENIs EC2 refuses as mirror sources. */
   public readonly unsupportedEnis = new Set<string>();
+  /** ENIs EC2 refuses with a given error, on every create, for as long as they are in here. */
+  public readonly refusedEnis = new Map<string, FakeFailure>();
 
   /** The smithy request handler interface the SDK calls. */
   public readonly requestHandler = {
@@ -72,6 +74,8 @@ export class FakeEc2Endpoint {
     return this.model.answer(params, {
       source: eni => {
         if (this.deletedEnis.has(eni)) return error(400, 'InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${eni}' does not exist`);
+        const refused = this.refusedEnis.get(eni);
+        if (refused) return error(refused.status, refused.code, refused.message ?? refused.code);
         return this.unsupportedEnis.has(eni) ? error(400, 'NetworkInterfaceNotSupported') : undefined;
       },
       pageSize: this.describePageSize,

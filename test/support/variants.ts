@@ -118,6 +118,8 @@ export const VARIANTS: Variant[] = [
         reconcileInterval: Duration.minutes(10),
         createAlarms: true,
         reservedConcurrentExecutions: 5,
+        failDeploymentOnUnmirroredTasks: true,
+        enrollmentReportOutputs: true,
       });
       return { app, stack };
     },

@@ -1,0 +1,243 @@
+/**
+ * The integration test: does EC2 take Fargate task ENIs as mirror sources, and do the packets
+ * arrive? `npx projen integ:deploy` deploys it to the account and region of your AWS credentials,
+ * runs the assertions and destroys it; `npx projen integ:snapshot` (part of the build) only
+ * compares the synthesized templates with the committed snapshot, without an account.
+ *
+ * Two test stacks and the assertions stack integ-tests adds:
+ * - `ftm-integ-base`: a VPC with public subnets only (no NAT gateway), a cluster, a receiver service
+ *   (receiver/receiver.js, one task) behind an internal Network Load Balancer with a UDP 4789
+ *   listener for the mirrored packets and a TCP 8080 listener for the generator, a traffic
+ *   generator service (two tasks, each an HTTP GET carrying the marker every 2 s through the NLB),
+ *   and a checker function that counts the generator's running tasks and this test's sessions.
+ * - `ftm-integ-mirror`: `FargateTrafficMirror` from the generator to the NLB, with
+ *   `failDeploymentOnUnmirroredTasks` (a refused source fails this stack's deployment, naming EC2's
+ *   error) and the enrollment report in the stack's outputs. A stack of its own, so the assertions
+ *   can delete it and look at what the delete left.
+ *
+ * The assertions, one after the other: each running task has exactly one owned session; the
+ * enrollment's report says so; the receiver logged the marker inside VXLAN-decapsulated packets
+ * with this test's VNI; after scaling the generator to 4 tasks, 4 tasks with one session each;
+ * after deleting `ftm-integ-mirror`, no owned session is left.
+ *
+ * Both services pull `node:22-slim` from the ECR Public mirror of the Docker official images and
+ * get their code on the command line, so nothing is built: no Docker, no image asset.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
+import {
+  App, CfnOutput, Duration, RemovalPolicy, Stack, aws_ec2 as ec2, aws_ecs as ecs, aws_elasticloadbalancingv2 as elbv2, aws_iam as iam,
+  aws_lambda as lambda, aws_logs as logs,
+} from 'aws-cdk-lib';
+import { FargateTrafficMirror, MirrorTarget } from '../../src';
+import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
+
+/** What the generator sends and the receiver looks for inside the decapsulated packets. */
+const MARKER = 'ftm-integ-marker-7f3c';
+/** The sessions' VXLAN network identifier, which the receiver logs with each hit. */
+const VNI = 4242;
+const NODE_IMAGE = 'public.ecr.aws/docker/library/node:22-slim';
+const VXLAN_PORT = 4789;
+const HTTP_PORT = 8080;
+
+const app = new App();
+
+// ---- ftm-integ-base: network, receiver, generator, checker --------------------------------------
+const base = new Stack(app, 'BaseStack', { stackName: 'ftm-integ-base', description: 'cdk-fargate-traffic-mirror integration test: VPC, services, receiver' });
+const vpc = new ec2.Vpc(base, 'Vpc', {
+  maxAzs: 2,
+  natGateways: 0,
+  subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }],
+});
+const cluster = new ecs.Cluster(base, 'Cluster', { vpc });
+const publicSubnets = { subnetType: ec2.SubnetType.PUBLIC };
+const logGroup = (id: string) => new logs.LogGroup(base, id, { retention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY });
+
+// The receiver: plain JavaScript, passed to `node -e` (no image to build).
+const receiverSource = fs.readFileSync(path.join(__dirname, 'receiver', 'receiver.js'), 'utf8');
+const receiverLogs = logGroup('ReceiverLogs');
+const receiverTask = new ecs.FargateTaskDefinition(base, 'ReceiverTask', { cpu: 256, memoryLimitMiB: 512 });
+receiverTask.addContainer('receiver', {
+  image: ecs.ContainerImage.fromRegistry(NODE_IMAGE),
+  command: ['node', '-e', receiverSource, 'serve'],
+  environment: { RECEIVER_MARKER: MARKER, RECEIVER_UDP_PORT: String(VXLAN_PORT), RECEIVER_HTTP_PORT: String(HTTP_PORT) },
+  portMappings: [{ containerPort: VXLAN_PORT, protocol: ecs.Protocol.UDP }, { containerPort: HTTP_PORT, protocol: ecs.Protocol.TCP }],
+  logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'receiver', logGroup: receiverLogs }),
+});
+const receiverGroup = new ec2.SecurityGroup(base, 'ReceiverSecurityGroup', { vpc, description: 'VXLAN and health checks from the VPC' });
+// A UDP target group keeps the client's address: mirrored packets come from the source ENIs.
+receiverGroup.addIngressRule(ec2.Peer.ipv4(vpc.vpcCidrBlock), ec2.Port.udp(VXLAN_PORT), 'mirrored packets (VXLAN)');
+receiverGroup.addIngressRule(ec2.Peer.ipv4(vpc.vpcCidrBlock), ec2.Port.tcp(HTTP_PORT), 'health checks and the generator');
+const receiver = new ecs.FargateService(base, 'Receiver', {
+  cluster,
+  taskDefinition: receiverTask,
+  desiredCount: 1,
+  assignPublicIp: true, // pulls the image without a NAT gateway
+  vpcSubnets: publicSubnets,
+  securityGroups: [receiverGroup],
+});
+
+// One receiver task for both Availability Zones: cross-zone load balancing on.
+const nlb = new elbv2.NetworkLoadBalancer(base, 'Sensors', { vpc, internetFacing: false, crossZoneEnabled: true, vpcSubnets: publicSubnets });
+const healthCheck = { protocol: elbv2.Protocol.HTTP, port: String(HTTP_PORT), path: '/health', interval: Duration.seconds(10) };
+nlb.addListener('Vxlan', { port: VXLAN_PORT, protocol: elbv2.Protocol.UDP }).addTargets('Receiver', {
+  port: VXLAN_PORT,
+  protocol: elbv2.Protocol.UDP,
+  targets: [receiver.loadBalancerTarget({ containerName: 'receiver', containerPort: VXLAN_PORT, protocol: ecs.Protocol.UDP })],
+  healthCheck,
+});
+nlb.addListener('Http', { port: HTTP_PORT, protocol: elbv2.Protocol.TCP }).addTargets('ReceiverHttp', {
+  port: HTTP_PORT,
+  protocol: elbv2.Protocol.TCP,
+  targets: [receiver.loadBalancerTarget({ containerName: 'receiver', containerPort: HTTP_PORT })],
+  healthCheck,
+});
+
+// The traffic generator: the service under mirroring.
+const generatorSource = [
+  'const http = require("node:http");',
+  `const url = "http://" + process.env.TARGET_HOST + ":${HTTP_PORT}/" + process.env.MARKER;`,
+  'setInterval(() => http.get(url, r => r.resume()).on("error", e => console.log(JSON.stringify({ event: "error", error: String(e) }))), 2000);',
+].join('\n');
+const generatorTask = new ecs.FargateTaskDefinition(base, 'GeneratorTask', { cpu: 256, memoryLimitMiB: 512 });
+generatorTask.addContainer('generator', {
+  image: ecs.ContainerImage.fromRegistry(NODE_IMAGE),
+  command: ['node', '-e', generatorSource],
+  environment: { TARGET_HOST: nlb.loadBalancerDnsName, MARKER },
+  logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'generator', logGroup: logGroup('GeneratorLogs') }),
+});
+const generator = new ecs.FargateService(base, 'Generator', {
+  cluster,
+  taskDefinition: generatorTask,
+  desiredCount: 2,
+  assignPublicIp: true,
+  vpcSubnets: publicSubnets,
+});
+
+// The checker: for the generator's running tasks, how many owned sessions each ENI has.
+const checker = new lambda.Function(base, 'Checker', {
+  runtime: lambda.Runtime.NODEJS_22_X,
+  handler: 'index.handler',
+  timeout: Duration.minutes(1),
+  logGroup: logGroup('CheckerLogs'),
+  code: lambda.Code.fromInline(`
+const { ECSClient, ListTasksCommand, DescribeTasksCommand } = require('@aws-sdk/client-ecs');
+const { EC2Client, DescribeTrafficMirrorSessionsCommand } = require('@aws-sdk/client-ec2');
+const ecs = new ECSClient({});
+const ec2 = new EC2Client({});
+exports.handler = async ({ cluster, service, ownerId }) => {
+  const arns = [];
+  let next;
+  do {
+    const page = await ecs.send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus: 'RUNNING', nextToken: next }));
+    arns.push(...page.taskArns);
+    next = page.nextToken;
+  } while (next);
+  const enis = [];
+  for (let i = 0; i < arns.length; i += 100) {
+    const { tasks } = await ecs.send(new DescribeTasksCommand({ cluster, tasks: arns.slice(i, i + 100) }));
+    for (const task of tasks.filter(t => t.lastStatus === 'RUNNING')) {
+      const details = (task.attachments || []).flatMap(a => a.details || []);
+      const eni = details.find(d => d.name === 'networkInterfaceId');
+      if (eni) enis.push(eni.value);
+    }
+  }
+  const owned = [];
+  do {
+    const page = await ec2.send(new DescribeTrafficMirrorSessionsCommand({ NextToken: next }));
+    for (const s of page.TrafficMirrorSessions) {
+      if ((s.Tags || []).some(t => t.Key === '${OWNER_TAG_KEY}' && t.Value === ownerId)) owned.push(s.NetworkInterfaceId);
+    }
+    next = page.NextToken;
+  } while (next);
+  const count = eni => owned.filter(o => o === eni).length;
+  return {
+    runningTasks: enis.length,
+    tasksWithOneSession: enis.filter(e => count(e) === 1).length,
+    tasksWithoutSession: enis.filter(e => count(e) === 0).length,
+    tasksWithSeveral: enis.filter(e => count(e) > 1).length,
+    ownedSessions: owned.length,
+    strayOwnedSessions: owned.filter(o => !enis.includes(o)).length,
+  };
+};
+`),
+});
+checker.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:ListTasks', 'ecs:DescribeTasks', 'ec2:DescribeTrafficMirrorSessions'], resources: ['*'] }));
+
+// ---- ftm-integ-mirror: the construct under test --------------------------------------------------
+const mirrorStack = new Stack(app, 'MirrorStack', { stackName: 'ftm-integ-mirror', description: 'cdk-fargate-traffic-mirror integration test: the mirror' });
+const mirror = new FargateTrafficMirror(mirrorStack, 'Mirror', {
+  service: generator,
+  target: MirrorTarget.networkLoadBalancer(nlb),
+  virtualNetworkId: VNI,
+  failDeploymentOnUnmirroredTasks: true,
+  enrollmentReportOutputs: true,
+  logRetention: logs.RetentionDays.ONE_WEEK,
+});
+
+// ---- assertions -----------------------------------------------------------------------------------
+const integ = new IntegTest(app, 'FargateTrafficMirror', {
+  testCases: [base, mirrorStack],
+  // A new test: there is no earlier snapshot to deploy first.
+  stackUpdateWorkflow: false,
+  cdkCommandOptions: { destroy: { args: { force: true } } },
+});
+const assertions = integ.assertions;
+
+/** The checker's answer, compared whole: running tasks, and how many have 1, 0 or several owned sessions; owned sessions, and on other ENIs. */
+const coverage = (running: number, one: number, without: number, several: number, owned: number, stray: number) => assertions.invokeFunction({
+  functionName: checker.functionName,
+  payload: JSON.stringify({ cluster: cluster.clusterName, service: generator.serviceName, ownerId: mirror.ownerId }),
+}).expect(ExpectedResult.objectLike({
+  Payload: Match.serializedJson({
+    runningTasks: running,
+    tasksWithOneSession: one,
+    tasksWithoutSession: without,
+    tasksWithSeveral: several,
+    ownedSessions: owned,
+    strayOwnedSessions: stray,
+  }),
+}));
+
+// 1. Every running task has exactly one owned session, and no owned session is on anything else.
+const twoTasks = coverage(2, 2, 0, 0, 2, 0)
+  .waitForAssertions({ totalTimeout: Duration.minutes(10), interval: Duration.seconds(30) });
+
+// 2. The enrollment's report, as the stack's outputs show it (by name: the assertions stack must
+// not import from the mirror stack, which step 6 deletes).
+const summaryKey = mirrorStack.resolve((mirror.node.findChild('EnrollmentSummary') as CfnOutput).logicalId) as string;
+const report = assertions.awsApiCall('CloudFormation', 'describeStacks', { StackName: mirrorStack.stackName })
+  .expect(ExpectedResult.objectLike({
+    Stacks: Match.arrayWith([Match.objectLike({
+      Outputs: Match.arrayWith([Match.objectLike({ OutputKey: summaryKey, OutputValue: '2 of 2 running tasks mirrored; no failures' })]),
+    })]),
+  }));
+
+// 3. The receiver saw the marker inside decapsulated packets of this test's sessions.
+const marker = assertions.awsApiCall('CloudWatchLogs', 'filterLogEvents', {
+  logGroupName: receiverLogs.logGroupName,
+  filterPattern: `{ $.event = "marker" && $.vni = ${VNI} }`,
+}).expect(ExpectedResult.objectLike({
+  events: Match.arrayWith([Match.objectLike({ message: Match.stringLikeRegexp(`"event":"marker","vni":${VNI},`) })]),
+})).waitForAssertions({ totalTimeout: Duration.minutes(10), interval: Duration.seconds(30) });
+
+// 4. Scaled to 4 tasks: 4 sessions, one each.
+const scale = assertions.awsApiCall('ECS', 'updateService', { cluster: cluster.clusterName, service: generator.serviceName, desiredCount: 4 });
+const fourTasks = coverage(4, 4, 0, 0, 4, 0)
+  .waitForAssertions({ totalTimeout: Duration.minutes(15), interval: Duration.seconds(30) });
+
+// 5. Delete the mirror stack and wait until CloudFormation says it is gone (by stack id: a deleted
+// stack is found by id, not by name).
+const stackId = assertions.awsApiCall('CloudFormation', 'describeStacks', { StackName: mirrorStack.stackName });
+const remove = assertions.awsApiCall('CloudFormation', 'deleteStack', { StackName: mirrorStack.stackName });
+const gone = assertions.awsApiCall('CloudFormation', 'describeStacks', { StackName: stackId.getAttString('Stacks.0.StackId') })
+  .expect(ExpectedResult.objectLike({ Stacks: Match.arrayWith([Match.objectLike({ StackStatus: 'DELETE_COMPLETE' })]) }))
+  .waitForAssertions({ totalTimeout: Duration.minutes(30), interval: Duration.seconds(30) });
+
+// 6. The stack delete left no owned session; the 4 tasks still run.
+const none = coverage(4, 0, 4, 0, 0, 0);
+
+twoTasks.next(report).next(marker).next(scale).next(fourTasks).next(stackId).next(remove).next(gone).next(none);
+
+app.synth();
