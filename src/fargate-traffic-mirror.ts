@@ -1,5 +1,5 @@
 import {
-  Annotations, CfnOutput, CfnResource, CustomResource, Duration, Stack, Token,
+  Annotations, CfnOutput, CfnResource, CustomResource, Duration, Stack, Token, Tokenization,
   aws_cloudwatch as cloudwatch, aws_ecs as ecs, aws_events as events, aws_events_targets as targets, aws_iam as iam,
   aws_lambda as lambda, aws_lambda_event_sources as sources, aws_logs as logs, aws_sqs as sqs,
   aws_stepfunctions as sfn, custom_resources as cr,
@@ -7,14 +7,16 @@ import {
 import { Construct } from 'constructs';
 import { functionRole, restrictToOwnLogGroup } from './function-role';
 import { IMirrorFilter, MirrorFilter } from './mirror-filter';
-import { MirrorTarget, MirrorTargetKind } from './mirror-target';
+import { MirrorTarget, MirrorTargetConfig, MirrorTargetKind } from './mirror-target';
 import { suppressNagFindings } from './nag-suppressions';
 import { ENV } from './session-manager/config';
 import { FAIL_ON_UNMIRRORED_PROPERTY, REPORT_ATTRIBUTE } from './session-manager/enrollment-report';
-import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE } from './session-manager/metric-names';
+import { FailureReason } from './session-manager/errors';
+import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, REASON_DIMENSION, SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE } from './session-manager/metric-names';
 import { ownerIdFor } from './session-manager/ownership';
 import { grantSessionManagement } from './session-manager/permissions';
 import { SessionManagerFunction } from './session-manager/session-manager-function';
+import { formatTargets } from './session-manager/targets';
 import { EARLY_START_STATE, START_STATE, STOP_STATE } from './session-manager/task-event';
 import {
   ENROLLMENT_QUERY_INTERVAL_SEC, ENROLLMENT_SERVICE_TIMEOUT_SEC, ENROLLMENT_TOTAL_TIMEOUT_SEC, EVENT_TIMEOUT_SEC,
@@ -30,8 +32,21 @@ export interface FargateTrafficMirrorProps {
    */
   readonly service: ecs.IBaseService;
 
-  /** Where mirrored packets go. */
+  /**
+   * Where mirrored packets go: one target, a `MirrorTarget.pool()` of targets that share the
+   * load, or a target (or pool) per Availability Zone with `MirrorTarget.perAvailabilityZone()`.
+   */
   readonly target: MirrorTarget;
+
+  /**
+   * With `MirrorTarget.perAvailabilityZone()`: when a task's zone has no target, or none with
+   * room, mirror the task to another zone's target instead of leaving it unmirrored until one
+   * frees up. Mirrored packets that cross zones are billed as inter-AZ data transfer; each such
+   * session is logged and counted (`metricCrossZoneSessions()`), and the sweep moves it back to
+   * its zone as soon as a target there has room.
+   * @default false
+   */
+  readonly allowCrossZone?: boolean;
 
   /**
    * Which packets are mirrored.
@@ -160,7 +175,7 @@ export interface EnrollmentReport {
   readonly failures: string;
   /**
    * The failures by reason, as `Reason=count` pairs joined by commas (the `Reason` values of the
-   * `SessionFailures` metric, for example `SourceUnsupported=2,TargetSourcesLimit=1`), or `none`.
+   * `SessionFailures` metric, for example `NoUsableTarget=1,SourceUnsupported=2`), or `none`.
    */
   readonly failuresByReason: string;
   /** One line for people, for example `3 of 3 running tasks mirrored; no failures`. */
@@ -217,8 +232,10 @@ const UNMIRRORED_ALARM_WINDOW = Duration.minutes(15);
  * });
  */
 export class FargateTrafficMirror extends Construct {
-  /** The id of the traffic mirror target sessions send packets to. */
+  /** The id of the traffic mirror target sessions send packets to; with several targets, the first. */
   public readonly trafficMirrorTargetId: string;
+  /** The ids of every traffic mirror target sessions may send packets to, in the order given. */
+  public readonly trafficMirrorTargetIds: string[];
   /** The id of the traffic mirror filter every session uses. */
   public readonly trafficMirrorFilterId: string;
   /** The Lambda function that handles task state changes from the queue. */
@@ -265,14 +282,20 @@ export class FargateTrafficMirror extends Construct {
       throw new Error(`FargateTrafficMirror '${this.node.path}': service must have a known service name`);
     }
 
-    const target = props.target.bind(this, { description: props.description });
-    validateProps(props, target.kind);
-    if (target.kind === MirrorTargetKind.NETWORK_INTERFACE) {
+    const bound = props.target.bindAll(this, { description: props.description });
+    validateProps(props, bound);
+    const limited = bound.filter(t => t.maxSources !== undefined);
+    if (limited.length === bound.length) {
+      const capacity = limited.reduce((sum, t) => sum + t.maxSources!, 0);
       Annotations.of(this).addWarningV2('cdk-fargate-traffic-mirror:eniTargetSourceLimit',
-        'A network interface target accepts at most 10 sources (100 on the largest instance sizes): '
-        + 'tasks beyond that are not mirrored. Use a Network Load Balancer or Gateway Load Balancer endpoint target, which have no source limit.');
+        (bound.length === 1
+          ? `A network interface target accepts at most ${capacity} sources (10, or 100 on the largest instance sizes): `
+          : `These ${bound.length} network interface targets accept at most ${capacity} sources in all: `)
+        + 'tasks beyond that are not mirrored until a source frees up. Add targets to a MirrorTarget.pool(), or use a Network Load Balancer '
+        + 'or Gateway Load Balancer endpoint target, which have no source limit.');
     }
-    this.trafficMirrorTargetId = target.trafficMirrorTargetId;
+    this.trafficMirrorTargetIds = bound.map(t => t.trafficMirrorTargetId);
+    this.trafficMirrorTargetId = bound[0].trafficMirrorTargetId;
     this.trafficMirrorFilterId = (props.filter ?? new MirrorFilter(this, 'Filter')).trafficMirrorFilterId;
 
     // Not Names.uniqueId: the owner tag must stay the same for as long as the sessions live,
@@ -285,7 +308,15 @@ export class FargateTrafficMirror extends Construct {
       [ENV.OWNER_ID]: this.ownerId,
       [ENV.CLUSTER_ARN]: cluster.clusterArn,
       [ENV.SERVICE_NAME]: props.service.serviceName,
-      [ENV.TARGET_ID]: this.trafficMirrorTargetId,
+      // One target serving every zone keeps the plain id; several, or zones, are a layout.
+      ...(bound.length === 1 && bound[0].availabilityZone === undefined
+        ? { [ENV.TARGET_ID]: this.trafficMirrorTargetId }
+        : {
+          [ENV.TARGETS]: formatTargets(bound.map(t => ({
+            targetId: t.trafficMirrorTargetId, availabilityZone: t.availabilityZone, maxSources: t.maxSources,
+          }))),
+        }),
+      ...(props.allowCrossZone ? { [ENV.ALLOW_CROSS_ZONE]: 'true' } : {}),
       [ENV.FILTER_ID]: this.trafficMirrorFilterId,
       [ENV.SESSION_NUMBER]: String(props.sessionNumber ?? 1),
       ...(props.packetLength !== undefined ? { [ENV.PACKET_LENGTH]: String(props.packetLength) } : {}),
@@ -297,11 +328,11 @@ export class FargateTrafficMirror extends Construct {
       [ENV.REGION]: stack.region,
       POWERTOOLS_SERVICE_NAME: SERVICE_DIMENSION_VALUE,
     };
+    validateEnvironmentSize(environment, bound.length);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const permissions = {
       ownerId: this.ownerId,
-      targetId: this.trafficMirrorTargetId,
-      targetAccount: target.ownerAccount,
+      targets: bound.map(t => ({ targetId: t.trafficMirrorTargetId, account: t.ownerAccount })),
       filterId: this.trafficMirrorFilterId,
     };
 
@@ -612,11 +643,31 @@ export class FargateTrafficMirror extends Construct {
   /**
    * Sessions that could not be created or deleted, and tasks that cannot be mirrored as
    * configured (sum over 5 minutes unless `props` say otherwise). Add
-   * `dimensionsMap: { Reason: 'TargetSourcesLimit' }` for one reason.
+   * `dimensionsMap: { Reason: 'NoUsableTarget' }` for one reason (`metricNoUsableTarget()` is that one).
    * @param props Period, statistic, dimensions and other options that override the defaults
    */
   public metricSessionFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.SESSION_FAILURES, props);
+  }
+
+  /**
+   * Tasks that no target they may use accepted: every one full or gone, or none in the task's
+   * zone (sum over 5 minutes unless `props` say otherwise). A later sweep mirrors them once a
+   * target has room. The `SessionFailures` metric with `Reason: NoUsableTarget`.
+   * @param props Period, statistic, dimensions and other options that override the defaults
+   */
+  public metricNoUsableTarget(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metricSessionFailures({ ...props, dimensionsMap: { [REASON_DIMENSION]: FailureReason.NO_USABLE_TARGET, ...props?.dimensionsMap } });
+  }
+
+  /**
+   * Sessions created on, or moved to, a target in another Availability Zone than their task,
+   * which `allowCrossZone` permits when the task's zone has no target with room (sum over 5
+   * minutes unless `props` say otherwise).
+   * @param props Period, statistic, dimensions and other options that override the defaults
+   */
+  public metricCrossZoneSessions(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.CROSS_ZONE_SESSIONS, props);
   }
 
   /**
@@ -636,7 +687,48 @@ export class FargateTrafficMirror extends Construct {
   }
 }
 
-function validateProps(props: FargateTrafficMirrorProps, kind: MirrorTargetKind): void {
+/**
+ * Lambda allows 4 KB for all of a function's environment variables together (Lambda quotas).
+ * Unresolved values count as this many characters: a target id (`tmt-` and 17 hex digits) is 21,
+ * ARNs and names of the app's resources are longer.
+ */
+const MAX_ENVIRONMENT_BYTES = 4096;
+const TARGET_ID_LENGTH = 21;
+const UNRESOLVED_VALUE_LENGTH = 128;
+
+/** Throws when the functions' environment may exceed Lambda's 4 KB (many targets, long names). */
+function validateEnvironmentSize(environment: Record<string, string>, targetCount: number): void {
+  let bytes = 0;
+  for (const [key, value] of Object.entries(environment)) {
+    const placeholder = 'x'.repeat(key === ENV.TARGETS || key === ENV.TARGET_ID ? TARGET_ID_LENGTH : UNRESOLVED_VALUE_LENGTH);
+    const estimate = Tokenization.reverseString(value).mapTokens({ mapToken: () => placeholder }).join({ join: (l: unknown, r: unknown) => `${l}${r}` });
+    bytes += Buffer.byteLength(key) + Buffer.byteLength(String(estimate));
+  }
+  if (bytes > MAX_ENVIRONMENT_BYTES) {
+    throw new Error(`the functions' environment would take about ${bytes} bytes (${targetCount} targets, the description and the ids); `
+      + `Lambda allows ${MAX_ENVIRONMENT_BYTES} in all: use fewer targets or a shorter description`);
+  }
+}
+
+/**
+ * Targets one mirror may have. Each is in the functions' environment (4 KB in all) and twice in
+ * each function's IAM policy (create and modify; 10,240 characters for a role's inline policies).
+ */
+const MAX_TARGETS = 32;
+
+function validateProps(props: FargateTrafficMirrorProps, bound: readonly MirrorTargetConfig[]): void {
+  if (bound.length > MAX_TARGETS) {
+    throw new Error(`target must hold at most ${MAX_TARGETS} targets (the functions' environment and IAM policies list each one), got ${bound.length}`);
+  }
+  if (props.allowCrossZone && !bound.some(t => t.availabilityZone !== undefined)) {
+    throw new Error('allowCrossZone has an effect only with MirrorTarget.perAvailabilityZone() targets; remove it or give target a target per zone');
+  }
+  const nlb = bound.filter(t => t.kind === MirrorTargetKind.NETWORK_LOAD_BALANCER).length;
+  const known = bound.filter(t => t.kind !== MirrorTargetKind.UNKNOWN).length;
+  if (nlb > 0 && nlb < known) {
+    throw new Error('target mixes Network Load Balancer targets (packet length at most 8500 bytes, 8500 by default) with targets that take '
+      + 'whole packets: a task\'s mirrored packets would be cut or not depending on its target. Use targets of one kind.');
+  }
   const interval = props.reconcileInterval;
   if (interval && !interval.isUnresolved()) {
     const seconds = interval.toSeconds();
@@ -651,7 +743,7 @@ function validateProps(props: FargateTrafficMirrorProps, kind: MirrorTargetKind)
     ' (the queue runs up to 2 session managers at once)');
   validateIntegerRange('sessionNumber', props.sessionNumber, 1, MAX_SESSION_NUMBER);
   validateIntegerRange('virtualNetworkId', props.virtualNetworkId, 0, MAX_VNI);
-  if (kind === MirrorTargetKind.NETWORK_LOAD_BALANCER) {
+  if (nlb > 0) {
     validateIntegerRange('packetLength', props.packetLength, 1, MAX_NLB_PACKET_LENGTH, ' for a Network Load Balancer target');
   } else {
     validateIntegerRange('packetLength', props.packetLength, 1, MAX_PACKET_LENGTH);

@@ -3,21 +3,27 @@ import { IConstruct } from 'constructs';
 import { OWNER_TAG_KEY } from './ownership';
 import { suppressNagFindings } from '../nag-suppressions';
 
-/** What one of the session manager's functions may touch. */
-export interface SessionPermissions {
-  readonly ownerId: string;
+/** One target sessions may go to. */
+export interface TargetPermission {
   readonly targetId: string;
   /**
    * The account in the target's ARN: the stack's account for a target the construct creates,
    * the owner's account for a target shared with AWS RAM, `*` when that owner is not known.
    * @default - the stack's account
    */
-  readonly targetAccount?: string;
+  readonly account?: string;
+}
+
+/** What one of the session manager's functions may touch. */
+export interface SessionPermissions {
+  readonly ownerId: string;
+  /** Every target sessions may go to, and nothing else. */
+  readonly targets: readonly TargetPermission[];
   readonly filterId: string;
   /** Set for the reconciler, which lists the service's tasks. */
   readonly cluster?: { readonly clusterArn: string; readonly clusterName: string };
   /**
-   * Grant `ec2:ModifyTrafficMirrorSession` on owned sessions, to this target and filter. Only for
+   * Grant `ec2:ModifyTrafficMirrorSession` on owned sessions, to these targets and this filter. Only for
    * the reconciler: only the sweep brings existing sessions to the configuration, the event path
    * never rewrites one.
    * @default false
@@ -26,24 +32,24 @@ export interface SessionPermissions {
 }
 
 /**
- * Grants exactly what the session manager calls, scoped to this construct's target, filter
+ * Grants exactly what the session manager calls, scoped to this construct's targets, filter
  * and owner tag. See README "IAM permissions" for why each statement exists.
  */
 export function grantSessionManagement(fn: iam.IGrantable & IConstruct, permissions: SessionPermissions): void {
-  const { ownerId, targetId, filterId, cluster } = permissions;
+  const { ownerId, filterId, cluster } = permissions;
   const stack = Stack.of(fn);
   const add = (statement: iam.PolicyStatement) => fn.grantPrincipal.addToPrincipalPolicy(statement);
   const ec2Arn = (resource: string, resourceName: string, account?: string) =>
     stack.formatArn({ service: 'ec2', resource, resourceName, account, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
   const sessionArn = ec2Arn('traffic-mirror-session', '*');
   // A target shared with AWS RAM carries its owner's account in its ARN.
-  const targetArn = ec2Arn('traffic-mirror-target', targetId, permissions.targetAccount);
+  const targetArns = permissions.targets.map(t => ec2Arn('traffic-mirror-target', t.targetId, t.account));
   const filterArn = ec2Arn('traffic-mirror-filter', filterId);
 
   add(new iam.PolicyStatement({
     sid: 'CreateSessionFromTaskEniToThisTargetThroughThisFilter',
     actions: ['ec2:CreateTrafficMirrorSession'],
-    resources: [ec2Arn('network-interface', '*'), targetArn, filterArn],
+    resources: [ec2Arn('network-interface', '*'), ...targetArns, filterArn],
   }));
   add(new iam.PolicyStatement({
     sid: 'CreateOnlySessionsTaggedWithThisOwner',
@@ -77,7 +83,7 @@ export function grantSessionManagement(fn: iam.IGrantable & IConstruct, permissi
     add(new iam.PolicyStatement({
       sid: 'ModifySessionsOnlyToThisTargetAndFilter',
       actions: ['ec2:ModifyTrafficMirrorSession'],
-      resources: [targetArn, filterArn],
+      resources: [...targetArns, filterArn],
     }));
   }
   add(new iam.PolicyStatement({
@@ -130,9 +136,9 @@ function suppressUnscopableWildcards(fn: iam.IGrantable & IConstruct, withCluste
         + (permissions.modify ? ' and modify require' : ' requires') + ' the owner tag on the session (aws:ResourceTag).',
       appliesTo: [arnFinding('ec2', 'traffic-mirror-session/\\*')],
     },
-    ...(permissions.targetAccount === '*' ? [{
+    ...(permissions.targets.some(t => t.account === '*') ? [{
       id: 'AwsSolutions-IAM5',
-      reason: 'The traffic mirror target was imported without its owner account; a target shared with AWS RAM carries its owner\'s '
+      reason: 'A traffic mirror target was imported without its owner account; a target shared with AWS RAM carries its owner\'s '
         + 'account in its ARN, so the account is any. The target id, unique across accounts, still names exactly one target.',
       // Only the account is a wildcard: the target id is a literal id or a token, never *.
       appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:ec2:(<AWS::Region>|[a-z0-9-]+):\\*:traffic-mirror-target\\/[^*]+$/' }],

@@ -1,6 +1,7 @@
 import { EC2_LIMITS, Ec2Call } from './sim-ec2';
 import { World } from './world';
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
+import { isConfiguredTarget } from '../../src/session-manager/targets';
 import { DOCUMENTED_SESSION_FILTERS } from '../support/ec2-model';
 
 /** What a scenario expects once the system has settled. */
@@ -59,6 +60,12 @@ export interface Figures {
   readonly invocationFailures: number;
   /** Failures the session manager reported, by reason (its SessionFailures metric). */
   readonly failureReasons: Record<string, number>;
+  /**
+   * Of the owned sessions' seconds after the trigger (sampled every simulated second), the
+   * fraction whose target is in another Availability Zone than the task: mirrored traffic billed
+   * as inter-AZ data transfer. Null when no session existed.
+   */
+  readonly crossZoneSessionFraction: number | null;
 }
 
 /**
@@ -72,6 +79,8 @@ export class Measure {
   private invocationMark = 0;
   private coveredAt: number | undefined;
   private unmirroredTaskSeconds = 0;
+  private sessionSeconds = 0;
+  private crossZoneSessionSeconds = 0;
   private probing = false;
   private ready: () => boolean;
 
@@ -93,14 +102,18 @@ export class Measure {
     this.invocationMark = w.eventFunction.invocations + (w.reconciler?.invocations ?? 0);
     this.coveredAt = undefined;
     this.unmirroredTaskSeconds = 0;
+    this.sessionSeconds = 0;
+    this.crossZoneSessionSeconds = 0;
     if (!this.probing) {
       this.probing = true;
       const probe = () => {
         // One pass over sessions and tasks per simulated second; the full invariant check only
         // once no running task lacks a session (before that it cannot pass anyway).
-        const owned = w.ownedByEni();
+        const { byEni: owned, zones } = w.owned();
         const unmirrored = this.expectation.stackDeleted ? 0 : w.ecs.running().filter(t => !owned.has(t.eni)).length;
         this.unmirroredTaskSeconds += unmirrored;
+        this.sessionSeconds += zones.sessions;
+        this.crossZoneSessionSeconds += zones.crossing;
         const mayHold = unmirrored === 0 || this.expectation.targetSourceLimit !== undefined;
         if (this.coveredAt === undefined && mayHold && this.ready() && this.violations().length === 0) this.coveredAt = w.clock.now;
         w.clock.schedule(1000, probe);
@@ -131,7 +144,7 @@ export class Measure {
       if (mirrored < wanted) out.push(`${wanted - mirrored} running tasks unmirrored`);
       const c = w.config;
       const stale = [...w.ec2.sessions.values()].filter(s => s.tags[OWNER_TAG_KEY] === c.ownerId && (
-        s.targetId !== c.targetId || s.filterId !== c.filterId || (c.packetLength !== undefined && s.packetLength !== c.packetLength)
+        !isConfiguredTarget(c, s.targetId) || s.filterId !== c.filterId || (c.packetLength !== undefined && s.packetLength !== c.packetLength)
         || (c.virtualNetworkId !== undefined && s.virtualNetworkId !== c.virtualNetworkId) || (s.description || undefined) !== c.description));
       if (stale.length > 0) out.push(`${stale.length} owned sessions have a previous configuration`);
       // Draining tasks may keep their session until EC2 deletes it with the ENI.
@@ -254,6 +267,7 @@ export class Measure {
       eventsDropped: w.droppedEvents,
       invocationFailures: w.eventFunction.failures + (w.reconciler?.failures ?? 0),
       failureReasons: w.metrics.failures.reduce((acc, r) => ({ ...acc, [r]: (acc[r] ?? 0) + 1 }), {} as Record<string, number>),
+      crossZoneSessionFraction: this.sessionSeconds > 0 ? round(this.crossZoneSessionSeconds / this.sessionSeconds) : null,
     };
   }
 }

@@ -1,6 +1,6 @@
 import { Figures } from './measure';
 import { SCALE_SCENARIOS, SCENARIOS, Scenario } from './scenarios';
-import { TAG_FILTER_MODES, TagFilterMode } from '../support/ec2-model';
+import { TAG_FILTER_MODES, TARGET_LIMIT_CODES, TagFilterMode } from '../support/ec2-model';
 
 // Simulated minutes take real milliseconds; the larger scenarios still need a few seconds.
 jest.setTimeout(120_000);
@@ -103,9 +103,9 @@ describe('the faults really happened, and were healed', () => {
     expect(figures.throttledCalls).toBeGreaterThan(0);
   });
 
-  test('eni-target-cap reported the target limit instead of retrying it forever', async () => {
+  test('eni-target-cap reported the tasks no target accepts instead of retrying them forever', async () => {
     const figures = await ours('eni-target-cap');
-    expect(figures.failureReasons.TargetSourcesLimit).toBeGreaterThan(0);
+    expect(figures.failureReasons.NoUsableTarget).toBeGreaterThan(0);
     expect(figures.deadLetters).toBe(0);
   });
 
@@ -142,6 +142,44 @@ describe('the faults really happened, and were healed', () => {
   test('session-deleted-by-hand was re-created by the sweep, with a fresh token', async () => {
     const figures = await ours('session-deleted-by-hand');
     expect(figures.sweepApiCalls.CreateTrafficMirrorSession).toBe(10);
+  });
+});
+
+describe('targets per zone and pools', () => {
+  // EC2's error-code reference lists two codes for a full target without saying which a full
+  // ENI target answers: the pool must work with either.
+  test.each(TARGET_LIMIT_CODES)('eni-target-pool (full target answers the %s code): every task mirrored within 1.2x of the bound, none waiting', async code => {
+    const figures = await byName('eni-target-pool').run('ours', 1, { targetLimitCode: code });
+    expect(figures.violations).toEqual([]);
+    expect(figures.taskStarts).toBe(25);
+    expect(figures.unmirroredTaskSeconds).toBe(0);
+    expect(figures.failureReasons).toEqual({});
+    expect(figures.ratioToBound).toBeLessThanOrEqual(1.2);
+    // One create per start, plus the few that met a full target first (EC2 counts a refused create too). A full
+    // target costs no read; the few reads are RUNNING checks in another function container, as in every burst.
+    expect(figures.ec2WritesPerTaskStart).toBeLessThanOrEqual(1.2);
+    expect(figures.ec2ReadsPerTaskStart).toBeLessThanOrEqual(0.1);
+  });
+
+  test('eni-target-pool: the single-target baseline leaves 15 tasks waiting', async () => {
+    const figures = await byName('eni-target-pool').run('baseline');
+    expect(figures.violations).toEqual(expect.arrayContaining(['15 running tasks unmirrored']));
+  });
+
+  test('az-local-3az: no mirrored traffic crosses zones; the single-target baseline sends two thirds across', async () => {
+    const figures = await ours('az-local-3az');
+    expect(figures.crossZoneSessionFraction).toBe(0);
+    expect(figures.ec2WritesPerTaskStart).toBe(1);
+    expect(figures.ec2ReadsPerTaskStart).toBeLessThanOrEqual(1);
+    expect(figures.ratioToBound).toBeLessThanOrEqual(1.2);
+    const baseline = await byName('az-local-3az').run('baseline');
+    expect(baseline.crossZoneSessionFraction).toBeCloseTo(2 / 3, 2);
+  });
+
+  test('every scenario with sessions reports its cross-zone fraction', async () => {
+    for (const name of ['steady', 'eni-target-cap', 'target-change']) {
+      expect((await ours(name)).crossZoneSessionFraction).toBeGreaterThan(0.5);
+    }
   });
 });
 

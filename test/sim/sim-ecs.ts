@@ -10,6 +10,8 @@ export interface SimTask {
   readonly arn: string;
   readonly id: string;
   readonly eni: string;
+  /** The Availability Zone ECS placed the task in. */
+  readonly zone: string;
   lastStatus: string;
   desiredStatus: string;
   version: number;
@@ -71,8 +73,18 @@ export interface EcsCall {
  * with its own ENI created before PENDING and deleted before STOPPED; a task state change
  * event on every transition; and ListTasks (pages of 100) / DescribeTasks (at most 100 tasks).
  */
+/**
+ * The zones of the simulated service's subnets. ECS spreads a service's tasks evenly over them
+ * (the default placement of a Fargate service), here round-robin, which draws no random number,
+ * so adding zones changed no other figure of the simulation.
+ */
+export const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+
 export class SimEcs {
   public readonly tasks = new Map<string, SimTask>();
+  /** The zone of each task's ENI. */
+  public readonly zoneOfEni = new Map<string, string>();
+  private placed = 0;
   public readonly calls: EcsCall[] = [];
   public readonly clusterArn = CLUSTER_ARN;
   public readonly serviceName = SERVICE_NAME;
@@ -108,8 +120,17 @@ export class SimEcs {
     for (let i = 0; i < count; i++) {
       const id = this.clock.random.hex(32);
       const task: SimTask = {
-        arn: taskArnOf(id), id, eni: `eni-${this.clock.random.hex(17)}`, lastStatus: 'NONE', desiredStatus: 'RUNNING', version: 0, eniExists: false, createdAt: 0,
+        arn: taskArnOf(id),
+        id,
+        eni: `eni-${this.clock.random.hex(17)}`,
+        zone: this.nextZone(),
+        lastStatus: 'NONE',
+        desiredStatus: 'RUNNING',
+        version: 0,
+        eniExists: false,
+        createdAt: 0,
       };
+      this.zoneOfEni.set(task.eni, task.zone);
       this.tasks.set(task.arn, task);
       launched.push(task);
       this.clock.schedule(count > 1 ? (overMs * i) / (count - 1) : 0, () => this.provision(task));
@@ -139,8 +160,19 @@ export class SimEcs {
     for (let i = 0; i < count; i++) {
       const id = this.clock.random.hex(32);
       const task: SimTask = {
-        arn: taskArnOf(id), id, eni: `eni-${this.clock.random.hex(17)}`, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', version: 4, eniExists: true, runningAt: this.clock.now, createdAt: this.clock.now, preexisting: true,
+        arn: taskArnOf(id),
+        id,
+        eni: `eni-${this.clock.random.hex(17)}`,
+        zone: this.nextZone(),
+        lastStatus: 'RUNNING',
+        desiredStatus: 'RUNNING',
+        version: 4,
+        eniExists: true,
+        runningAt: this.clock.now,
+        createdAt: this.clock.now,
+        preexisting: true,
       };
+      this.zoneOfEni.set(task.eni, task.zone);
       this.ec2.createEni(task.eni);
       this.tasks.set(task.arn, task);
       tasks.push(task);
@@ -161,6 +193,10 @@ export class SimEcs {
         return { response: this.answer(action, JSON.parse(bodyText(request) || '{}')) };
       },
     };
+  }
+
+  private nextZone(): string {
+    return ZONES[this.placed++ % ZONES.length];
   }
 
   private whenRunning(task: SimTask, fn: () => void): void {
@@ -185,6 +221,7 @@ export class SimEcs {
       version: task.version,
       eni: lastStatus === 'PROVISIONING' ? null : task.eni,
       attachmentStatus: task.eniExists ? 'ATTACHED' : 'DELETED',
+      availabilityZone: task.zone,
     }));
   }
 
@@ -270,6 +307,7 @@ export class SimEcs {
           lastStatus: t.lastStatus,
           desiredStatus: t.desiredStatus,
           launchType: 'FARGATE',
+          availabilityZone: t.zone,
           // The JSON protocol's timestamps are epoch seconds, on the clock the handler reads.
           createdAt: (SIM_EPOCH_MS + t.createdAt) / 1000,
           attachments: t.lastStatus === 'PROVISIONING' ? [] : [{

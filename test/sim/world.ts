@@ -5,7 +5,7 @@ import { Random } from './random';
 import { DeploymentSettings, deploymentSettings } from './settings';
 import { DeliveryFaults, SimContext, SimEventBus, SimEventSourceMapping, SimFunction, SimQueue } from './sim-aws';
 import { SimEc2, SimEc2Options } from './sim-ec2';
-import { ContainerEvents, SimEcs, TaskTimings } from './sim-ecs';
+import { ContainerEvents, SimEcs, TaskTimings, ZONES } from './sim-ecs';
 import { newEc2Client, newEcsClient } from '../../src/session-manager/clients';
 import { SessionManagerConfig } from '../../src/session-manager/config';
 import { route } from '../../src/session-manager/entry';
@@ -13,6 +13,7 @@ import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
 import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/session-manager/ownership';
 import { RecentTasks } from '../../src/session-manager/recent-tasks';
 import { ServiceTasks } from '../../src/session-manager/service-tasks';
+import { TargetSpec, candidateTargets } from '../../src/session-manager/targets';
 import { ACCOUNT, CLUSTER_ARN, SERVICE_NAME } from '../fixtures/task-events';
 import { RecordingMetrics } from '../support/recording-metrics';
 
@@ -31,7 +32,26 @@ export interface WorldOptions {
   /** Probability that an event-path invocation's container dies partway through. */
   readonly crashRate?: number;
   readonly pickFreeSessionNumber?: boolean;
+  /**
+   * The mirror's targets (the construct's layout), with their zone and source limit, which EC2
+   * enforces. @default one target, in the first zone, without a source limit
+   */
+  readonly targets?: readonly SimTarget[];
+  /** `allowCrossZone` of the construct. */
+  readonly allowCrossZone?: boolean;
 }
+
+/** A traffic mirror target of the simulated account. */
+export interface SimTarget extends TargetSpec {
+  /**
+   * The zone the target is in, for the cross-zone figures: its `availabilityZone` when the
+   * layout gives one, else this. @default ZONES[0]
+   */
+  readonly location?: string;
+}
+
+/** The target of the single-target layout every scenario but the multi-target ones uses (synthesized with an NLB). */
+export const DEFAULT_TARGET_ID = 'tmt-0123456789abcdef0';
 
 const credentials = { accessKeyId: 'AKIDSIM', secretAccessKey: 'sim' };
 const REGION = 'us-east-1';
@@ -64,7 +84,17 @@ export class World {
     this.clock = new SimClock(new Random(options.seed));
     // The construct is synthesized with a Network Load Balancer target (settings.ts), and
     // target-change moves to another: EC2 gives their sessions an 8500-byte packet length.
-    this.ec2 = new SimEc2(this.clock, { nlbTargets: new Set(['tmt-0123456789abcdef0', 'tmt-0fedcba9876543210']), ...options.ec2 });
+    const targets = options.targets ?? [{ targetId: DEFAULT_TARGET_ID }];
+    // Each target is in one zone; a target of the layout without one (a single target, a pool)
+    // in the first zone unless the scenario says where. target-change moves to a target there too.
+    const targetZones = new Map([...targets.map(t => [t.targetId, t.availabilityZone ?? t.location ?? ZONES[0]] as const), ['tmt-0fedcba9876543210', ZONES[0]]]);
+    const limits = new Map(targets.filter(t => t.maxSources !== undefined).map(t => [t.targetId, t.maxSources!]));
+    this.ec2 = new SimEc2(this.clock, {
+      nlbTargets: options.targets ? new Set() : new Set([DEFAULT_TARGET_ID, 'tmt-0fedcba9876543210']),
+      targetSourceLimits: limits,
+      targetZones,
+      ...options.ec2,
+    });
     this.ecs = new SimEcs(this.clock, this.ec2, options.timings, options.containers);
     this.bus = new SimEventBus(this.clock, options.delivery);
     this.ecs.onEvent = event => this.bus.publish(event);
@@ -73,7 +103,9 @@ export class World {
       ownerId: 'ftm-0123456789abcdef01234567',
       clusterArn: CLUSTER_ARN,
       serviceName: SERVICE_NAME,
-      targetId: 'tmt-0123456789abcdef0',
+      targetId: targets[0].targetId,
+      ...(options.targets ? { targets: targets.map(({ location: _, ...spec }) => spec) } : {}),
+      ...(options.allowCrossZone ? { allowCrossZone: true } : {}),
       filterId: 'tmf-0123456789abcdef0',
       sessionNumber: 1,
       pickFreeSessionNumber: options.pickFreeSessionNumber,
@@ -172,19 +204,42 @@ export class World {
     const c = this.config;
     const owned = this.ownedByEni();
     for (const t of this.ecs.running().filter(task => !owned.has(task.eni))) {
-      this.ec2.addSession(t.eni, c.sessionNumber, c.targetId, { [OWNER_TAG_KEY]: c.ownerId, [TASK_TAG_KEY]: t.arn }, {
+      // Where the layout would have put the task (ours); the baseline knows one target.
+      const targetId = this.options.strategy === 'ours' ? candidateTargets(c, t.eni, t.zone)[0]?.targetId ?? c.targetId : c.targetId;
+      this.ec2.addSession(t.eni, c.sessionNumber, targetId, { [OWNER_TAG_KEY]: c.ownerId, [TASK_TAG_KEY]: t.arn }, {
         filterId: c.filterId, packetLength: c.packetLength, virtualNetworkId: c.virtualNetworkId, description: c.description,
       });
     }
   }
 
+  /**
+   * Owned sessions whose task and target zones are both known, and how many of those are in
+   * different zones: what is billed as inter-AZ data transfer.
+   */
+  public zoneCrossings(): { sessions: number; crossing: number } {
+    return this.owned().zones;
+  }
+
   /** Owned sessions, by ENI. */
   public ownedByEni(): Map<string, number> {
-    const counts = new Map<string, number>();
+    return this.owned().byEni;
+  }
+
+  /** Owned sessions by ENI, and their {@link zoneCrossings}, in one pass (the probe asks every simulated second). */
+  public owned(): { byEni: Map<string, number>; zones: { sessions: number; crossing: number } } {
+    const byEni = new Map<string, number>();
+    const targetZones = this.ec2.options.targetZones;
+    const zones = { sessions: 0, crossing: 0 };
     for (const s of this.ec2.sessions.values()) {
-      if (s.tags[OWNER_TAG_KEY] === this.config.ownerId) counts.set(s.networkInterfaceId, (counts.get(s.networkInterfaceId) ?? 0) + 1);
+      if (s.tags[OWNER_TAG_KEY] !== this.config.ownerId) continue;
+      byEni.set(s.networkInterfaceId, (byEni.get(s.networkInterfaceId) ?? 0) + 1);
+      const taskZone = this.ecs.zoneOfEni.get(s.networkInterfaceId);
+      const targetZone = targetZones?.get(s.targetId);
+      if (taskZone === undefined || targetZone === undefined) continue;
+      zones.sessions++;
+      if (taskZone !== targetZone) zones.crossing++;
     }
-    return counts;
+    return { byEni, zones };
   }
 
   private startSchedule(): void {

@@ -8,6 +8,7 @@ import io.github.cdkfargatetrafficmirror.MirrorProtocol;
 import io.github.cdkfargatetrafficmirror.MirrorTarget;
 import io.github.cdkfargatetrafficmirror.TrafficDirection;
 import java.util.List;
+import java.util.Map;
 import software.amazon.awscdk.App;
 import software.amazon.awscdk.Environment;
 import software.amazon.awscdk.Stack;
@@ -19,16 +20,12 @@ import software.amazon.awscdk.services.ecs.ContainerImage;
 import software.amazon.awscdk.services.ecs.FargateService;
 import software.amazon.awscdk.services.ecs.FargateTaskDefinition;
 import software.amazon.awscdk.services.ecs.PortMapping;
-import software.amazon.awscdk.services.elasticloadbalancingv2.BaseNetworkListenerProps;
-import software.amazon.awscdk.services.elasticloadbalancingv2.NetworkLoadBalancer;
-import software.amazon.awscdk.services.elasticloadbalancingv2.NetworkTargetGroup;
-import software.amazon.awscdk.services.elasticloadbalancingv2.Protocol;
-import software.amazon.awscdk.services.elasticloadbalancingv2.TargetType;
 import software.constructs.Construct;
 
 /**
  * The TypeScript example (examples/example-stack.ts) written against the Java package: a web
- * service on Fargate whose every task is mirrored to an internal Network Load Balancer. Construct
+ * service on Fargate whose every task is mirrored to the Gateway Load Balancer endpoint in its own
+ * Availability Zone. Construct
  * ids, stack name and environment match the TypeScript example on purpose: test/consumers/run.sh
  * compares the two templates.
  */
@@ -54,22 +51,11 @@ public final class ExampleApp {
           .desiredCount(2)
           .build();
 
-      // The sensors' load balancer: VXLAN (UDP 4789) from the mirrored tasks.
-      NetworkLoadBalancer nlb = NetworkLoadBalancer.Builder.create(this, "SensorNlb")
-          .vpc(vpc)
-          .internetFacing(false)
-          .build();
-      NetworkTargetGroup sensors = NetworkTargetGroup.Builder.create(this, "Sensors")
-          .vpc(vpc)
-          .port(4789)
-          .protocol(Protocol.UDP)
-          .targetType(TargetType.IP)
-          .build();
-      nlb.addListener("Vxlan", BaseNetworkListenerProps.builder()
-          .port(4789)
-          .protocol(Protocol.UDP)
-          .defaultTargetGroups(List.of(sensors))
-          .build());
+      // The sensors' Gateway Load Balancer has an endpoint in each zone of the service: each task is
+      // mirrored to the one in its own zone.
+      MirrorTarget target = MirrorTarget.perAvailabilityZone(Map.of(
+          "eu-central-1a", MirrorTarget.gatewayLoadBalancerEndpoint("vpce-0a1b2c3d4e5f6a001"),
+          "eu-central-1b", MirrorTarget.gatewayLoadBalancerEndpoint("vpce-0a1b2c3d4e5f6a002")));
 
       // Mirror HTTP in both directions, and everything else the tasks send out.
       MirrorFilter filter = MirrorFilter.Builder.create(this, "Filter")
@@ -88,7 +74,7 @@ public final class ExampleApp {
 
       FargateTrafficMirror.Builder.create(this, "Mirror")
           .service(service)
-          .target(MirrorTarget.networkLoadBalancer(nlb))
+          .target(target)
           .filter(filter)
           .packetLength(8500)
           .build();
