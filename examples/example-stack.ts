@@ -1,10 +1,11 @@
-import { App, Stack, StackProps, aws_ec2 as ec2, aws_ecs as ecs, aws_elasticloadbalancingv2 as elbv2 } from 'aws-cdk-lib';
+import { App, Stack, StackProps, aws_ec2 as ec2, aws_ecs as ecs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { FargateTrafficMirror, MirrorFilter, MirrorProtocol, MirrorTarget, TrafficDirection } from '../src';
 
 /**
- * A web service on Fargate whose every task is mirrored to an internal Network Load Balancer
- * (where a fleet of sensors such as Suricata or Zeek would listen on UDP 4789).
+ * A web service on Fargate whose every task is mirrored, within its own Availability Zone, to a
+ * Gateway Load Balancer endpoint in that zone (sensors such as Suricata or Zeek behind the Gateway
+ * Load Balancer): mirrored packets never cross zones.
  */
 export class ExampleStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
@@ -20,12 +21,12 @@ export class ExampleStack extends Stack {
     });
     const service = new ecs.FargateService(this, 'WebService', { cluster, taskDefinition, desiredCount: 2 });
 
-    // The sensors' load balancer: VXLAN (UDP 4789) from the mirrored tasks.
-    const nlb = new elbv2.NetworkLoadBalancer(this, 'SensorNlb', { vpc, internetFacing: false });
-    const sensors = new elbv2.NetworkTargetGroup(this, 'Sensors', {
-      vpc, port: 4789, protocol: elbv2.Protocol.UDP, targetType: elbv2.TargetType.IP,
+    // The sensors' Gateway Load Balancer has an endpoint in each zone of the service: each task is
+    // mirrored to the one in its own zone.
+    const target = MirrorTarget.perAvailabilityZone({
+      'eu-central-1a': MirrorTarget.gatewayLoadBalancerEndpoint('vpce-0a1b2c3d4e5f6a001'),
+      'eu-central-1b': MirrorTarget.gatewayLoadBalancerEndpoint('vpce-0a1b2c3d4e5f6a002'),
     });
-    nlb.addListener('Vxlan', { port: 4789, protocol: elbv2.Protocol.UDP, defaultTargetGroups: [sensors] });
 
     // Mirror HTTP in both directions, and everything else the tasks send out.
     const filter = new MirrorFilter(this, 'Filter', {
@@ -38,9 +39,19 @@ export class ExampleStack extends Stack {
 
     new FargateTrafficMirror(this, 'Mirror', {
       service,
-      target: MirrorTarget.networkLoadBalancer(nlb),
+      target,
       filter,
       packetLength: 8500,
+    });
+
+    // Another team's service in the same cluster, mirrored to a central sensor: a quarter of its
+    // tasks, chosen by task id. Both mirrors share the stack's one session manager.
+    const worker = ecs.FargateService.fromFargateServiceAttributes(this, 'WorkerService', { cluster, serviceName: 'worker' });
+    new FargateTrafficMirror(this, 'WorkerMirror', {
+      service: worker,
+      target: MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0'),
+      filter,
+      sampling: 0.25,
     });
   }
 }

@@ -1,5 +1,5 @@
 import {
-  Annotations, CfnOutput, Duration, Stack, Token,
+  Annotations, CfnOutput, Duration, Stack, Token, Tokenization,
   aws_cloudwatch as cloudwatch, aws_ecs as ecs, aws_events as events, aws_iam as iam, aws_lambda as lambda, aws_logs as logs, aws_sqs as sqs,
   aws_ssm as ssm,
 } from 'aws-cdk-lib';
@@ -8,12 +8,14 @@ import { ServiceEnrollment } from './fleet/service-enrollment';
 import { ServiceWiring } from './fleet/service-wiring';
 import { EVENT_SOURCE_MAX_CONCURRENCY, SharedSessionManager } from './fleet/shared-session-manager';
 import { IMirrorFilter, MirrorFilter } from './mirror-filter';
-import { MirrorTarget, MirrorTargetKind } from './mirror-target';
+import { MirrorTarget, MirrorTargetConfig, MirrorTargetKind } from './mirror-target';
 import { ENV } from './session-manager/config';
 import { FAIL_ON_UNMIRRORED_PROPERTY, REPORT_ATTRIBUTE } from './session-manager/enrollment-report';
-import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE } from './session-manager/metric-names';
+import { FailureReason } from './session-manager/errors';
+import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, REASON_DIMENSION, SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE } from './session-manager/metric-names';
 import { switchStateOf } from './session-manager/mirror-switch';
 import { ownerIdFor } from './session-manager/ownership';
+import { formatTargets } from './session-manager/targets';
 import { validateIntegerRange } from './validation';
 
 /** Properties of a `FargateTrafficMirror`. */
@@ -24,8 +26,21 @@ export interface FargateTrafficMirrorProps {
    */
   readonly service: ecs.IBaseService;
 
-  /** Where mirrored packets go. */
+  /**
+   * Where mirrored packets go: one target, a `MirrorTarget.pool()` of targets that share the
+   * load, or a target (or pool) per Availability Zone with `MirrorTarget.perAvailabilityZone()`.
+   */
   readonly target: MirrorTarget;
+
+  /**
+   * With `MirrorTarget.perAvailabilityZone()`: when a task's zone has no target, or none with
+   * room, mirror the task to another zone's target instead of leaving it unmirrored until one
+   * frees up. Mirrored packets that cross zones are billed as inter-AZ data transfer; each such
+   * session is logged and counted (`metricCrossZoneSessions()`), and the sweep moves it back to
+   * its zone as soon as a target there has room.
+   * @default false
+   */
+  readonly allowCrossZone?: boolean;
 
   /**
    * Which packets are mirrored.
@@ -171,7 +186,7 @@ export interface EnrollmentReport {
   readonly failures: string;
   /**
    * The failures by reason, as `Reason=count` pairs joined by commas (the `Reason` values of the
-   * `SessionFailures` metric, for example `SourceUnsupported=2,TargetSourcesLimit=1`), or `none`.
+   * `SessionFailures` metric, for example `NoUsableTarget=1,SourceUnsupported=2`), or `none`.
    */
   readonly failuresByReason: string;
   /** One line for people, for example `3 of 3 running tasks mirrored; no failures`. */
@@ -213,8 +228,10 @@ const UNMIRRORED_ALARM_WINDOW = Duration.minutes(15);
  * });
  */
 export class FargateTrafficMirror extends Construct {
-  /** The id of the traffic mirror target sessions send packets to. */
+  /** The id of the traffic mirror target sessions send packets to; with several targets, the first. */
   public readonly trafficMirrorTargetId: string;
+  /** The ids of every traffic mirror target sessions may send packets to, in the order given. */
+  public readonly trafficMirrorTargetIds: string[];
   /** The id of the traffic mirror filter every session uses. */
   public readonly trafficMirrorFilterId: string;
   /** The Lambda function that handles task state changes from the queue. */
@@ -268,14 +285,20 @@ export class FargateTrafficMirror extends Construct {
       throw new Error(`FargateTrafficMirror '${this.node.path}': service must have a known service name`);
     }
 
-    const target = props.target.bind(this, { description: props.description });
-    validateProps(props, target.kind);
-    if (target.kind === MirrorTargetKind.NETWORK_INTERFACE) {
+    const bound = props.target.bindAll(this, { description: props.description });
+    validateProps(props, bound);
+    const limited = bound.filter(t => t.maxSources !== undefined);
+    if (limited.length === bound.length) {
+      const capacity = limited.reduce((sum, t) => sum + t.maxSources!, 0);
       Annotations.of(this).addWarningV2('cdk-fargate-traffic-mirror:eniTargetSourceLimit',
-        'A network interface target accepts at most 10 sources (100 on the largest instance sizes): '
-        + 'tasks beyond that are not mirrored. Use a Network Load Balancer or Gateway Load Balancer endpoint target, which have no source limit.');
+        (bound.length === 1
+          ? `A network interface target accepts at most ${capacity} sources (10, or 100 on the largest instance sizes): `
+          : `These ${bound.length} network interface targets accept at most ${capacity} sources in all: `)
+        + 'tasks beyond that are not mirrored until a source frees up. Add targets to a MirrorTarget.pool(), or use a Network Load Balancer '
+        + 'or Gateway Load Balancer endpoint target, which have no source limit.');
     }
-    this.trafficMirrorTargetId = target.trafficMirrorTargetId;
+    this.trafficMirrorTargetIds = bound.map(t => t.trafficMirrorTargetId);
+    this.trafficMirrorTargetId = bound[0].trafficMirrorTargetId;
     this.trafficMirrorFilterId = (props.filter ?? new MirrorFilter(this, 'Filter')).trafficMirrorFilterId;
 
     // Not Names.uniqueId: the owner tag must stay the same for as long as the sessions live,
@@ -289,7 +312,15 @@ export class FargateTrafficMirror extends Construct {
       [ENV.OWNER_ID]: this.ownerId,
       [ENV.CLUSTER_ARN]: cluster.clusterArn,
       [ENV.SERVICE_NAME]: props.service.serviceName,
-      [ENV.TARGET_ID]: this.trafficMirrorTargetId,
+      // One target serving every zone keeps the plain id; several, or zones, are a layout.
+      ...(bound.length === 1 && bound[0].availabilityZone === undefined
+        ? { [ENV.TARGET_ID]: this.trafficMirrorTargetId }
+        : {
+          [ENV.TARGETS]: formatTargets(bound.map(t => ({
+            targetId: t.trafficMirrorTargetId, availabilityZone: t.availabilityZone, maxSources: t.maxSources,
+          }))),
+        }),
+      ...(props.allowCrossZone ? { [ENV.ALLOW_CROSS_ZONE]: 'true' } : {}),
       [ENV.FILTER_ID]: this.trafficMirrorFilterId,
       [ENV.SESSION_NUMBER]: String(props.sessionNumber ?? 1),
       ...(props.packetLength !== undefined ? { [ENV.PACKET_LENGTH]: String(props.packetLength) } : {}),
@@ -307,6 +338,7 @@ export class FargateTrafficMirror extends Construct {
     });
     config[ENV.SWITCH_PARAMETER] = this.switchParameter.parameterName;
     if (props.sampling !== undefined) config[ENV.SAMPLING] = String(props.sampling);
+    validateTriggerSize(config, bound.length);
     // One session manager per stack, shared by every FargateTrafficMirror in it; this service
     // adds only its own: its triggers (rule and schedule), its enrollment, its IAM scope.
     const manager = SharedSessionManager.of(this, {
@@ -353,8 +385,7 @@ export class FargateTrafficMirror extends Construct {
     enrollment.order(wiring.rule, wiring.schedule);
     manager.register({
       ownerId: this.ownerId,
-      targetId: this.trafficMirrorTargetId,
-      targetAccount: target.ownerAccount,
+      targets: bound.map(t => ({ targetId: t.trafficMirrorTargetId, account: t.ownerAccount })),
       filterId: this.trafficMirrorFilterId,
       cluster: { clusterArn: cluster.clusterArn, clusterName: cluster.clusterName },
       switchParameterArn: this.switchParameter.parameterArn,
@@ -449,11 +480,31 @@ export class FargateTrafficMirror extends Construct {
   /**
    * Sessions that could not be created or deleted, and tasks that cannot be mirrored as
    * configured (sum over 5 minutes unless `props` say otherwise). Add
-   * `dimensionsMap: { Reason: 'TargetSourcesLimit' }` for one reason.
+   * `dimensionsMap: { Reason: 'NoUsableTarget' }` for one reason (`metricNoUsableTarget()` is that one).
    * @param props Period, statistic, dimensions and other options that override the defaults
    */
   public metricSessionFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.SESSION_FAILURES, props);
+  }
+
+  /**
+   * Tasks that no target they may use accepted: every one full or gone, or none in the task's
+   * zone (sum over 5 minutes unless `props` say otherwise). A later sweep mirrors them once a
+   * target has room. The `SessionFailures` metric with `Reason: NoUsableTarget`.
+   * @param props Period, statistic, dimensions and other options that override the defaults
+   */
+  public metricNoUsableTarget(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metricSessionFailures({ ...props, dimensionsMap: { [REASON_DIMENSION]: FailureReason.NO_USABLE_TARGET, ...props?.dimensionsMap } });
+  }
+
+  /**
+   * Sessions created on, or moved to, a target in another Availability Zone than their task,
+   * which `allowCrossZone` permits when the task's zone has no target with room (sum over 5
+   * minutes unless `props` say otherwise).
+   * @param props Period, statistic, dimensions and other options that override the defaults
+   */
+  public metricCrossZoneSessions(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.CROSS_ZONE_SESSIONS, props);
   }
 
   /**
@@ -473,7 +524,50 @@ export class FargateTrafficMirror extends Construct {
   }
 }
 
-function validateProps(props: FargateTrafficMirrorProps, kind: MirrorTargetKind): void {
+/**
+ * Every trigger carries the configuration: the rule's input template and the schedule's input
+ * take at most 8,192 characters each (EventBridge and EventBridge Scheduler quotas), and the
+ * rule's template wraps the configuration. Kept well below: 4 KB. Unresolved values count as
+ * this many characters: a target id (`tmt-` and 17 hex digits) is 21, ARNs and names of the
+ * app's resources are longer.
+ */
+const MAX_CONFIG_BYTES = 4096;
+const TARGET_ID_LENGTH = 21;
+const UNRESOLVED_VALUE_LENGTH = 128;
+
+/** Throws when the configuration the triggers carry may grow too large (many targets, long names). */
+function validateTriggerSize(config: Record<string, string>, targetCount: number): void {
+  let bytes = 0;
+  for (const [key, value] of Object.entries(config)) {
+    const placeholder = 'x'.repeat(key === ENV.TARGETS || key === ENV.TARGET_ID ? TARGET_ID_LENGTH : UNRESOLVED_VALUE_LENGTH);
+    const estimate = Tokenization.reverseString(value).mapTokens({ mapToken: () => placeholder }).join({ join: (l: unknown, r: unknown) => `${l}${r}` });
+    bytes += Buffer.byteLength(key) + Buffer.byteLength(String(estimate));
+  }
+  if (bytes > MAX_CONFIG_BYTES) {
+    throw new Error(`the configuration every trigger carries would take about ${bytes} bytes (${targetCount} targets, the description and the ids); `
+      + `at most ${MAX_CONFIG_BYTES} fit: use fewer targets or a shorter description`);
+  }
+}
+
+/**
+ * Targets one mirror may have. Each is in the configuration every trigger carries and twice in
+ * each function's IAM policy (create and modify; 6,144 characters for a managed policy).
+ */
+const MAX_TARGETS = 32;
+
+function validateProps(props: FargateTrafficMirrorProps, bound: readonly MirrorTargetConfig[]): void {
+  if (bound.length > MAX_TARGETS) {
+    throw new Error(`target must hold at most ${MAX_TARGETS} targets (the configuration and IAM policies list each one), got ${bound.length}`);
+  }
+  if (props.allowCrossZone && !bound.some(t => t.availabilityZone !== undefined)) {
+    throw new Error('allowCrossZone has an effect only with MirrorTarget.perAvailabilityZone() targets; remove it or give target a target per zone');
+  }
+  const nlb = bound.filter(t => t.kind === MirrorTargetKind.NETWORK_LOAD_BALANCER).length;
+  const known = bound.filter(t => t.kind !== MirrorTargetKind.UNKNOWN).length;
+  if (nlb > 0 && nlb < known) {
+    throw new Error('target mixes Network Load Balancer targets (packet length at most 8500 bytes, 8500 by default) with targets that take '
+      + 'whole packets: a task\'s mirrored packets would be cut or not depending on its target. Use targets of one kind.');
+  }
   if (props.sampling !== undefined && !Token.isUnresolved(props.sampling) && !(props.sampling > 0 && props.sampling <= 1)) {
     throw new Error(`sampling must be greater than 0 and at most 1, got ${props.sampling}`);
   }
@@ -495,7 +589,7 @@ function validateProps(props: FargateTrafficMirrorProps, kind: MirrorTargetKind)
     ' (the queue runs up to 2 session managers at once)');
   validateIntegerRange('sessionNumber', props.sessionNumber, 1, MAX_SESSION_NUMBER);
   validateIntegerRange('virtualNetworkId', props.virtualNetworkId, 0, MAX_VNI);
-  if (kind === MirrorTargetKind.NETWORK_LOAD_BALANCER) {
+  if (nlb > 0) {
     validateIntegerRange('packetLength', props.packetLength, 1, MAX_NLB_PACKET_LENGTH, ' for a Network Load Balancer target');
   } else {
     validateIntegerRange('packetLength', props.packetLength, 1, MAX_PACKET_LENGTH);

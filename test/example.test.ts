@@ -2,10 +2,13 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { buildExampleApp } from '../examples/example-stack';
 
 describe('examples/example-stack', () => {
-  test('synthesizes with the mirror target, filter, rule and session manager', () => {
+  test('synthesizes with a mirror target per zone, filter, rule and session manager', () => {
     const { stack } = buildExampleApp();
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::EC2::TrafficMirrorTarget', 1);
+    template.resourceCountIs('AWS::EC2::TrafficMirrorTarget', 2);
+    for (const endpoint of ['vpce-0a1b2c3d4e5f6a001', 'vpce-0a1b2c3d4e5f6a002']) {
+      template.hasResourceProperties('AWS::EC2::TrafficMirrorTarget', { GatewayLoadBalancerEndpointId: endpoint });
+    }
     template.resourceCountIs('AWS::EC2::TrafficMirrorFilter', 1);
     template.resourceCountIs('AWS::EC2::TrafficMirrorFilterRule', 2);
     template.resourceCountIs('AWS::Events::Rule', 2); // task state changes + reconcile schedule

@@ -1,5 +1,6 @@
 // The TypeScript example (examples/example-stack.ts) written against the Go module: a web
-// service on Fargate whose every task is mirrored to an internal Network Load Balancer. Construct
+// service on Fargate whose every task is mirrored to the Gateway Load Balancer endpoint in its own
+// Availability Zone. Construct
 // ids, stack name and environment match the TypeScript example on purpose: test/consumers/run.sh
 // compares the two templates.
 package main
@@ -8,7 +9,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
-	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	mirror "github.com/fargate-traffic-mirror/fargate-traffic-mirror-go/cdkfargatetrafficmirror"
@@ -31,15 +31,11 @@ func newExampleStack(scope constructs.Construct, id string, props *awscdk.StackP
 		Cluster: cluster, TaskDefinition: taskDefinition, DesiredCount: jsii.Number(2),
 	})
 
-	// The sensors' load balancer: VXLAN (UDP 4789) from the mirrored tasks.
-	nlb := elbv2.NewNetworkLoadBalancer(stack, jsii.String("SensorNlb"), &elbv2.NetworkLoadBalancerProps{
-		Vpc: vpc, InternetFacing: jsii.Bool(false),
-	})
-	sensors := elbv2.NewNetworkTargetGroup(stack, jsii.String("Sensors"), &elbv2.NetworkTargetGroupProps{
-		Vpc: vpc, Port: jsii.Number(4789), Protocol: elbv2.Protocol_UDP, TargetType: elbv2.TargetType_IP,
-	})
-	nlb.AddListener(jsii.String("Vxlan"), &elbv2.BaseNetworkListenerProps{
-		Port: jsii.Number(4789), Protocol: elbv2.Protocol_UDP, DefaultTargetGroups: &[]elbv2.INetworkTargetGroup{sensors},
+	// The sensors' Gateway Load Balancer has an endpoint in each zone of the service: each task is
+	// mirrored to the one in its own zone.
+	target := mirror.MirrorTarget_PerAvailabilityZone(&map[string]mirror.MirrorTarget{
+		"eu-central-1a": mirror.MirrorTarget_GatewayLoadBalancerEndpoint(jsii.String("vpce-0a1b2c3d4e5f6a001")),
+		"eu-central-1b": mirror.MirrorTarget_GatewayLoadBalancerEndpoint(jsii.String("vpce-0a1b2c3d4e5f6a002")),
 	})
 
 	// Mirror HTTP in both directions, and everything else the tasks send out.
@@ -57,9 +53,21 @@ func newExampleStack(scope constructs.Construct, id string, props *awscdk.StackP
 
 	mirror.NewFargateTrafficMirror(stack, jsii.String("Mirror"), &mirror.FargateTrafficMirrorProps{
 		Service:      service,
-		Target:       mirror.MirrorTarget_NetworkLoadBalancer(nlb),
+		Target:       target,
 		Filter:       filter,
 		PacketLength: jsii.Number(8500),
+	})
+
+	// Another team's service in the same cluster, mirrored to a central sensor: a quarter of its
+	// tasks, chosen by task id. Both mirrors share the stack's one session manager.
+	worker := awsecs.FargateService_FromFargateServiceAttributes(stack, jsii.String("WorkerService"), &awsecs.FargateServiceAttributes{
+		Cluster: cluster, ServiceName: jsii.String("worker"),
+	})
+	mirror.NewFargateTrafficMirror(stack, jsii.String("WorkerMirror"), &mirror.FargateTrafficMirrorProps{
+		Service:  worker,
+		Target:   mirror.MirrorTarget_FromTrafficMirrorTargetId(jsii.String("tmt-0123456789abcdef0"), nil),
+		Filter:   filter,
+		Sampling: jsii.Number(0.25),
 	})
 	return stack
 }

@@ -1,13 +1,13 @@
 """The TypeScript example (examples/example-stack.ts) written against the Python package.
 
-A web service on Fargate whose every task is mirrored to an internal Network Load Balancer.
+A web service on Fargate whose every task is mirrored to the Gateway Load Balancer endpoint in
+its own Availability Zone.
 Construct ids, stack name and environment match the TypeScript example on purpose:
 test/consumers/run.sh compares the two templates.
 """
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
 from cdk_fargate_traffic_mirror import (
@@ -38,13 +38,12 @@ class ExampleStack(cdk.Stack):
             self, "WebService", cluster=cluster, task_definition=task_definition, desired_count=2
         )
 
-        # The sensors' load balancer: VXLAN (UDP 4789) from the mirrored tasks.
-        nlb = elbv2.NetworkLoadBalancer(self, "SensorNlb", vpc=vpc, internet_facing=False)
-        sensors = elbv2.NetworkTargetGroup(
-            self, "Sensors", vpc=vpc, port=4789,
-            protocol=elbv2.Protocol.UDP, target_type=elbv2.TargetType.IP,
-        )
-        nlb.add_listener("Vxlan", port=4789, protocol=elbv2.Protocol.UDP, default_target_groups=[sensors])
+        # The sensors' Gateway Load Balancer has an endpoint in each zone of the service: each task is
+        # mirrored to the one in its own zone.
+        target = MirrorTarget.per_availability_zone({
+            "eu-central-1a": MirrorTarget.gateway_load_balancer_endpoint("vpce-0a1b2c3d4e5f6a001"),
+            "eu-central-1b": MirrorTarget.gateway_load_balancer_endpoint("vpce-0a1b2c3d4e5f6a002"),
+        })
 
         # Mirror HTTP in both directions, and everything else the tasks send out.
         mirror_filter = MirrorFilter(
@@ -63,9 +62,22 @@ class ExampleStack(cdk.Stack):
         FargateTrafficMirror(
             self, "Mirror",
             service=service,
-            target=MirrorTarget.network_load_balancer(nlb),
+            target=target,
             filter=mirror_filter,
             packet_length=8500,
+        )
+
+        # Another team's service in the same cluster, mirrored to a central sensor: a quarter of its
+        # tasks, chosen by task id. Both mirrors share the stack's one session manager.
+        worker = ecs.FargateService.from_fargate_service_attributes(
+            self, "WorkerService", cluster=cluster, service_name="worker"
+        )
+        FargateTrafficMirror(
+            self, "WorkerMirror",
+            service=worker,
+            target=MirrorTarget.from_traffic_mirror_target_id("tmt-0123456789abcdef0"),
+            filter=mirror_filter,
+            sampling=0.25,
         )
 
 

@@ -6,17 +6,23 @@ import { OWNER_TAG_KEY } from '../session-manager/ownership';
 /** What one mirrored service's sessions may use: its owner tag, target, filter and cluster. */
 export interface ServiceGrant {
   readonly ownerId: string;
+  /** Every target the service's sessions may go to (a pool, or a target per zone), and nothing else. */
+  readonly targets: readonly TargetGrant[];
+  readonly filterId: string;
+  readonly cluster: { readonly clusterArn: string; readonly clusterName: string };
+  /** The ARN of the service's switch parameter, which both functions read. */
+  readonly switchParameterArn: string;
+}
+
+/** One target sessions may go to. */
+export interface TargetGrant {
   readonly targetId: string;
   /**
    * The account in the target's ARN: the stack's account for a target the construct creates,
    * the owner's account for a target shared with AWS RAM, `*` when that owner is not known.
    * @default - the stack's account
    */
-  readonly targetAccount?: string;
-  readonly filterId: string;
-  readonly cluster: { readonly clusterArn: string; readonly clusterName: string };
-  /** The ARN of the service's switch parameter, which both functions read. */
-  readonly switchParameterArn: string;
+  readonly account?: string;
 }
 
 /** The permissions of one of the shared functions. */
@@ -103,14 +109,15 @@ export class ServicePolicies extends Construct {
     const unique = (of: (s: ServiceGrant) => string) => [...new Set(services.map(of))];
     const grow = (grant: ServiceGrant) => {
       // A target or filter shared by several services is listed once (same id, same token).
-      const target = ec2Arn('traffic-mirror-target', grant.targetId, grant.targetAccount);
       const filter = ec2Arn('traffic-mirror-filter', grant.filterId);
       const isNew = (of: (s: ServiceGrant) => string) => services.filter(s => of(s) === of(grant)).length === 1;
-      const newTarget = isNew(s => `${s.targetId}|${s.targetAccount}`);
-      if (grant.targetAccount === '*' && services.filter(s => s.targetAccount === '*').length === 1) suppressAnyTargetAccount(policy);
+      // A target or filter shared by several services is listed once.
+      const known = new Set(services.slice(0, -1).flatMap(s => s.targets.map(t => `${t.targetId}|${t.account}`)));
+      const newTargets = [...new Map(grant.targets.map(t => [`${t.targetId}|${t.account}`, t])).entries()].filter(([key]) => !known.has(key));
+      if (newTargets.some(([, t]) => t.account === '*') && ![...known].some(key => key.endsWith('|*'))) suppressAnyTargetAccount(policy);
       const newFilter = isNew(s => s.filterId);
       for (const st of this.props.reconciler ? [createFrom, modifyTo] : [createFrom]) {
-        if (newTarget) st.addResources(target);
+        for (const [, t] of newTargets) st.addResources(ec2Arn('traffic-mirror-target', t.targetId, t.account));
         if (newFilter) st.addResources(filter);
       }
       readSwitches.addResources(grant.switchParameterArn);

@@ -1,3 +1,5 @@
+import { TargetSpec, formatTargets, parseTargets } from './targets';
+
 /**
  * The session manager's configuration, passed from the construct as environment variables.
  * The construct imports the variable names from here, so both sides agree on them.
@@ -6,7 +8,11 @@ export const ENV = {
   OWNER_ID: 'MIRROR_OWNER_ID',
   CLUSTER_ARN: 'MIRROR_CLUSTER_ARN',
   SERVICE_NAME: 'MIRROR_SERVICE_NAME',
+  /** The one target of a one-target mirror. */
   TARGET_ID: 'MIRROR_TARGET_ID',
+  /** Every target, with its zone and source limit (targets.ts formatTargets); replaces TARGET_ID when set. */
+  TARGETS: 'MIRROR_TARGETS',
+  ALLOW_CROSS_ZONE: 'MIRROR_ALLOW_CROSS_ZONE',
   FILTER_ID: 'MIRROR_FILTER_ID',
   SESSION_NUMBER: 'MIRROR_SESSION_NUMBER',
   PACKET_LENGTH: 'MIRROR_PACKET_LENGTH',
@@ -33,7 +39,12 @@ export interface SessionManagerConfig {
   readonly ownerId: string;
   readonly clusterArn: string;
   readonly serviceName: string;
+  /** The target of a one-target mirror; with several, the first of `targets`. */
   readonly targetId: string;
+  /** Every target, with its zone and source limit. @default `targetId` alone, serving every zone */
+  readonly targets?: readonly TargetSpec[];
+  /** Use another zone's target when the task's zone has none that accepts it. @default false */
+  readonly allowCrossZone?: boolean;
   readonly filterId: string;
   readonly sessionNumber: number;
   readonly packetLength?: number;
@@ -71,11 +82,21 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     }
     return parsed;
   };
+  const targets = (() => {
+    const text = env[ENV.TARGETS];
+    if (!text) return undefined;
+    try {
+      return parseTargets(text);
+    } catch (error) {
+      throw new Error(`session manager misconfigured: ${ENV.TARGETS}: ${(error as Error).message}`);
+    }
+  })();
   return {
     ownerId: required(ENV.OWNER_ID),
     clusterArn: required(ENV.CLUSTER_ARN),
     serviceName: required(ENV.SERVICE_NAME),
-    targetId: required(ENV.TARGET_ID),
+    ...(targets ? { targetId: targets[0].targetId, targets } : { targetId: required(ENV.TARGET_ID) }),
+    ...(env[ENV.ALLOW_CROSS_ZONE] === 'true' ? { allowCrossZone: true } : {}),
     filterId: required(ENV.FILTER_ID),
     sessionNumber: optionalInt(ENV.SESSION_NUMBER) ?? 1,
     packetLength: optionalInt(ENV.PACKET_LENGTH),
@@ -100,7 +121,8 @@ export function configToEnv(config: SessionManagerConfig): Record<string, string
     [ENV.OWNER_ID]: config.ownerId,
     [ENV.CLUSTER_ARN]: config.clusterArn,
     [ENV.SERVICE_NAME]: config.serviceName,
-    [ENV.TARGET_ID]: config.targetId,
+    ...(config.targets ? { [ENV.TARGETS]: formatTargets(config.targets) } : { [ENV.TARGET_ID]: config.targetId }),
+    ...(config.allowCrossZone ? { [ENV.ALLOW_CROSS_ZONE]: 'true' } : {}),
     [ENV.FILTER_ID]: config.filterId,
     [ENV.SESSION_NUMBER]: String(config.sessionNumber),
     ...optional(ENV.PACKET_LENGTH, config.packetLength),

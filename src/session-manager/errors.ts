@@ -15,6 +15,11 @@ export enum FailureReason {
   SOURCE_SESSION_LIMIT = 'SourceSessionLimit',
   /** The target already has the maximum number of sources (ENI targets: 10). */
   TARGET_SOURCES_LIMIT = 'TargetSourcesLimit',
+  /**
+   * No target the task may use accepted it: each was full or gone, the task's zone has no target
+   * and crossing zones is not allowed, or the task's zone is unknown. A later sweep tries again.
+   */
+  NO_USABLE_TARGET = 'NoUsableTarget',
   /** Another session on the ENI already uses our session number. */
   SESSION_NUMBER_IN_USE = 'SessionNumberInUse',
   /** The account reached its limit of traffic mirror sessions. */
@@ -75,6 +80,14 @@ const PERMANENT_REASONS: Record<string, FailureReason> = {
  * it `InvalidTrafficMirrorSessionNotFound`, other sources `InvalidTrafficMirrorSessionId.NotFound`.
  */
 const SESSION_NOT_FOUND_CODES = new Set(['invalidtrafficmirrorsessionnotfound', 'invalidtrafficmirrorsessionid.notfound']);
+
+/**
+ * Whether EC2 refused a create or a move because of the target alone (it is full, or it no
+ * longer exists), so another target may still take the session.
+ */
+export function isTargetUnusable(cls: ErrorClass): boolean {
+  return cls.reason === FailureReason.TARGET_SOURCES_LIMIT || cls.reason === FailureReason.TARGET_NOT_FOUND;
+}
 
 /** Whether an error says the session is gone (success for a delete). */
 export function isSessionNotFound(error: unknown): boolean {

@@ -1,6 +1,6 @@
 import { classifyError, errorMessageOf } from './errors';
 import { MirrorSession } from './mirror-sessions';
-import { ensureRunningTask, mirrorTask } from './mirror-task';
+import { ensureRunningTask, failureMessage, mirrorTask } from './mirror-task';
 import { taskTagMatches } from './ownership';
 import { ReconcilerDeps } from './reconciler';
 import { isSampled } from './sampling';
@@ -54,19 +54,27 @@ export async function applyTaskAction(parsed: TaskEventAction, deps: ReconcilerD
         logger.debug('task already mirrored', { action: 'start', outcome: 'ensured', taskArn, networkInterfaceId, lastStatus: parsed.lastStatus });
         return { action: 'start', outcome: 'ensured', taskArn, networkInterfaceId, sessionIds: [] };
       }
-      const task = { taskArn, networkInterfaceId: parsed.networkInterfaceId };
+      const task = { taskArn, networkInterfaceId: parsed.networkInterfaceId, availabilityZone: parsed.availabilityZone };
       const result = parsed.early ? await mirrorTask(deps, task) : await ensureRunningTask(deps, task, seen);
       if (result.failure) {
         metrics.failure(result.failure.reason);
-        logger.error('task cannot be mirrored with the configured session number', {
-          action: 'start', outcome: 'failed', taskArn, networkInterfaceId, errorCode: result.failure.code, reason: result.failure.reason, transient: false,
+        logger.error(failureMessage(result.failure.reason), {
+          action: 'start',
+          outcome: 'failed',
+          taskArn,
+          networkInterfaceId,
+          errorCode: result.failure.code,
+          reason: result.failure.reason,
+          transient: false,
+          availabilityZone: parsed.availabilityZone,
+          refusals: result.refusals,
         });
         return { action: 'start', outcome: 'failed', taskArn, networkInterfaceId, reason: result.failure.reason, errorCode: result.failure.code };
       }
       deps.recent?.add(taskArn);
       const outcome = result.created ? 'created' : 'ensured';
       logger.info(result.created ? 'session created' : 'session ensured', {
-        action: 'start', outcome, taskArn, networkInterfaceId, sessionId: result.sessionId, lastStatus: parsed.lastStatus, version: parsed.version,
+        action: 'start', outcome, taskArn, networkInterfaceId, sessionId: result.sessionId, targetId: result.targetId, lastStatus: parsed.lastStatus, version: parsed.version,
       });
       return { action: 'start', outcome, taskArn, networkInterfaceId, sessionIds: [result.sessionId!] };
     }

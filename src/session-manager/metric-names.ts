@@ -19,4 +19,6 @@ export const METRIC = {
   RUNNING_TASKS: 'RunningTasks',
   MIRRORED_TASKS: 'MirroredTasks',
   UNMIRRORED_TASKS: 'UnmirroredTasks',
+  /** Sessions created on, or moved to, a target in another Availability Zone than their task. */
+  CROSS_ZONE_SESSIONS: 'CrossZoneSessions',
 } as const;

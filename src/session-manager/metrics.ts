@@ -9,6 +9,8 @@ export interface MirrorMetrics {
   sessionModified(): void;
   /** A session could not be created or deleted, or a task could not be mirrored as configured. */
   failure(reason: string): void;
+  /** A session was created on, or moved to, a target in another Availability Zone than its task. */
+  crossZoneSession(): void;
   /** Coverage measured by a sweep. */
   coverage(running: number, mirrored: number): void;
   /** Writes what was counted (EMF lines in the function's log). */
@@ -46,6 +48,10 @@ export class EmfMirrorMetrics implements MirrorMetrics {
     single.addDimension(OWNER_DIMENSION, this.ownerId);
     single.addDimension(REASON_DIMENSION, reason);
     single.addMetric(METRIC.SESSION_FAILURES, MetricUnit.Count, 1);
+  }
+
+  public crossZoneSession(): void {
+    this.metrics.addMetric(METRIC.CROSS_ZONE_SESSIONS, MetricUnit.Count, 1);
   }
 
   public coverage(running: number, mirrored: number): void {

@@ -60,21 +60,24 @@ export class MirrorSessions {
   ) {}
 
   /**
-   * Creates the session for one task's ENI with the configured parameters. Idempotent: the
-   * ClientToken covers every parameter and `tokenSalt`, so a repeat returns the earlier result.
+   * Creates the session for one task's ENI with the configured parameters, to `targetId` (one of
+   * the configured targets). Idempotent: the ClientToken covers every parameter, the target and
+   * `tokenSalt`, so a repeat returns the earlier result.
    */
-  public async create(networkInterfaceId: string, taskArn: string, sessionNumber = this.config.sessionNumber, tokenSalt = ''): Promise<CreateResult> {
+  public async create(
+    networkInterfaceId: string, taskArn: string, sessionNumber = this.config.sessionNumber, tokenSalt = '', targetId = this.config.targetId,
+  ): Promise<CreateResult> {
     const c = this.config;
     const requestId = this.newRequestId();
     const response = await this.ec2.send(new CreateTrafficMirrorSessionCommand({
       NetworkInterfaceId: networkInterfaceId,
-      TrafficMirrorTargetId: c.targetId,
+      TrafficMirrorTargetId: targetId,
       TrafficMirrorFilterId: c.filterId,
       SessionNumber: sessionNumber,
       PacketLength: c.packetLength,
       VirtualNetworkId: c.virtualNetworkId,
       Description: c.description,
-      ClientToken: clientTokenFor({ ...c, networkInterfaceId, sessionNumber }, tokenSalt),
+      ClientToken: clientTokenFor({ ...c, targetId, networkInterfaceId, sessionNumber }, tokenSalt),
       TagSpecifications: [{
         ResourceType: 'traffic-mirror-session',
         Tags: [

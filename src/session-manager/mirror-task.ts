@@ -1,10 +1,11 @@
 /**
  * Mirror one starting task: the event path's start, and every create of a sweep.
  */
-import { ErrorClass, FailureReason, classifyError } from './errors';
+import { ErrorClass, FailureReason, classifyError, errorMessageOf, isTargetUnusable } from './errors';
 import { MirrorSession } from './mirror-sessions';
 import { DesiredTask } from './reconcile';
 import { ReconcilerDeps, planFor } from './reconciler';
+import { candidateTargets } from './targets';
 
 /** How {@link mirrorTask} creates the session; the sweep passes the number it planned and a salt. */
 export interface MirrorOptions {
@@ -12,6 +13,21 @@ export interface MirrorOptions {
   readonly sessionNumber?: number;
   /** @default '' (the deterministic token) */
   readonly tokenSalt?: string;
+  /**
+   * Targets EC2 already refused as full or gone during this invocation (a sweep's creates share
+   * it): skipped with that answer, without a call, and filled in as EC2 refuses more.
+   * @default none known
+   */
+  readonly unusable?: Map<string, TargetRefusal>;
+}
+
+/** A target that refused the task, and why. */
+export interface TargetRefusal {
+  readonly targetId: string;
+  readonly code: string;
+  readonly reason: FailureReason;
+  /** EC2's message. */
+  readonly message: string;
 }
 
 /** What {@link mirrorTask} did: the session mirroring the task, or why there is none. */
@@ -23,6 +39,10 @@ export interface MirrorResult {
    */
   readonly created?: boolean;
   readonly failure?: ErrorClass;
+  /** The target this call created the session on. */
+  readonly targetId?: string;
+  /** The targets that refused the task before (full or gone), in the order they were tried. */
+  readonly refusals?: readonly TargetRefusal[];
 }
 
 /** Answers that mean the create cannot go through as asked, and the ENI must be looked at. */
@@ -40,31 +60,80 @@ function needsLook(cls: ErrorClass): boolean {
 
 /**
  * Mirrors one starting task: a single CreateTrafficMirrorSession with a deterministic
- * ClientToken (no reads on the common path). Only when EC2 refuses, or answers with the result
- * of an earlier request, does it look at the ENI's sessions. It never modifies or deletes an
- * existing owned session: an invocation may run the previous deployment's configuration, and
+ * ClientToken (no reads on the common path), to the first of the task's targets (targets.ts:
+ * its own zone's, spread by rendezvous hashing of its ENI). Only when EC2 refuses that target
+ * (full, or gone) does it try the next; only when EC2 refuses otherwise, or answers with the
+ * result of an earlier request, does it look at the ENI's sessions. It never modifies or deletes
+ * an existing owned session: an invocation may run the previous deployment's configuration, and
  * only the sweep reconciles configuration.
  *
  * @returns the id of the session mirroring the task, or the reason it is not mirrored
  */
 export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask, options: MirrorOptions = {}): Promise<MirrorResult> {
-  const { config, sessions, metrics } = deps;
-  const { sessionNumber = config.sessionNumber, tokenSalt = '' } = options;
-  try {
-    const result = await sessions.create(task.networkInterfaceId, task.taskArn, sessionNumber, tokenSalt);
-    if (!result.replayed) {
-      metrics.sessionCreated();
-      return { sessionId: result.sessionId, created: true };
+  const { config, sessions, metrics, logger } = deps;
+  const { sessionNumber = config.sessionNumber, tokenSalt = '', unusable } = options;
+  const candidates = candidateTargets(config, task.networkInterfaceId, task.availabilityZone);
+  const refusals: TargetRefusal[] = [];
+  for (const target of candidates) {
+    const known = unusable?.get(target.targetId);
+    if (known) {
+      refusals.push(known);
+      continue;
     }
-    // A repeat: the session it names may since have been deleted (by hand, say).
-    return await lookAndDecide(deps, task, `replayed:${result.sessionId}`);
-  } catch (error) {
-    const cls = classifyError(error);
-    if (!needsLook(cls)) {
-      throw error;
+    try {
+      const result = await sessions.create(task.networkInterfaceId, task.taskArn, sessionNumber, tokenSalt, target.targetId);
+      if (!result.replayed) {
+        metrics.sessionCreated();
+        if (target.crossZone) reportCrossZone(deps, task, target.targetId, target.availabilityZone, refusals);
+        return { sessionId: result.sessionId, created: true, targetId: target.targetId, refusals };
+      }
+      // A repeat: the session it names may since have been deleted (by hand, say).
+      return await lookAndDecide(deps, task, `replayed:${result.sessionId}`, target.targetId);
+    } catch (error) {
+      const cls = classifyError(error);
+      if (isTargetUnusable(cls)) {
+        // This target is full or gone; the next may take the task.
+        const refusal = { targetId: target.targetId, code: cls.code, reason: cls.reason, message: errorMessageOf(error) };
+        refusals.push(refusal);
+        unusable?.set(target.targetId, refusal);
+        logger.info('target refused the task; trying the next', {
+          action: 'start', taskArn: task.taskArn, networkInterfaceId: task.networkInterfaceId, targetId: target.targetId, errorCode: cls.code, reason: cls.reason,
+        });
+        continue;
+      }
+      if (!needsLook(cls)) {
+        throw error;
+      }
+      return lookAndDecide(deps, task, `${tokenSalt}|${cls.reason}`, target.targetId, cls);
     }
-    return lookAndDecide(deps, task, `${tokenSalt}|${cls.reason}`, cls);
   }
+  const code = refusals.length > 0 ? refusals[refusals.length - 1].code : FailureReason.NO_USABLE_TARGET;
+  return { failure: { code, transient: false, reason: FailureReason.NO_USABLE_TARGET }, refusals };
+}
+
+/** What a task's failure to be mirrored means, for the line that reports it: with each target's refusal and EC2's message. */
+export function failureMessage(reason: FailureReason, refusals: readonly TargetRefusal[] = []): string {
+  if (reason !== FailureReason.NO_USABLE_TARGET) return 'task cannot be mirrored with the configured session number';
+  const why = refusals.map(r => `${r.targetId}: ${r.code}: ${r.message}`).join('; ');
+  return 'task cannot be mirrored: no target it may use accepts it (full, gone, or none in its zone); a later sweep tries again'
+    + (why ? ` (${why})` : '');
+}
+
+/** Logs and counts a session created in another zone than its task (allowed by `allowCrossZone`). */
+function reportCrossZone(
+  deps: ReconcilerDeps, task: DesiredTask, targetId: string, targetZone: string | undefined, refusals: readonly TargetRefusal[],
+) {
+  deps.metrics.crossZoneSession();
+  deps.logger.warn('task mirrored to a target in another Availability Zone: its zone has no target that accepts it', {
+    action: 'start',
+    outcome: 'cross-zone',
+    taskArn: task.taskArn,
+    networkInterfaceId: task.networkInterfaceId,
+    availabilityZone: task.availabilityZone ?? 'unknown',
+    targetId,
+    targetAvailabilityZone: targetZone,
+    refusals,
+  });
 }
 
 /**
@@ -89,7 +158,7 @@ export async function ensureRunningTask(deps: ReconcilerDeps, task: DesiredTask,
  * other tools' sessions and one create follows, with a token of its own: derived from what was
  * seen, so concurrent duplicates still agree on one session.
  */
-async function lookAndDecide(deps: ReconcilerDeps, task: DesiredTask, salt: string, refused?: ErrorClass): Promise<MirrorResult> {
+async function lookAndDecide(deps: ReconcilerDeps, task: DesiredTask, salt: string, targetId: string, refused?: ErrorClass): Promise<MirrorResult> {
   const { config, sessions, logger, metrics } = deps;
   const onEni = await sessions.listOnInterfaces([task.networkInterfaceId]);
   const mine = onEni.filter(s => sessions.isOwned(s)).sort(bySessionNumber);
@@ -100,7 +169,7 @@ async function lookAndDecide(deps: ReconcilerDeps, task: DesiredTask, salt: stri
   const create = plan.creates[0];
   if (create) {
     const seen = onEni.map(s => s.sessionId).sort().join(',');
-    const result = await sessions.create(task.networkInterfaceId, task.taskArn, create.sessionNumber, `${salt}|${seen}`);
+    const result = await sessions.create(task.networkInterfaceId, task.taskArn, create.sessionNumber, `${salt}|${seen}`, targetId);
     if (create.sessionNumber !== config.sessionNumber) {
       logger.info('configured session number taken on the ENI; used the lowest free one after it', {
         taskArn: task.taskArn,
@@ -110,7 +179,7 @@ async function lookAndDecide(deps: ReconcilerDeps, task: DesiredTask, salt: stri
       });
     }
     if (!result.replayed) metrics.sessionCreated();
-    return { sessionId: result.sessionId, created: !result.replayed };
+    return { sessionId: result.sessionId, created: !result.replayed, targetId };
   }
   const conflict = plan.conflicts[0];
   const reason = conflict?.reason === 'SourceSessionLimit' ? FailureReason.SOURCE_SESSION_LIMIT : FailureReason.SESSION_NUMBER_IN_USE;

@@ -16,6 +16,8 @@ export interface DesiredTask {
   readonly networkInterfaceId: string;
   /** When ECS created the task (epoch ms), when the caller knows it. */
   readonly createdAt?: number;
+  /** The task's Availability Zone, when ECS named it: its session goes to a target there. */
+  readonly availabilityZone?: string;
 }
 
 /** A session that exists, ours or not. */
@@ -42,9 +44,7 @@ export interface ReconcileInput {
 }
 
 /** A session to create. */
-export interface CreateAction {
-  readonly taskArn: string;
-  readonly networkInterfaceId: string;
+export interface CreateAction extends DesiredTask {
   readonly sessionNumber: number;
 }
 
@@ -120,7 +120,7 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
     const used = sessions.map(s => s.sessionNumber).sort((a, b) => a - b);
     const decision = chooseSessionNumber(used, input.sessionNumber, input.pickFreeSessionNumber);
     if (typeof decision === 'number') {
-      creates.push({ taskArn: task.taskArn, networkInterfaceId: eni, sessionNumber: decision });
+      creates.push({ ...task, networkInterfaceId: eni, sessionNumber: decision });
     } else {
       conflicts.push({ taskArn: task.taskArn, networkInterfaceId: eni, reason: decision, usedSessionNumbers: used });
     }

@@ -4,7 +4,7 @@
  */
 import { ErrorClass, FailureReason, classifyError, errorMessageOf } from './errors';
 import { MirrorSession } from './mirror-sessions';
-import { mirrorTask } from './mirror-task';
+import { TargetRefusal, failureMessage, mirrorTask } from './mirror-task';
 import { chooseSessionNumber, ReconcilePlan } from './reconcile';
 import { InvocationLimits, ROUND_PAUSE_MS, ReconcilerDeps, pastDeadline, pause } from './reconciler';
 import { SessionChange, describeChange } from './session-parameters';
@@ -22,6 +22,8 @@ const ACTION_ROUNDS = 10;
 export interface ModifyAction {
   readonly session: MirrorSession;
   readonly change: SessionChange;
+  /** Why the session moves to another target, when it does (targets.ts MoveReason). */
+  readonly why?: string;
 }
 
 /** What running a plan did. */
@@ -94,9 +96,10 @@ export async function runActions(
     return 'done';
   };
 
-  // A target takes a fixed number of sources: once EC2 says it is full, the plan's other creates
-  // would be refused too. They fail with the same answer, without a write each.
-  let targetFull: unknown;
+  // A target takes a fixed number of sources: once EC2 says it is full (or gone), the plan's other
+  // creates would be refused by it too. They skip it with the same answer, without a write each,
+  // and go to their next target, if they have one.
+  const unusable = new Map<string, TargetRefusal>();
   const jobs: Job[] = [
     ...plan.deletes.map(d => (final: boolean) => attempt(final, 'delete', { sessionId: d.sessionId, networkInterfaceId: d.networkInterfaceId }, async () => {
       if (await sessions.delete(d.sessionId)) {
@@ -114,17 +117,13 @@ export async function runActions(
     ...plan.creates.map(c => (final: boolean) => attempt(final, 'create', { taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId }, async () => {
       // The same path as an event: if the number is taken since the listing, by the event
       // path (success) or by another tool, mirrorTask looks at the ENI and decides.
-      if (targetFull) throw targetFull;
-      const result = await mirrorTask(deps, c, { sessionNumber: c.sessionNumber, tokenSalt }).catch(error => {
-        if (classifyError(error).reason === FailureReason.TARGET_SOURCES_LIMIT) targetFull = error;
-        throw error;
-      });
+      const result = await mirrorTask(deps, c, { sessionNumber: c.sessionNumber, tokenSalt, unusable });
       const details = { taskArn: c.taskArn, networkInterfaceId: c.networkInterfaceId };
       if (result.failure) {
-        fail('create', result.failure, new Error(`the ENI has no usable session number (${result.failure.reason})`), details);
+        fail('create', result.failure, new Error(failureMessage(result.failure.reason, result.refusals)), details);
       } else if (result.created) {
         r.created++;
-        logger.info('session created', { action: 'start', outcome: 'created', sessionId: result.sessionId, sessionNumber: c.sessionNumber, ...details });
+        logger.info('session created', { action: 'start', outcome: 'created', sessionId: result.sessionId, sessionNumber: c.sessionNumber, targetId: result.targetId, ...details });
       } else {
         r.raced++;
         logger.info('session ensured', { action: 'start', outcome: 'ensured', sessionId: result.sessionId, ...details });
@@ -165,7 +164,12 @@ async function modifySession(deps: ReconcilerDeps, m: ModifyAction): Promise<'mo
   const apply = async (change: SessionChange) => {
     if (!(await sessions.modify(m.session.sessionId, change))) return 'gone';
     logger.info('session brought to the current configuration', {
-      action: 'modify', outcome: 'modified', sessionId: m.session.sessionId, networkInterfaceId: m.session.networkInterfaceId, changed: describeChange(change),
+      action: 'modify',
+      outcome: 'modified',
+      sessionId: m.session.sessionId,
+      networkInterfaceId: m.session.networkInterfaceId,
+      changed: describeChange(change),
+      ...(change.targetId ? { fromTargetId: m.session.targetId, targetId: change.targetId, why: m.why } : {}),
     });
     return 'modified';
   };

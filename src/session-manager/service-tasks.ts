@@ -1,6 +1,6 @@
 import { DescribeTasksCommand, ECSClient, paginateListTasks } from '@aws-sdk/client-ecs';
 import { DesiredTask } from './reconcile';
-import { isTaskOfCluster, networkInterfaceIdOf } from './task-event';
+import { isTaskOfCluster, networkInterfaceIdOf, zoneOf } from './task-event';
 
 /** DescribeTasks accepts at most 100 tasks per call. */
 const DESCRIBE_BATCH = 100;
@@ -59,7 +59,8 @@ export class ServiceTasks {
         }
         const eni = networkInterfaceIdOf(task.attachments);
         if (eni && task.desiredStatus === 'RUNNING' && ACTIVE_STATES.has(task.lastStatus ?? '')) {
-          active.push({ taskArn: task.taskArn, networkInterfaceId: eni, createdAt: task.createdAt?.getTime() });
+          // DescribeTasks names the task's Availability Zone (Task.availabilityZone).
+          active.push({ taskArn: task.taskArn, networkInterfaceId: eni, createdAt: task.createdAt?.getTime(), ...zoneOf(task.availabilityZone) });
         } else if (task.lastStatus !== 'STOPPED') {
           draining.add(taskIdOf(task.taskArn));
         }

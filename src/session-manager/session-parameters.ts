@@ -5,6 +5,7 @@
  * previous deployment's configuration.
  */
 import { ENV, SessionManagerConfig, SessionSetting } from './config';
+import { isConfiguredTarget, targetsOf } from './targets';
 
 /** The configurable parameters of a session as EC2 describes it (any but the number may be missing). */
 export type SessionState = Pick<SessionManagerConfig, 'sessionNumber'> & Partial<Pick<SessionManagerConfig, SessionSetting>>;
@@ -40,9 +41,11 @@ export function acceptableSessionNumber(config: SessionManagerConfig, sessionNum
  * out of the configuration, and only then is it removed from the session (once, not on every
  * sweep, which would rewrite a default EC2 puts back).
  */
-export function changeFor(session: SessionState, config: SessionManagerConfig, removed: readonly RemovableField[] = []): SessionChange | undefined {
+export function changeFor(
+  session: SessionState, config: SessionManagerConfig, removed: readonly RemovableField[] = [], target: TargetChoice = defaultTarget(session, config),
+): SessionChange | undefined {
   const change: { -readonly [K in keyof SessionChange]: SessionChange[K] } = { removeFields: [] };
-  if (session.targetId !== undefined && session.targetId !== config.targetId) change.targetId = config.targetId;
+  if (target.targetId !== undefined && session.targetId !== undefined && target.targetId !== session.targetId) change.targetId = target.targetId;
   if (session.filterId !== undefined && session.filterId !== config.filterId) change.filterId = config.filterId;
   if (!acceptableSessionNumber(config, session.sessionNumber)) change.sessionNumber = config.sessionNumber;
   if (config.packetLength !== undefined) {
@@ -62,6 +65,21 @@ export function changeFor(session: SessionState, config: SessionManagerConfig, r
   }
   const { removeFields, ...fields } = change;
   return Object.keys(fields).length > 0 || removeFields.length > 0 ? change : undefined;
+}
+
+/**
+ * The target an owned session should have: `targetId` to move it there, none to leave it where
+ * it is. The sweep decides per session (targets.ts TargetLoad): which of several targets a
+ * session is on is not configuration, only whether that target is still configured and in the
+ * task's zone.
+ */
+export interface TargetChoice {
+  readonly targetId?: string;
+}
+
+/** Without the sweep's decision: a session on a target that is not configured goes to the first target. */
+function defaultTarget(session: SessionState, config: SessionManagerConfig): TargetChoice {
+  return session.targetId !== undefined && !isConfiguredTarget(config, session.targetId) ? { targetId: targetsOf(config)[0].targetId } : {};
 }
 
 /** The environment variable (and custom resource property) behind each removable field. */

@@ -8,6 +8,7 @@ import { ModifyAction, runActions } from './run-actions';
 import { isSampled } from './sampling';
 import { taskIdOf } from './service-tasks';
 import { changeFor } from './session-parameters';
+import { TargetLoad } from './targets';
 
 /** Lines of unmirrored tasks kept in a sweep's summary (its log line and the enrollment's error). */
 const MAX_ERROR_LINES = 10;
@@ -57,10 +58,21 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
   const deferred = planned.creates.length - plan.creates.length;
   const deleting = new Set(plan.deletes.map(d => d.sessionId));
   const modifies: ModifyAction[] = [];
+  // Which target each session is on changes only when its target left the configuration, or
+  // when it is in another zone than its task and the task's zone has room again (no churn).
+  const load = new TargetLoad(config, all);
+  const zones = new Map(desired.map(t => [t.networkInterfaceId, t.availabilityZone]));
+  let crossZone = 0;
   for (const session of owned) {
     if (deleting.has(session.sessionId) || !desiredEnis.has(session.networkInterfaceId)) continue;
-    const change = changeFor(session, config, limits.removedFields);
-    if (change) modifies.push({ session, change });
+    const zone = zones.get(session.networkInterfaceId);
+    const move = load.moveFor(session, zone);
+    const change = changeFor(session, config, limits.removedFields, { targetId: move?.targetId });
+    if (change) modifies.push({ session, change, ...(move ? { why: move.reason } : {}) });
+    if (load.isCrossZone({ ...session, targetId: move?.targetId ?? session.targetId }, zone)) crossZone++;
+  }
+  if (crossZone > 0) {
+    logger.warn('tasks mirrored to a target in another Availability Zone: their zone has no target with room', { action: 'sweep', crossZoneTasks: crossZone });
   }
   // A scheduled sweep repairs a few sessions changed by hand. When more differ, a deployment is
   // changing the configuration (its own sweep modifies them all), or this sweep runs the
@@ -115,6 +127,6 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
       hint: conflict.reason === 'SessionNumberInUse' ? 'another tool uses this session number on the ENI; set pickFreeSessionNumber or another sessionNumber' : 'the ENI already has 3 sessions',
     });
   }
-  logger.info('sweep finished', { action: 'sweep', ...summary });
+  logger.info('sweep finished', { action: 'sweep', ...summary, crossZoneTasks: crossZone });
   return summary;
 }

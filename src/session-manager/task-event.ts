@@ -5,6 +5,7 @@
  * no healthy deployment can produce (foreign, malformed, hostile) are `rejected` skips, which
  * are logged as warnings; see README "Bad input".
  */
+import { ZONE_PATTERN } from './targets';
 
 /**
  * The state in which a starting task is first mirrored: with Fargate platform 1.4 the task's
@@ -56,6 +57,8 @@ export interface StartAction {
   readonly networkInterfaceId: string;
   readonly lastStatus: string;
   readonly version?: number;
+  /** The task's Availability Zone (`detail.availabilityZone`), when the event names a valid one. */
+  readonly availabilityZone?: string;
   /**
    * True for the PENDING event, the task's first with its ENI: create at once, no read. False
    * for RUNNING events, which may come after a lost PENDING or be one of several: look first.
@@ -112,6 +115,15 @@ export function networkInterfaceIdOf(attachments: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * `{ availabilityZone }` when the value is an Availability Zone name (task state change events
+ * and DescribeTasks both name the task's zone), else nothing: a missing or malformed zone is
+ * not a reason to refuse an event, the task then only has no zone of its own.
+ */
+export function zoneOf(value: unknown): { availabilityZone?: string } {
+  return typeof value === 'string' && value.length <= 64 && ZONE_PATTERN.test(value) ? { availabilityZone: value } : {};
 }
 
 /**
@@ -228,5 +240,5 @@ export function parseTaskEvent(event: unknown, scope: EventScope): TaskEventActi
   if (!isAttached(detail.attachments)) {
     return { action: 'skip', reason: `task's network interface is not attached yet (state ${lastStatus})`, taskArn };
   }
-  return { action: 'start', taskArn, networkInterfaceId: eni, lastStatus, version, early: lastStatus === EARLY_START_STATE };
+  return { action: 'start', taskArn, networkInterfaceId: eni, lastStatus, version, ...zoneOf(detail.availabilityZone), early: lastStatus === EARLY_START_STATE };
 }

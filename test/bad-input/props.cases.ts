@@ -227,4 +227,98 @@ export const PROPS_CASES: PropsCase[] = [
     build: filter(ingress({ direction: 'sideways' as TrafficDirection })),
     error: `${FILTER} rules[0].direction must be 'ingress' or 'egress', got 'sideways'`,
   },
+  // Pools and targets per Availability Zone (the stack is in us-east-1).
+  { category: 'targets', name: 'an empty pool', build: () => MirrorTarget.pool([]), error: 'MirrorTarget.pool targets must hold at least one target, got an empty list' },
+  {
+    category: 'targets',
+    name: 'no zone',
+    build: () => MirrorTarget.perAvailabilityZone({}),
+    error: 'MirrorTarget.perAvailabilityZone targets must name at least one Availability Zone, got none',
+  },
+  {
+    category: 'targets',
+    name: 'the same target twice in a pool',
+    build: () => MirrorTarget.pool([eni(1), eni(2), eni(1)]),
+    error: 'MirrorTarget.pool targets must name each target once, got eni-0123456789abcde01 twice',
+  },
+  {
+    category: 'targets',
+    name: 'the same target in two zones',
+    build: () => MirrorTarget.perAvailabilityZone({ 'us-east-1a': existing(1), 'us-east-1b': MirrorTarget.pool([existing(2), existing(1)]) }),
+    error: 'MirrorTarget.perAvailabilityZone targets must name each target once, got tmt-0123456789abcde01 twice',
+  },
+  {
+    category: 'targets',
+    name: 'a region instead of a zone',
+    build: () => MirrorTarget.perAvailabilityZone({ 'us-east-1': existing(1) }),
+    error: "MirrorTarget.perAvailabilityZone targets must be keyed by Availability Zone names like 'eu-west-1a' or 'us-west-2-lax-1a', got 'us-east-1'",
+  },
+  {
+    category: 'targets',
+    name: 'a zone id instead of its name',
+    build: () => MirrorTarget.perAvailabilityZone({ 'use1-az1': existing(1) }),
+    error: "MirrorTarget.perAvailabilityZone targets must be keyed by Availability Zone names like 'eu-west-1a' or 'us-west-2-lax-1a', got 'use1-az1' "
+      + "(a zone id: use the zone's name, which ECS reports for each task)",
+  },
+  {
+    category: 'targets',
+    name: 'a zone of another region than the stack',
+    build: mirrorTo(() => MirrorTarget.perAvailabilityZone({ 'us-east-1a': existing(1), 'eu-west-1b': existing(2) })),
+    error: "MirrorTarget.perAvailabilityZone targets must be keyed by Availability Zones of the stack's region us-east-1, got 'eu-west-1b'",
+  },
+  {
+    category: 'targets',
+    name: 'zones inside a pool',
+    build: () => MirrorTarget.pool([MirrorTarget.perAvailabilityZone({ 'us-east-1a': existing(1) })]),
+    error: 'MirrorTarget.pool targets cannot hold MirrorTarget.perAvailabilityZone(); put the pools inside perAvailabilityZone instead',
+  },
+  {
+    category: 'targets',
+    name: 'zones inside zones',
+    build: () => MirrorTarget.perAvailabilityZone({ 'us-east-1a': MirrorTarget.perAvailabilityZone({ 'us-east-1b': existing(1) }) }),
+    error: "MirrorTarget.perAvailabilityZone targets['us-east-1a'] cannot be another perAvailabilityZone()",
+  },
+  {
+    category: 'targets',
+    name: 'a pool mixing packet-length limits',
+    build: () => {
+      const { stack, service, nlb } = serviceStack();
+      new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.pool([MirrorTarget.networkLoadBalancer(nlb), eni(1)]) });
+    },
+    error: 'target mixes Network Load Balancer targets (packet length at most 8500 bytes, 8500 by default) with targets that take whole packets: '
+      + "a task's mirrored packets would be cut or not depending on its target. Use targets of one kind.",
+  },
+  {
+    category: 'targets',
+    name: 'allowCrossZone without zones',
+    build: mirrorTo(() => MirrorTarget.pool([eni(1), eni(2)]), { allowCrossZone: true }),
+    error: 'allowCrossZone has an effect only with MirrorTarget.perAvailabilityZone() targets; remove it or give target a target per zone',
+  },
+  {
+    category: 'targets',
+    name: 'maxSources above the largest instance sizes\' 100',
+    build: () => MirrorTarget.networkInterface(ENI, { maxSources: 101 }),
+    error: 'MirrorTarget.networkInterface maxSources must be an integer between 1 and 100, got 101',
+  },
+  {
+    category: 'targets',
+    name: 'more than 32 targets',
+    build: mirrorTo(() => MirrorTarget.pool(Array.from({ length: 33 }, (_, i) => existing(i)))),
+    error: 'target must hold at most 32 targets (the configuration and IAM policies list each one), got 33',
+  },
+  {
+    category: 'targets',
+    name: 'more than the 4 KB of configuration every trigger carries',
+    build: mirrorTo(() => MirrorTarget.pool(Array.from({ length: 32 }, (_, i) => existing(i))), { description: 'd'.repeat(3000) }),
+    error: 'the configuration every trigger carries would take about 4436 bytes (32 targets, the description and the ids); '
+      + 'at most 4096 fit: use fewer targets or a shorter description',
+  },
 ];
+
+function eni(n: number): MirrorTarget {
+  return MirrorTarget.networkInterface(`eni-0123456789abcde${n.toString(16).padStart(2, '0')}`);
+}
+
+function existing(n: number): MirrorTarget {
+  return MirrorTarget.fromTrafficMirrorTargetId(`tmt-0123456789abcde${n.toString(16).padStart(2, '0')}`);
+}

@@ -12,7 +12,7 @@ function errorOf(build: () => void): string | undefined {
 describe('bad props fail at synth with an error naming the prop', () => {
   test('the catalogue covers every category', () => {
     expect(new Set(PROPS_CASES.map(c => c.category))).toEqual(new Set([
-      'range', 'conflicting options', 'imported service', 'resource id', 'CIDR', 'port and protocol', 'rule count', 'wrong type',
+      'range', 'conflicting options', 'imported service', 'resource id', 'CIDR', 'port and protocol', 'rule count', 'wrong type', 'targets',
     ]));
     expect(new Set(PROPS_CASES.map(c => c.name)).size).toBe(PROPS_CASES.length);
   });

@@ -82,7 +82,7 @@ describe.each(cases)('IAM of %s', (_name, { resources, own, policies, statements
     }
   });
 
-  test('only the reconciler may modify sessions: those carrying this construct\'s owner tag, to this target and filter', () => {
+  test('only the reconciler may modify sessions: those carrying this construct\'s owner tag, to its targets and filter', () => {
     const modifies = statements.filter(s => s.Action.includes('ec2:ModifyTrafficMirrorSession'));
     expect(modifies).toHaveLength(2);
     for (const s of modifies) {
@@ -96,13 +96,16 @@ describe.each(cases)('IAM of %s', (_name, { resources, own, policies, statements
     // A resource tag condition would test the target's and filter's tags and never match.
     expect(onTargetAndFilter).toHaveLength(1);
     expect(onTargetAndFilter[0].Condition).toBeUndefined();
-    expect(onTargetAndFilter[0].Resource.length).toBeGreaterThanOrEqual(2);
-    expect(text(onTargetAndFilter[0].Resource)).toMatch(/traffic-mirror-target\/(tmt-|",\{"Ref":)/);
-    expect(text(onTargetAndFilter[0].Resource)).toMatch(/traffic-mirror-filter\/(tmf-|",\{"Ref":)/);
-    // The same target and filter as the create statement.
+    // Every target of the stack's mirrors (one, or each of a pool or of every zone), and their filters.
+    const modified: unknown[] = onTargetAndFilter[0].Resource;
+    expect(modified.length).toBeGreaterThanOrEqual(2);
+    for (const r of modified) expect(text(r)).toMatch(/traffic-mirror-(target\/(tmt-|",\{"Ref":)|filter\/(tmf-|",\{"Ref":))/);
+    expect(modified.some(r => text(r).includes('traffic-mirror-target/'))).toBe(true);
+    expect(modified.some(r => text(r).includes('traffic-mirror-filter/'))).toBe(true);
+    // The same targets and filters as the create statement.
     const create = statements.find(s => s.Action.includes('ec2:CreateTrafficMirrorSession') && s.policy === onTargetAndFilter[0].policy
-      && text(s.Resource).includes('network-interface/'))!;
-    expect(create.Resource.slice(1)).toEqual(onTargetAndFilter[0].Resource);
+      && text(s.Resource[0]).includes('network-interface/*'))!;
+    expect(create.Resource.slice(1)).toEqual(modified);
   });
 
   test('the waiter state machine may invoke only the provider framework\'s isComplete and onTimeout functions', () => {

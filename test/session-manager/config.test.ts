@@ -46,5 +46,9 @@ describe('configFromEnv', () => {
   test('configToEnv is what configFromEnv reads back', () => {
     const config = configFromEnv({ ...base, [ENV.PACKET_LENGTH]: '128', [ENV.DESCRIPTION]: 'd', [ENV.PICK_FREE_SESSION_NUMBER]: 'true', [ENV.SAMPLING]: '0.5' });
     expect(configFromEnv(configToEnv(config))).toEqual(config);
+    // A target layout and allowCrossZone survive the trip too (a switch's sweep carries them).
+    const layout = configFromEnv({ ...base, [ENV.TARGET_ID]: undefined, [ENV.TARGETS]: 'us-east-1a=tmt-0123456789abcdef0:10,us-east-1b=tmt-0fedcba9876543210', [ENV.ALLOW_CROSS_ZONE]: 'true' });
+    expect(layout.targets).toHaveLength(2);
+    expect(configFromEnv(configToEnv(layout))).toEqual(layout);
   });
 });

@@ -301,12 +301,14 @@ describe('AWS errors', () => {
 
   test.each([
     ['NetworkInterfaceNotSupported', 'SourceUnsupported'],
-    ['TrafficMirrorSourcesPerTargetLimitExceeded', 'TargetSourcesLimit'],
+    // A full or missing target: with one target there is no next to try (mirror-task.ts).
+    ['TrafficMirrorSourcesPerTargetLimitExceeded', 'NoUsableTarget'],
+    ['TrafficMirrorSessionsPerTargetLimitExceeded', 'NoUsableTarget'],
     ['TrafficMirrorSessionsPerInterfaceLimitExceeded', 'SourceSessionLimit'],
     ['TrafficMirrorSessionLimitExceeded', 'AccountSessionLimit'],
     // EC2's error-code reference spells the first of each pair; other sources the dotted form.
-    ['InvalidTrafficMirrorTargetNoFound', 'TargetNotFound'],
-    ['InvalidTrafficMirrorTargetId.NotFound', 'TargetNotFound'],
+    ['InvalidTrafficMirrorTargetNoFound', 'NoUsableTarget'],
+    ['InvalidTrafficMirrorTargetId.NotFound', 'NoUsableTarget'],
     ['InvalidTrafficMirrorFilterNotFound', 'FilterNotFound'],
     ['InvalidTrafficMirrorFilterId.NotFound', 'FilterNotFound'],
     ['UnauthorizedOperation', 'AccessDenied'],
@@ -325,7 +327,12 @@ describe('AWS errors', () => {
       errorCode: name, reason, networkInterfaceId: ENI, taskArn: TASK, transient: false,
     }));
     // The AWS message reaches the log under a key the logger does not reserve.
-    if (reason !== 'SourceSessionLimit') {
+    if (reason === 'NoUsableTarget') {
+      // Each target that refused the task is named with EC2's code.
+      expect(logger.error).toHaveBeenCalledWith(expect.any(String), expect.objectContaining({
+        refusals: [{ targetId: 'tmt-0123456789abcdef0', code: name, reason: expect.stringMatching(/^Target(SourcesLimit|NotFound)$/), message: name }],
+      }));
+    } else if (reason !== 'SourceSessionLimit') {
       expect(logger.error).toHaveBeenCalledWith(expect.any(String), expect.objectContaining({ errorMessage: name }));
     }
   });

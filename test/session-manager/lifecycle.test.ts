@@ -338,9 +338,10 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
         return h;
       };
       await expect(provide({ RequestType: 'Create', ResourceProperties: FAIL_ON }, full().deps))
-        .rejects.toThrow(/^4 of 4 running tasks .*\(TargetSourcesLimit=4\): create .*TrafficMirrorSourcesPerTargetLimitExceeded: The maximum number of Traffic Mirror sources/);
+        .rejects.toThrow(/^4 of 4 running tasks .*\(NoUsableTarget=4\): create .*tmt-0123456789abcdef0: TrafficMirrorSourcesPerTargetLimitExceeded: The maximum number of Traffic Mirror sources/);
+      // With one target, a full target leaves the task no usable target.
       expect((await provide({ RequestType: 'Create' }, full().deps)).Data).toMatchObject({
-        MirroredTasks: '0', UnmirroredTasks: '4', FailuresByReason: 'TargetSourcesLimit=4',
+        MirroredTasks: '0', UnmirroredTasks: '4', FailuresByReason: 'NoUsableTarget=4',
       });
     });
 
@@ -455,7 +456,7 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       expect([...h.ec2.sessions.values()].every(s => s.virtualNetworkId === 7)).toBe(true);
     });
 
-    test('once EC2 says the target is full, the sweep\'s other creates fail with that answer without a call each', async () => {
+    test('once EC2 says the target is full, the sweep\'s other creates skip it with that answer without a call each', async () => {
       const h = withTasks(12);
       // "TrafficMirrorSourcesPerTargetLimitExceeded" (EC2 API error codes reference).
       h.ec2.failNext('CreateTrafficMirrorSession', { status: 400, code: 'TrafficMirrorSourcesPerTargetLimitExceeded' });
@@ -464,7 +465,8 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       const sent = h.ec2.count('CreateTrafficMirrorSession');
       expect(sent).toBeLessThan(12);
       expect(result).toMatchObject({ created: sent - 1, createFailures: 12 - (sent - 1), transientFailures: 0 });
-      expect(h.metrics.failures.filter(r => r === 'TargetSourcesLimit')).toHaveLength(12 - (sent - 1));
+      // With one target, no other target takes them: each is reported as having none.
+      expect(h.metrics.failures.filter(r => r === 'NoUsableTarget')).toHaveLength(12 - (sent - 1));
       // Not remembered across sweeps: the next one tries again.
       expect(await route(SCHEDULED, h.deps)).toMatchObject({ created: 12 - (sent - 1), createFailures: 0 });
     });

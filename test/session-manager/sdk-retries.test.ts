@@ -51,7 +51,7 @@ test('a 500 is retried like throttling', async () => {
 test('a permanent error is sent once and not retried', async () => {
   ec2.failNext('CreateTrafficMirrorSession', { code: 'TrafficMirrorSourcesPerTargetLimitExceeded', status: 400 });
   const outcome = await handleTaskEvent(taskEvent(), deps);
-  expect(outcome).toMatchObject({ outcome: 'failed', reason: 'TargetSourcesLimit', errorCode: 'TrafficMirrorSourcesPerTargetLimitExceeded' });
+  expect(outcome).toMatchObject({ outcome: 'failed', reason: 'NoUsableTarget', errorCode: 'TrafficMirrorSourcesPerTargetLimitExceeded' });
   expect(ec2.count('CreateTrafficMirrorSession')).toBe(1);
 });
 

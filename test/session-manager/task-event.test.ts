@@ -7,15 +7,29 @@ const TASK = taskArnOf('0d2a4b8c3e1f4a5b9c7d6e5f4a3b2c1d');
 describe('parseTaskEvent', () => {
   test('RUNNING with an ENI and desired RUNNING makes sure the task is mirrored (not its first event)', () => {
     expect(parseTaskEvent(taskEvent({ lastStatus: 'RUNNING', version: 2 }), scope)).toEqual({
-      action: 'start', taskArn: TASK, networkInterfaceId: 'eni-0a1b2c3d4e5f60718', lastStatus: 'RUNNING', version: 2, early: false,
+      action: 'start', taskArn: TASK, networkInterfaceId: 'eni-0a1b2c3d4e5f60718', lastStatus: 'RUNNING', version: 2, availabilityZone: 'us-east-1a', early: false,
     });
   });
 
   // Fargate platform 1.4 attaches the task's ENI at PENDING, before the image pull.
   test('PENDING with an attached ENI starts mirroring early', () => {
     expect(parseTaskEvent(taskEvent({ lastStatus: 'PENDING', version: 1 }), scope)).toEqual({
-      action: 'start', taskArn: TASK, networkInterfaceId: 'eni-0a1b2c3d4e5f60718', lastStatus: 'PENDING', version: 1, early: true,
+      action: 'start', taskArn: TASK, networkInterfaceId: 'eni-0a1b2c3d4e5f60718', lastStatus: 'PENDING', version: 1, availabilityZone: 'us-east-1a', early: true,
     });
+  });
+
+  // The task state change event names the task's Availability Zone (detail.availabilityZone).
+  test('the task\'s Availability Zone is read when it is a zone name, and left out otherwise', () => {
+    const withZone = (availabilityZone: unknown) => {
+      const event = taskEvent({ lastStatus: 'PENDING', version: 1 });
+      return parseTaskEvent({ ...event, detail: { ...event.detail, availabilityZone } }, scope);
+    };
+    expect(withZone('eu-west-1b')).toMatchObject({ action: 'start', availabilityZone: 'eu-west-1b' });
+    expect(withZone('us-west-2-lax-1a')).toMatchObject({ action: 'start', availabilityZone: 'us-west-2-lax-1a' });
+    for (const bad of [undefined, 42, '', 'EU-WEST-1A', 'use1-az1 x', 'a'.repeat(65), { zone: 'a' }]) {
+      expect(withZone(bad)).toMatchObject({ action: 'start' });
+      expect(withZone(bad)).not.toHaveProperty('availabilityZone');
+    }
   });
 
   test('PENDING without an ENI, or with one not attached yet, is skipped', () => {

@@ -2,6 +2,7 @@ import { EC2_LIMITS, Ec2Call, SessionWrite } from './sim-ec2';
 import { SimTask } from './sim-ecs';
 import { MirroredService, World } from './world';
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
+import { isConfiguredTarget } from '../../src/session-manager/targets';
 import { DOCUMENTED_SESSION_FILTERS, FakeSession } from '../support/ec2-model';
 
 /** What a scenario expects once the system has settled. */
@@ -60,6 +61,12 @@ export interface Figures {
   readonly invocationFailures: number;
   /** Failures the session manager reported, by reason (its SessionFailures metric). */
   readonly failureReasons: Record<string, number>;
+  /**
+   * Of the owned sessions' seconds after the trigger (sampled every simulated second), every
+   * service's together, the fraction whose target is in another Availability Zone than the task:
+   * mirrored traffic billed as inter-AZ data transfer. Null when no session existed.
+   */
+  readonly crossZoneSessionFraction: number | null;
   /** Mirrored services in the stack (only when more than one). */
   readonly services?: number;
   /**
@@ -95,6 +102,8 @@ export class Measure {
   private invocationMark = 0;
   private coveredAt: number | undefined;
   private unmirroredTaskSeconds = 0;
+  private sessionSeconds = 0;
+  private crossZoneSessionSeconds = 0;
   private probing = false;
   private ready: () => boolean;
   /** Writes that were wrong when EC2 accepted them, by kind (see {@link judgeWrite}). */
@@ -128,13 +137,18 @@ export class Measure {
     this.immediateMark = w.immediateSweeps;
     this.coveredAt = undefined;
     this.unmirroredTaskSeconds = 0;
+    this.sessionSeconds = 0;
+    this.crossZoneSessionSeconds = 0;
     if (!this.probing) {
       this.probing = true;
       const probe = () => {
         // One pass over sessions and tasks per simulated second; the full invariant check only
         // once no running task lacks a session (before that it cannot pass anyway).
-        const unmirrored = this.expectation.stackDeleted ? 0 : this.unmirrored();
+        const { byOwner, zones } = w.owned();
+        const unmirrored = this.expectation.stackDeleted ? 0 : this.unmirrored(byOwner);
         this.unmirroredTaskSeconds += unmirrored;
+        this.sessionSeconds += zones.sessions;
+        this.crossZoneSessionSeconds += zones.crossing;
         const mayHold = unmirrored === 0 || this.expectation.targetSourceLimit !== undefined;
         if (this.coveredAt === undefined && mayHold && this.ready() && this.violations().length === 0) this.coveredAt = w.clock.now;
         w.clock.schedule(1000, probe);
@@ -144,9 +158,8 @@ export class Measure {
   }
 
   /** Running tasks that are to be mirrored and have no session of their service's owner. */
-  private unmirrored(): number {
+  private unmirrored(sessions: ReadonlyMap<string, ReadonlyMap<string, number>>): number {
     const w = this.world;
-    const sessions = w.ownedByOwner();
     const running = byService(w.ecs.running());
     let n = 0;
     for (const service of w.services) {
@@ -219,7 +232,7 @@ export class Measure {
     if (mirrored < reachable) out.push(`${reachable - mirrored} running tasks unmirrored`);
     if (unwantedMirrored > 0) out.push(`${unwantedMirrored} running tasks mirrored that are not to be (not sampled, or switched off)`);
     const c = service.config;
-    const stale = owned.filter(s => s.targetId !== c.targetId || s.filterId !== c.filterId
+    const stale = owned.filter(s => !isConfiguredTarget(c, s.targetId) || s.filterId !== c.filterId
       || (c.packetLength !== undefined && s.packetLength !== c.packetLength)
       || (c.virtualNetworkId !== undefined && s.virtualNetworkId !== c.virtualNetworkId) || (s.description || undefined) !== c.description);
     if (stale.length > 0) out.push(`${stale.length} owned sessions have a previous configuration`);
@@ -253,7 +266,7 @@ export class Measure {
     }
     const after = write.after!;
     const known = [service.config, service.scheduleConfig];
-    if (!known.some(c => c.targetId === after.targetId && c.filterId === after.filterId)) wrong('sessions modified to another service\'s target or filter');
+    if (!known.some(c => isConfiguredTarget(c, after.targetId) && c.filterId === after.filterId)) wrong('sessions modified to another service\'s target or filter');
   }
 
   /**
@@ -359,6 +372,7 @@ export class Measure {
       eventsDropped: w.droppedEvents,
       invocationFailures: w.eventFunction.failures + (w.reconciler?.failures ?? 0),
       failureReasons: w.metrics.failures.reduce((acc, r) => ({ ...acc, [r]: (acc[r] ?? 0) + 1 }), {} as Record<string, number>),
+      crossZoneSessionFraction: this.sessionSeconds > 0 ? round(this.crossZoneSessionSeconds / this.sessionSeconds) : null,
       ...this.fleetFigures(ec2),
       ...this.switchFigures(),
     };

@@ -1,6 +1,6 @@
 import { Expectation, Figures, Measure, tokenBucketBoundSec } from './measure';
 import { SimEc2Options } from './sim-ec2';
-import { SimTask } from './sim-ecs';
+import { SimTask, ZONES } from './sim-ecs';
 import { Strategy, World, WorldOptions } from './world';
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
 import { isSampled } from '../../src/session-manager/sampling';
@@ -174,6 +174,19 @@ export const SCENARIOS: Scenario[] = [
       w.clock.schedule(4 * MINUTE, () => w.ecs.stop(tasks.slice(0, 20)));
       return () => tasks.slice(0, 20).every(t => t.stoppedAt !== undefined);
     },
+    horizonMs: 15 * MINUTE,
+  }),
+  scenario('eni-target-pool', '25 tasks start against a pool of three ENI targets that accept 10 sources each; none may be left waiting', 25, {
+    writesNeeded: 25,
+    // The ENIs are in the service's three zones; a pool has no zones, so tasks go to any of them.
+    world: { targets: ZONES.map((location, i) => ({ targetId: `tmt-00000000000000e0${i + 1}`, maxSources: 10, location })) },
+    trigger: w => allRunning(w.ecs.launch(25, MINUTE)),
+    horizonMs: 15 * MINUTE,
+  }),
+  scenario('az-local-3az', '300 tasks start spread over 3 Availability Zones, with one Gateway Load Balancer endpoint target per zone', 300, {
+    writesNeeded: 300,
+    world: { targets: ZONES.map((availabilityZone, i) => ({ targetId: `tmt-00000000000000a0${i + 1}`, availabilityZone })) },
+    trigger: w => allRunning(w.ecs.launch(300, MINUTE)),
     horizonMs: 15 * MINUTE,
   }),
   scenario('stack-delete-during-sweep', '300 tasks start with every event lost; the stack is deleted 30 s into the sweep that mirrors them', 300, {

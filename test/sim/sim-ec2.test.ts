@@ -92,6 +92,25 @@ describe('simulated EC2', () => {
     expect(codes).toEqual(['ok', 'ok', 'TrafficMirrorSourcesPerTargetLimitExceeded', 'ok']);
   });
 
+  // Traffic Mirroring quotas: 10 sources per ENI target (100 on the largest sizes), none for NLB and
+  // GWLB endpoint targets. EC2's error-code reference lists TrafficMirrorSourcesPerTargetLimitExceeded
+  // and TrafficMirrorSessionsPerTargetLimitExceeded without saying which a full target answers.
+  test.each([
+    ['sources', 'TrafficMirrorSourcesPerTargetLimitExceeded'],
+    ['sessions', 'TrafficMirrorSessionsPerTargetLimitExceeded'],
+  ] as const)('each target has its own source limit; a full one answers in the %s mode with %s', async (targetLimitCode, code) => {
+    const codes = await simulate({ targetSourceLimits: new Map([['tmt-1', 1]]), targetLimitCode }, async (ec2, client) => {
+      for (const eni of ['eni-a', 'eni-b']) ec2.createEni(eni);
+      return [
+        await codeOf(client.send(create('eni-a'))),
+        await codeOf(client.send(create('eni-b'))),
+        await codeOf(client.send(create('eni-b', 1, undefined, 'tmt-2'))),
+        await codeOf(client.send(create('eni-a', 2, undefined, 'tmt-2'))),
+      ];
+    });
+    expect(codes).toEqual(['ok', code, 'ok', 'ok']);
+  });
+
   test('Traffic Mirroring quotas: sessions set and deleted directly in the map count for the source limit and the account quota', async () => {
     const codes = await simulate({ targetSourceLimit: 1 }, async (ec2, client) => {
       ec2.createEni('eni-a');

@@ -49,8 +49,10 @@ export interface SimEc2Options extends Ec2MirrorModelOptions {
   readonly faultRate?: number;
   /** Simulated latency of one API call, in ms. @default 30-90 ms */
   readonly latencyMs?: [number, number];
-  /** Sources an ENI target accepts (distinct source ENIs with a session to it). */
+  /** Sources every target accepts (distinct source ENIs with a session to it); see also `targetSourceLimits`. */
   readonly targetSourceLimit?: number;
+  /** The Availability Zone of each target, for the cross-zone figures. */
+  readonly targetZones?: ReadonlyMap<string, string>;
 }
 
 /** The optional fields of a session put in place by {@link SimEc2.addSession}. */
@@ -83,8 +85,8 @@ export class SimEc2 {
   private readonly describing: TokenBucket;
   private readonly checks: SessionChecks;
 
-  constructor(private readonly clock: SimClock, private readonly options: SimEc2Options = {}) {
-    this.model = new Ec2MirrorModel(options);
+  constructor(private readonly clock: SimClock, public readonly options: SimEc2Options = {}) {
+    this.model = new Ec2MirrorModel({ defaultTargetSourceLimit: options.targetSourceLimit, ...options });
     this.onSessionWrite = () => undefined;
     this.mutating = new TokenBucket(clock, EC2_LIMITS.mutatingBurst, EC2_LIMITS.mutatingPerSecond);
     this.describing = new TokenBucket(clock, EC2_LIMITS.describeBurst, EC2_LIMITS.describePerSecond);
@@ -192,14 +194,8 @@ export class SimEc2 {
     return response;
   }
 
-  /** The account's session quota (new sessions only) and an ENI target's limit of distinct sources. */
-  private limitError(action: 'create' | 'modify', session: FakeSession, others: OtherSessions): HttpResponse | undefined {
-    if (action === 'create' && others.size >= EC2_LIMITS.sessionsPerAccount) {
-      return error(400, 'TrafficMirrorSessionLimitExceeded');
-    }
-    const limit = this.options.targetSourceLimit;
-    if (limit === undefined) return undefined;
-    const { targetId, networkInterfaceId: eni } = session;
-    return !others.isSource(targetId, eni) && others.sourceCount(targetId) >= limit ? error(400, 'TrafficMirrorSourcesPerTargetLimitExceeded') : undefined;
+  /** The account's session quota (new sessions only); the model keeps each target's limit of sources. */
+  private limitError(action: 'create' | 'modify', _session: FakeSession, others: OtherSessions): HttpResponse | undefined {
+    return action === 'create' && others.size >= EC2_LIMITS.sessionsPerAccount ? error(400, 'TrafficMirrorSessionLimitExceeded') : undefined;
   }
 }

@@ -12,6 +12,8 @@ export interface SimTask {
   readonly serviceName: string;
   readonly id: string;
   readonly eni: string;
+  /** The Availability Zone ECS placed the task in. */
+  readonly zone: string;
   lastStatus: string;
   desiredStatus: string;
   version: number;
@@ -68,6 +70,13 @@ export interface EcsCall {
 }
 
 /**
+ * The zones of the simulated services' subnets. ECS spreads each service's tasks evenly over them
+ * (the default placement of a Fargate service), here round-robin, which draws no random number,
+ * so adding zones changed no other figure of the simulation.
+ */
+export const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
+
+/**
  * The parts of ECS the session manager talks to: one cluster of Fargate services (by default
  * one, {@link SERVICE_NAME}; the `serviceName` arguments pick another) whose tasks go through
  * PROVISIONING, PENDING, RUNNING, (desired STOPPED) STOPPING, DEPROVISIONING, STOPPED, each
@@ -76,6 +85,10 @@ export interface EcsCall {
  */
 export class SimEcs {
   public readonly tasks = new Map<string, SimTask>();
+  /** The zone of each task's ENI. */
+  public readonly zoneOfEni = new Map<string, string>();
+  /** Tasks placed so far, by service: each service's tasks are spread over the zones on their own. */
+  private readonly placed = new Map<string, number>();
   public readonly calls: EcsCall[] = [];
   public readonly clusterArn = CLUSTER_ARN;
   /** The service `launch`, `deploy` and `preexisting` start tasks of when given none. */
@@ -118,8 +131,18 @@ export class SimEcs {
     for (let i = 0; i < count; i++) {
       const id = this.clock.random.hex(32);
       const task: SimTask = {
-        arn: taskArnOf(id), id, serviceName, eni: `eni-${this.clock.random.hex(17)}`, lastStatus: 'NONE', desiredStatus: 'RUNNING', version: 0, eniExists: false, createdAt: 0,
+        arn: taskArnOf(id),
+        id,
+        serviceName,
+        eni: `eni-${this.clock.random.hex(17)}`,
+        zone: this.nextZone(serviceName),
+        lastStatus: 'NONE',
+        desiredStatus: 'RUNNING',
+        version: 0,
+        eniExists: false,
+        createdAt: 0,
       };
+      this.zoneOfEni.set(task.eni, task.zone);
       this.tasks.set(task.arn, task);
       launched.push(task);
       this.clock.schedule(count > 1 ? (overMs * i) / (count - 1) : 0, () => this.provision(task));
@@ -149,8 +172,20 @@ export class SimEcs {
     for (let i = 0; i < count; i++) {
       const id = this.clock.random.hex(32);
       const task: SimTask = {
-        arn: taskArnOf(id), id, serviceName, eni: `eni-${this.clock.random.hex(17)}`, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', version: 4, eniExists: true, runningAt: this.clock.now, createdAt: this.clock.now, preexisting: true,
+        arn: taskArnOf(id),
+        id,
+        serviceName,
+        eni: `eni-${this.clock.random.hex(17)}`,
+        zone: this.nextZone(serviceName),
+        lastStatus: 'RUNNING',
+        desiredStatus: 'RUNNING',
+        version: 4,
+        eniExists: true,
+        runningAt: this.clock.now,
+        createdAt: this.clock.now,
+        preexisting: true,
       };
+      this.zoneOfEni.set(task.eni, task.zone);
       this.ec2.createEni(task.eni);
       this.tasks.set(task.arn, task);
       tasks.push(task);
@@ -171,6 +206,12 @@ export class SimEcs {
         return { response: this.answer(action, JSON.parse(bodyText(request) || '{}')) };
       },
     };
+  }
+
+  private nextZone(serviceName: string): string {
+    const n = this.placed.get(serviceName) ?? 0;
+    this.placed.set(serviceName, n + 1);
+    return ZONES[n % ZONES.length];
   }
 
   private whenRunning(task: SimTask, fn: () => void): void {
@@ -195,6 +236,7 @@ export class SimEcs {
       version: task.version,
       eni: lastStatus === 'PROVISIONING' ? null : task.eni,
       attachmentStatus: task.eniExists ? 'ATTACHED' : 'DELETED',
+      availabilityZone: task.zone,
     }));
   }
 
@@ -281,6 +323,7 @@ export class SimEcs {
           lastStatus: t.lastStatus,
           desiredStatus: t.desiredStatus,
           launchType: 'FARGATE',
+          availabilityZone: t.zone,
           // The JSON protocol's timestamps are epoch seconds, on the clock the handler reads.
           createdAt: (SIM_EPOCH_MS + t.createdAt) / 1000,
           attachments: t.lastStatus === 'PROVISIONING' ? [] : [{

@@ -7,7 +7,7 @@ import { Random } from './random';
 import { DeploymentSettings, deploymentSettings } from './settings';
 import { DeliveryFaults, SimContext, SimEventBus, SimEventSourceMapping, SimFunction, SimQueue } from './sim-aws';
 import { SimEc2, SimEc2Options } from './sim-ec2';
-import { ContainerEvents, SimEcs, SimTask, TaskTimings } from './sim-ecs';
+import { ContainerEvents, SimEcs, SimTask, TaskTimings, ZONES } from './sim-ecs';
 import { SimSsm } from './sim-ssm';
 import { newEc2Client, newEcsClient } from '../../src/session-manager/clients';
 import { SessionManagerConfig, configToEnv } from '../../src/session-manager/config';
@@ -18,6 +18,7 @@ import { RecentTasks } from '../../src/session-manager/recent-tasks';
 import { isSampled } from '../../src/session-manager/sampling';
 import { ServiceTasks } from '../../src/session-manager/service-tasks';
 import { SwitchReader } from '../../src/session-manager/switch-reader';
+import { TargetSpec, candidateTargets } from '../../src/session-manager/targets';
 import { CONFIG_KEY, EVENT_KEY, IMMEDIATE_KEY, SWEEP_KEY, routeTrigger } from '../../src/session-manager/triggers';
 import { ACCOUNT, CLUSTER_ARN, SERVICE_NAME } from '../fixtures/task-events';
 import { RecordingMetrics } from '../support/recording-metrics';
@@ -50,7 +51,30 @@ export interface WorldOptions {
    * switch parameter (always on, no GetParameter), as the scenarios written before the switch.
    */
   readonly initialSwitch?: string;
+  /**
+   * The mirror's targets (the construct's layout), with their zone and source limit, which EC2
+   * enforces: the first service's layout, or a function giving each service's (by its index;
+   * undefined: the service's own single target). @default every service has one target, in the
+   * first zone, without a source limit
+   */
+  readonly targets?: readonly SimTarget[] | ((service: number) => readonly SimTarget[] | undefined);
+  /** `allowCrossZone` of the construct, for every service with a layout. */
+  readonly allowCrossZone?: boolean;
 }
+
+/** A traffic mirror target of the simulated account. */
+export interface SimTarget extends TargetSpec {
+  /**
+   * The zone the target is in, for the cross-zone figures: its `availabilityZone` when the
+   * layout gives one, else this. @default ZONES[0]
+   */
+  readonly location?: string;
+}
+
+/** The target of the single-target layout every scenario but the multi-target ones uses (synthesized with an NLB). */
+export const DEFAULT_TARGET_ID = 'tmt-0123456789abcdef0';
+/** The NLB target target-change moves the first service to. */
+const CHANGED_TARGET_ID = 'tmt-0fedcba9876543210';
 
 const credentials = { accessKeyId: 'AKIDSIM', secretAccessKey: 'sim' };
 const REGION = 'us-east-1';
@@ -113,12 +137,22 @@ export class World {
   constructor(public readonly options: WorldOptions) {
     this.clock = new SimClock(new Random(options.seed));
     this.settings = deploymentSettings();
-    const configs = Array.from({ length: options.services ?? 1 }, (_, i) => serviceConfig(i, options));
+    const count = options.services ?? 1;
+    const layoutOf = options.targets;
+    const layouts = Array.from({ length: count }, (_, i) => (typeof layoutOf === 'function' ? layoutOf(i) : i === 0 ? layoutOf : undefined));
+    const configs = layouts.map((layout, i) => serviceConfig(i, options, layout));
     this.services = configs.map(c => new MirroredService(c, this.settings.rulePattern));
     // The construct is synthesized with a Network Load Balancer target (settings.ts), and
     // target-change moves to another: EC2 gives their sessions an 8500-byte packet length.
-    const nlbTargets = new Set(['tmt-0123456789abcdef0', 'tmt-0fedcba9876543210', ...configs.map(c => c.targetId)]);
-    this.ec2 = new SimEc2(this.clock, { nlbTargets, ...options.ec2 });
+    // A service with a layout has its targets (zones, source limits); the others their one NLB target.
+    const nlbTargets = new Set(configs.filter((_, i) => !layouts[i]).map(c => c.targetId));
+    if (!layouts[0]) nlbTargets.add(CHANGED_TARGET_ID);
+    // Each target is in one zone; a target of a layout without one (a single target, a pool)
+    // in the first zone unless the scenario says where. target-change moves to a target there too.
+    const targets = layouts.flatMap((layout, i) => layout ?? [{ targetId: configs[i].targetId }]);
+    const targetZones = new Map([...targets.map(t => [t.targetId, t.availabilityZone ?? t.location ?? ZONES[0]] as const), [CHANGED_TARGET_ID, ZONES[0]]]);
+    const limits = new Map(targets.filter(t => t.maxSources !== undefined).map(t => [t.targetId, t.maxSources!]));
+    this.ec2 = new SimEc2(this.clock, { nlbTargets, targetSourceLimits: limits, targetZones, ...options.ec2 });
     this.ecs = new SimEcs(this.clock, this.ec2, options.timings, options.containers);
     this.ssm = new SimSsm(this.clock);
     for (const c of configs) {
@@ -270,7 +304,9 @@ export class World {
       const c = service.config;
       const owned = this.ownedByEni(c.ownerId);
       for (const t of this.ecs.running(service.name).filter(task => !owned.has(task.eni) && this.wanted(service, task))) {
-        this.ec2.addSession(t.eni, c.sessionNumber, c.targetId, { [OWNER_TAG_KEY]: c.ownerId, [TASK_TAG_KEY]: t.arn }, {
+        // Where the layout would have put the task (ours); the baseline knows one target.
+        const targetId = this.options.strategy === 'ours' ? candidateTargets(c, t.eni, t.zone)[0]?.targetId ?? c.targetId : c.targetId;
+        this.ec2.addSession(t.eni, c.sessionNumber, targetId, { [OWNER_TAG_KEY]: c.ownerId, [TASK_TAG_KEY]: t.arn }, {
           filterId: c.filterId, packetLength: c.packetLength, virtualNetworkId: c.virtualNetworkId, description: c.description,
         });
       }
@@ -284,15 +320,40 @@ export class World {
 
   /** Every owner's sessions, counted by ENI, from one pass over the account's sessions. */
   public ownedByOwner(): Map<string, Map<string, number>> {
+    return this.owned().byOwner;
+  }
+
+  /**
+   * The stack's sessions (every service's) whose task and target zones are both known, and how
+   * many of those are in different zones: what is billed as inter-AZ data transfer.
+   */
+  public zoneCrossings(): { sessions: number; crossing: number } {
+    return this.owned().zones;
+  }
+
+  /**
+   * Every owner's sessions by ENI, and the {@link zoneCrossings} of the stack's services'
+   * sessions, in one pass (the probe asks every simulated second).
+   */
+  public owned(): { byOwner: Map<string, Map<string, number>>; zones: { sessions: number; crossing: number } } {
     const byOwner = new Map<string, Map<string, number>>();
+    const ours = new Set(this.services.map(s => s.config.ownerId));
+    const targetZones = this.ec2.options.targetZones;
+    const zones = { sessions: 0, crossing: 0 };
     for (const s of this.ec2.sessions.values()) {
       const owner = s.tags[OWNER_TAG_KEY];
       if (owner === undefined) continue;
       const counts = byOwner.get(owner) ?? new Map<string, number>();
       counts.set(s.networkInterfaceId, (counts.get(s.networkInterfaceId) ?? 0) + 1);
       byOwner.set(owner, counts);
+      if (!ours.has(owner)) continue;
+      const taskZone = this.ecs.zoneOfEni.get(s.networkInterfaceId);
+      const targetZone = targetZones?.get(s.targetId);
+      if (taskZone === undefined || targetZone === undefined) continue;
+      zones.sessions++;
+      if (taskZone !== targetZone) zones.crossing++;
     }
-    return byOwner;
+    return { byOwner, zones };
   }
 
   /** The service's schedule: a sweep every reconcile interval from the deployment on. */
@@ -375,16 +436,19 @@ export class World {
 /**
  * The configuration of the stack's `index`th mirrored service. The first is the service the
  * single-service scenarios always had; the others get their own service name, owner, target
- * and filter, so a session made with another service's configuration shows as such.
+ * and filter, so a session made with another service's configuration shows as such. A service
+ * with a layout (`WorldOptions.targets`) has its targets instead of its one target.
  */
-function serviceConfig(index: number, options: WorldOptions): SessionManagerConfig {
+function serviceConfig(index: number, options: WorldOptions, layout: readonly SimTarget[] | undefined): SessionManagerConfig {
   const hex = (width: number) => index.toString(16).padStart(width, '0');
   const name = index === 0 ? SERVICE_NAME : `${SERVICE_NAME}-${String(index).padStart(2, '0')}`;
   return {
     ownerId: index === 0 ? 'ftm-0123456789abcdef01234567' : `ftm-${hex(24)}`,
     clusterArn: CLUSTER_ARN,
     serviceName: name,
-    targetId: index === 0 ? 'tmt-0123456789abcdef0' : `tmt-${hex(17)}`,
+    targetId: layout ? layout[0].targetId : index === 0 ? DEFAULT_TARGET_ID : `tmt-${hex(17)}`,
+    ...(layout ? { targets: layout.map(({ location: _, ...spec }) => spec) } : {}),
+    ...(layout && options.allowCrossZone ? { allowCrossZone: true } : {}),
     filterId: index === 0 ? 'tmf-0123456789abcdef0' : `tmf-${hex(17)}`,
     sessionNumber: 1,
     pickFreeSessionNumber: options.pickFreeSessionNumber,

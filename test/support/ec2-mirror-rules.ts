@@ -40,6 +40,25 @@ export type TagFilterMode = typeof TAG_FILTER_MODES[number];
 export const ERROR_SPELLINGS = ['documented', 'dotted'] as const;
 export type ErrorSpelling = typeof ERROR_SPELLINGS[number];
 
+/**
+ * What EC2 answers when a target already has as many sources as it accepts (Traffic Mirroring
+ * quotas: 10 per network interface target, 100 on the largest instance sizes). EC2's error-code
+ * reference lists both `TrafficMirrorSourcesPerTargetLimitExceeded` ("The maximum number of
+ * Traffic Mirror sources for the specified Traffic Mirror target has been exceeded") and
+ * `TrafficMirrorSessionsPerTargetLimitExceeded` ("... sessions for the specified Traffic Mirror
+ * target ...") and does not say which a full target gets; public reports show the first. The
+ * fakes play either (`sources`, `sessions`), so the code under test handles both.
+ */
+export const TARGET_LIMIT_CODES = ['sources', 'sessions'] as const;
+export type TargetLimitCode = typeof TARGET_LIMIT_CODES[number];
+
+/** The answer of a full target, in the given mode. */
+export function targetFull(mode: TargetLimitCode, targetId: string, limit: number): HttpResponse {
+  return mode === 'sources'
+    ? error(400, 'TrafficMirrorSourcesPerTargetLimitExceeded', `Sources per interface-target limit reached (${limit + 1}) for ${targetId}`)
+    : error(400, 'TrafficMirrorSessionsPerTargetLimitExceeded', `The maximum number of Traffic Mirror sessions for ${targetId} has been exceeded.`);
+}
+
 /** What a "does not exist" error is about. */
 export type NotFoundKind = 'target' | 'filter' | 'session';
 

@@ -2,7 +2,8 @@ import { HttpResponse } from '@smithy/protocol-http';
 import { describeSessions } from './ec2-describe';
 import {
   ErrorSpelling, ERROR_SPELLINGS, FakeSession, interfaceRuleError, invalidValue, missing, modeFromEnv, NLB_PACKET_LENGTH, notFound,
-  packetLengthError, REMOVABLE_SESSION_FIELDS, sessionNumberError, sessionNumberInUse, TagFilterMode, TAG_FILTER_MODES, VNI_SPACE, vniError,
+  packetLengthError, REMOVABLE_SESSION_FIELDS, sessionNumberError, sessionNumberInUse, TagFilterMode, TAG_FILTER_MODES, targetFull,
+  TargetLimitCode, TARGET_LIMIT_CODES, VNI_SPACE, vniError,
 } from './ec2-mirror-rules';
 import { element, error, optionalInt, queryList, requestTags, xml } from './ec2-query';
 
@@ -22,6 +23,15 @@ export interface Ec2MirrorModelOptions {
   readonly knownFilters?: Set<string>;
   /** Targets that are Network Load Balancers (PacketLength defaults to, and is at most, 8500). */
   readonly nlbTargets?: Set<string>;
+  /**
+   * Distinct source ENIs each target accepts (Traffic Mirroring quotas: an ENI target 10, or 100
+   * on the largest instance sizes; NLB and GWLB endpoint targets no limit). @default no limit
+   */
+  readonly targetSourceLimits?: ReadonlyMap<string, number>;
+  /** The limit of every target not in `targetSourceLimits`. @default no limit */
+  readonly defaultTargetSourceLimit?: number;
+  /** Which documented code a full target answers. @default env FAKE_EC2_TARGET_LIMIT_CODE, else 'sources' */
+  readonly targetLimitCode?: TargetLimitCode;
 }
 
 /** What a fake may refuse on top of the model's rules, for Create and Modify. */
@@ -246,6 +256,7 @@ export class Ec2MirrorModel {
   public readonly knownTargets?: Set<string>;
   public readonly knownFilters?: Set<string>;
   public readonly nlbTargets: Set<string>;
+  public targetLimitCode: TargetLimitCode;
   /** Every successful create with a ClientToken: its parameters and the session as created. */
   private readonly tokens = new Map<string, { readonly request: CreateParameters; readonly session: FakeSession }>();
   /** VXLAN ids handed to sessions that were put in the map without one. */
@@ -253,13 +264,26 @@ export class Ec2MirrorModel {
   private nextId = 1;
   private nextVni = 1;
 
-  constructor(options: Ec2MirrorModelOptions = {}) {
+  constructor(private readonly options: Ec2MirrorModelOptions = {}) {
     this.accountId = options.accountId ?? '123456789012';
     this.tagFilters = options.tagFilters ?? modeFromEnv('FAKE_EC2_TAG_FILTERS', TAG_FILTER_MODES, 'honour');
     this.errorSpelling = options.errorSpelling ?? modeFromEnv('FAKE_EC2_ERROR_SPELLING', ERROR_SPELLINGS, 'documented');
     this.knownTargets = options.knownTargets;
     this.knownFilters = options.knownFilters;
     this.nlbTargets = options.nlbTargets ?? new Set();
+    this.targetLimitCode = options.targetLimitCode ?? modeFromEnv('FAKE_EC2_TARGET_LIMIT_CODE', TARGET_LIMIT_CODES, 'sources');
+  }
+
+  /** The sources a target accepts, if it has a limit. */
+  public targetSourceLimit(targetId: string): number | undefined {
+    return this.options.targetSourceLimits?.get(targetId) ?? this.options.defaultTargetSourceLimit;
+  }
+
+  /** A full target's answer when the session would add a source to it, or undefined. */
+  private targetLimitError(session: FakeSession, others: OtherSessions): HttpResponse | undefined {
+    const limit = this.targetSourceLimit(session.targetId);
+    if (limit === undefined || others.isSource(session.targetId, session.networkInterfaceId)) return undefined;
+    return others.sourceCount(session.targetId) >= limit ? targetFull(this.targetLimitCode, session.targetId, limit) : undefined;
   }
 
   /** The answer to one request of any traffic mirror session action. */
@@ -297,7 +321,8 @@ export class Ec2MirrorModel {
     if (refused) return refused;
     // Ids are handed out only to sessions that are created, so refusals do not shift them.
     const draft: FakeSession = { ...parsed, id: '', clientToken: token, tags: requestTags(params) };
-    const limited = checks.limits?.('create', draft, this.sessions.othersThan(undefined));
+    const others = this.sessions.othersThan(undefined);
+    const limited = checks.limits?.('create', draft, others) ?? this.targetLimitError(draft, others);
     if (limited) return limited;
     const session: FakeSession = {
       ...draft,
@@ -361,7 +386,8 @@ export class Ec2MirrorModel {
       virtualNetworkId: remove.has('virtual-network-id') ? this.newVni() : virtualNetworkId ?? this.vniOf(current),
       description: remove.has('description') ? undefined : description ?? current.description,
     };
-    const limited = targetId === current.targetId ? undefined : checks.limits?.('modify', updated, this.sessions.othersThan(id));
+    const others = this.sessions.othersThan(id);
+    const limited = targetId === current.targetId ? undefined : checks.limits?.('modify', updated, others) ?? this.targetLimitError(updated, others);
     if (limited) return limited;
     this.sessions.set(id, updated);
     return xml(200, `<ModifyTrafficMirrorSessionResponse><requestId>r</requestId><trafficMirrorSession>${this.sessionXml(updated)}</trafficMirrorSession></ModifyTrafficMirrorSessionResponse>`);

@@ -9,6 +9,8 @@ export interface FakeTask {
   lastStatus: string;
   desiredStatus: string;
   networkInterfaceId?: string;
+  /** The task's Availability Zone (DescribeTasks Task.availabilityZone). */
+  availabilityZone?: string;
   /** Epoch ms; DescribeTasks answers it as `createdAt` in epoch seconds (the JSON protocol's timestamps). */
   createdAt?: number;
 }
@@ -77,6 +79,7 @@ export class FakeEcsEndpoint {
           lastStatus: t.lastStatus,
           desiredStatus: t.desiredStatus,
           launchType: 'FARGATE',
+          ...(t.availabilityZone ? { availabilityZone: t.availabilityZone } : {}),
           ...(t.createdAt !== undefined ? { createdAt: t.createdAt / 1000 } : {}),
           attachments: t.networkInterfaceId ? [{
             type: 'ElasticNetworkInterface',

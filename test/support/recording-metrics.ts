@@ -6,6 +6,7 @@ export class RecordingMetrics implements MirrorMetrics {
   public deleted = 0;
   public modified = 0;
   public failures: string[] = [];
+  public crossZone = 0;
   public coverages: Array<{ running: number; mirrored: number }> = [];
   public flushes = 0;
 
@@ -13,6 +14,7 @@ export class RecordingMetrics implements MirrorMetrics {
   public sessionDeleted(): void { this.deleted++; }
   public sessionModified(): void { this.modified++; }
   public failure(reason: string): void { this.failures.push(reason); }
+  public crossZoneSession(): void { this.crossZone++; }
   public coverage(running: number, mirrored: number): void { this.coverages.push({ running, mirrored }); }
   public flush(): void { this.flushes++; }
 }

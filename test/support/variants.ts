@@ -40,6 +40,36 @@ export const VARIANTS: Variant[] = [
     },
   },
   {
+    name: 'eni-target-pool',
+    build: () => {
+      const { app, stack, service } = serviceStack();
+      new FargateTrafficMirror(stack, 'Mirror', {
+        service,
+        target: MirrorTarget.pool([1, 2, 3].map(n => MirrorTarget.networkInterface(`eni-0123456789abcdef${n}`))),
+      });
+      return { app, stack };
+    },
+  },
+  {
+    name: 'gwlb-endpoint-per-zone',
+    build: () => {
+      const { app, stack, service } = serviceStack();
+      new FargateTrafficMirror(stack, 'Mirror', {
+        service,
+        target: MirrorTarget.perAvailabilityZone({
+          'us-east-1a': MirrorTarget.gatewayLoadBalancerEndpoint('vpce-0123456789abcdef1'),
+          'us-east-1b': MirrorTarget.pool([
+            MirrorTarget.gatewayLoadBalancerEndpoint('vpce-0123456789abcdef2'),
+            MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef3', { ownerAccount: '210987654321' }),
+            MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef4'),
+          ]),
+        }),
+        allowCrossZone: true,
+      });
+      return { app, stack };
+    },
+  },
+  {
     name: 'existing-target-and-filter',
     build: () => {
       const { app, stack, service } = serviceStack();

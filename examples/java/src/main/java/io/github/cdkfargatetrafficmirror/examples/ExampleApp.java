@@ -8,6 +8,7 @@ import io.github.cdkfargatetrafficmirror.MirrorProtocol;
 import io.github.cdkfargatetrafficmirror.MirrorTarget;
 import io.github.cdkfargatetrafficmirror.TrafficDirection;
 import java.util.List;
+import java.util.Map;
 import software.amazon.awscdk.App;
 import software.amazon.awscdk.Environment;
 import software.amazon.awscdk.Stack;
@@ -17,18 +18,16 @@ import software.amazon.awscdk.services.ecs.Cluster;
 import software.amazon.awscdk.services.ecs.ContainerDefinitionOptions;
 import software.amazon.awscdk.services.ecs.ContainerImage;
 import software.amazon.awscdk.services.ecs.FargateService;
+import software.amazon.awscdk.services.ecs.FargateServiceAttributes;
 import software.amazon.awscdk.services.ecs.FargateTaskDefinition;
+import software.amazon.awscdk.services.ecs.IBaseService;
 import software.amazon.awscdk.services.ecs.PortMapping;
-import software.amazon.awscdk.services.elasticloadbalancingv2.BaseNetworkListenerProps;
-import software.amazon.awscdk.services.elasticloadbalancingv2.NetworkLoadBalancer;
-import software.amazon.awscdk.services.elasticloadbalancingv2.NetworkTargetGroup;
-import software.amazon.awscdk.services.elasticloadbalancingv2.Protocol;
-import software.amazon.awscdk.services.elasticloadbalancingv2.TargetType;
 import software.constructs.Construct;
 
 /**
  * The TypeScript example (examples/example-stack.ts) written against the Java package: a web
- * service on Fargate whose every task is mirrored to an internal Network Load Balancer. Construct
+ * service on Fargate whose every task is mirrored to the Gateway Load Balancer endpoint in its own
+ * Availability Zone. Construct
  * ids, stack name and environment match the TypeScript example on purpose: test/consumers/run.sh
  * compares the two templates.
  */
@@ -54,22 +53,11 @@ public final class ExampleApp {
           .desiredCount(2)
           .build();
 
-      // The sensors' load balancer: VXLAN (UDP 4789) from the mirrored tasks.
-      NetworkLoadBalancer nlb = NetworkLoadBalancer.Builder.create(this, "SensorNlb")
-          .vpc(vpc)
-          .internetFacing(false)
-          .build();
-      NetworkTargetGroup sensors = NetworkTargetGroup.Builder.create(this, "Sensors")
-          .vpc(vpc)
-          .port(4789)
-          .protocol(Protocol.UDP)
-          .targetType(TargetType.IP)
-          .build();
-      nlb.addListener("Vxlan", BaseNetworkListenerProps.builder()
-          .port(4789)
-          .protocol(Protocol.UDP)
-          .defaultTargetGroups(List.of(sensors))
-          .build());
+      // The sensors' Gateway Load Balancer has an endpoint in each zone of the service: each task is
+      // mirrored to the one in its own zone.
+      MirrorTarget target = MirrorTarget.perAvailabilityZone(Map.of(
+          "eu-central-1a", MirrorTarget.gatewayLoadBalancerEndpoint("vpce-0a1b2c3d4e5f6a001"),
+          "eu-central-1b", MirrorTarget.gatewayLoadBalancerEndpoint("vpce-0a1b2c3d4e5f6a002")));
 
       // Mirror HTTP in both directions, and everything else the tasks send out.
       MirrorFilter filter = MirrorFilter.Builder.create(this, "Filter")
@@ -88,9 +76,20 @@ public final class ExampleApp {
 
       FargateTrafficMirror.Builder.create(this, "Mirror")
           .service(service)
-          .target(MirrorTarget.networkLoadBalancer(nlb))
+          .target(target)
           .filter(filter)
           .packetLength(8500)
+          .build();
+
+      // Another team's service in the same cluster, mirrored to a central sensor: a quarter of its
+      // tasks, chosen by task id. Both mirrors share the stack's one session manager.
+      IBaseService worker = FargateService.fromFargateServiceAttributes(this, "WorkerService",
+          FargateServiceAttributes.builder().cluster(cluster).serviceName("worker").build());
+      FargateTrafficMirror.Builder.create(this, "WorkerMirror")
+          .service(worker)
+          .target(MirrorTarget.fromTrafficMirrorTargetId("tmt-0123456789abcdef0"))
+          .filter(filter)
+          .sampling(0.25)
           .build();
     }
   }
