@@ -43,6 +43,16 @@ export class ExampleStack extends Stack {
       filter,
       packetLength: 8500,
     });
+
+    // Another team's service in the same cluster, mirrored to a central sensor: a quarter of its
+    // tasks, chosen by task id. Both mirrors share the stack's one session manager.
+    const worker = ecs.FargateService.fromFargateServiceAttributes(this, 'WorkerService', { cluster, serviceName: 'worker' });
+    new FargateTrafficMirror(this, 'WorkerMirror', {
+      service: worker,
+      target: MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0'),
+      filter,
+      sampling: 0.25,
+    });
   }
 }
 

@@ -1,27 +1,21 @@
 import {
-  Annotations, CfnOutput, CfnResource, CustomResource, Duration, Stack, Token, Tokenization,
-  aws_cloudwatch as cloudwatch, aws_ecs as ecs, aws_events as events, aws_events_targets as targets, aws_iam as iam,
-  aws_lambda as lambda, aws_lambda_event_sources as sources, aws_logs as logs, aws_sqs as sqs,
-  aws_stepfunctions as sfn, custom_resources as cr,
+  Annotations, CfnOutput, Duration, Stack, Token, Tokenization,
+  aws_cloudwatch as cloudwatch, aws_ecs as ecs, aws_events as events, aws_iam as iam, aws_lambda as lambda, aws_logs as logs, aws_sqs as sqs,
+  aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { functionRole, restrictToOwnLogGroup } from './function-role';
+import { ServiceEnrollment } from './fleet/service-enrollment';
+import { ServiceWiring } from './fleet/service-wiring';
+import { EVENT_SOURCE_MAX_CONCURRENCY, SharedSessionManager } from './fleet/shared-session-manager';
 import { IMirrorFilter, MirrorFilter } from './mirror-filter';
 import { MirrorTarget, MirrorTargetConfig, MirrorTargetKind } from './mirror-target';
-import { suppressNagFindings } from './nag-suppressions';
 import { ENV } from './session-manager/config';
 import { FAIL_ON_UNMIRRORED_PROPERTY, REPORT_ATTRIBUTE } from './session-manager/enrollment-report';
 import { FailureReason } from './session-manager/errors';
 import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, REASON_DIMENSION, SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE } from './session-manager/metric-names';
+import { switchStateOf } from './session-manager/mirror-switch';
 import { ownerIdFor } from './session-manager/ownership';
-import { grantSessionManagement } from './session-manager/permissions';
-import { SessionManagerFunction } from './session-manager/session-manager-function';
 import { formatTargets } from './session-manager/targets';
-import { EARLY_START_STATE, START_STATE, STOP_STATE } from './session-manager/task-event';
-import {
-  ENROLLMENT_QUERY_INTERVAL_SEC, ENROLLMENT_SERVICE_TIMEOUT_SEC, ENROLLMENT_TOTAL_TIMEOUT_SEC, EVENT_TIMEOUT_SEC,
-  RECONCILER_MAX_EVENT_AGE_SEC, RECONCILER_TIMEOUT_SEC,
-} from './session-manager/timing';
 import { validateIntegerRange } from './validation';
 
 /** Properties of a `FargateTrafficMirror`. */
@@ -132,6 +126,23 @@ export interface FargateTrafficMirrorProps {
   readonly reservedConcurrentExecutions?: number;
 
   /**
+   * Share of the service's tasks to mirror (greater than 0, at most 1). A task is chosen by a
+   * hash of its id, so it is mirrored for its whole life or not at all, and the event path and
+   * the sweeps agree on it. Sessions cost per ENI-hour: 0.1 mirrors about a tenth of the tasks.
+   * Coverage metrics count the tasks chosen.
+   * @default 1 (every task)
+   */
+  readonly sampling?: number;
+
+  /**
+   * The initial value of the mirroring switch (`switchParameter`): `on`, `off`, or
+   * `on until <ISO 8601 time>`. Deploys leave a value changed at run time alone unless this
+   * prop changes.
+   * @default 'on'
+   */
+  readonly initialSwitch?: string;
+
+  /**
    * Fail the deployment when running tasks of the service could not be mirrored for a reason that
    * retrying will not fix: EC2 refused the source or the target, a session quota is reached,
    * another tool holds the session number, or IAM denied the call. The error names the reasons and
@@ -188,23 +199,8 @@ const MAX_NLB_PACKET_LENGTH = 8500;
 // AWS documents no limit for other targets; packets never exceed the largest jumbo frame
 // plus headers, and the API field is an integer, so the 16-bit bound is the honest one.
 const MAX_PACKET_LENGTH = 65535;
-// The queue's event source never runs more than 2 session managers at once; a reservation below
-// that would throttle it, and more than 100 is never used.
-const EVENT_SOURCE_MAX_CONCURRENCY = 2;
+// More than 100 reserved executions are never used.
 const MAX_RESERVED_CONCURRENCY = 100;
-// AWS guidance for SQS event sources: a visibility timeout of at least six times the function
-// timeout, so a message is not received again while a throttled or retried invocation still runs.
-const QUEUE_VISIBILITY_TIMEOUT_FACTOR = 6;
-// The reconciler's timeout, the Lambda maximum. Every call of the enrollment (onEvent and each
-// isComplete poll) must return within it, so a large enrollment works in chunks across polls.
-const RECONCILER_TIMEOUT = Duration.seconds(RECONCILER_TIMEOUT_SEC);
-// The enrollment is asynchronous: after onEvent, the provider framework's waiter asks the
-// reconciler every 10 s whether the enrollment is complete. The handler gives up 50 minutes
-// after the start (ENROLLMENT_WORK_LIMIT_MS), before CloudFormation's ServiceTimeout (3600 s,
-// the maximum); the waiter's own retry budget is larger and only a backstop.
-const ENROLLMENT_QUERY_INTERVAL = Duration.seconds(ENROLLMENT_QUERY_INTERVAL_SEC);
-const ENROLLMENT_TOTAL_TIMEOUT = Duration.seconds(ENROLLMENT_TOTAL_TIMEOUT_SEC);
-const ENROLLMENT_SERVICE_TIMEOUT_SECONDS = ENROLLMENT_SERVICE_TIMEOUT_SEC;
 // Sweeps heal what events missed: a task whose PENDING and RUNNING events were both lost waits
 // for the next one. Each minute is affordable because a sweep creates sessions for young tasks
 // only when the event queue is empty (IDLE_HEAL_AGE_MS, BUSY_HEAL_AGE_MS): otherwise, during a
@@ -262,6 +258,13 @@ export class FargateTrafficMirror extends Construct {
    * creates; derived from the stack name and construct path, so it is stable across deploys.
    */
   public readonly ownerId: string;
+  /**
+   * The switch that turns mirroring of this service on and off at run time, without a deploy:
+   * an SSM parameter holding `on`, `off`, or `on until <ISO 8601 time>`. Off removes every
+   * session of the service within a minute; on mirrors every chosen running task at once.
+   * Let automation flip it with `grantSwitch`.
+   */
+  public readonly switchParameter: ssm.IStringParameter;
   /** What the enrollment found when this stack was last deployed (attributes of its custom resource). */
   public readonly enrollmentReport: EnrollmentReport;
 
@@ -304,7 +307,8 @@ export class FargateTrafficMirror extends Construct {
       ? ownerIdFor(stack.node.path, this.node.path)
       : ownerIdFor(stack.stackName, this.node.path);
 
-    const environment: Record<string, string> = {
+    // The service's configuration: every trigger of the shared session manager carries it.
+    const config: Record<string, string> = {
       [ENV.OWNER_ID]: this.ownerId,
       [ENV.CLUSTER_ARN]: cluster.clusterArn,
       [ENV.SERVICE_NAME]: props.service.serviceName,
@@ -326,153 +330,68 @@ export class FargateTrafficMirror extends Construct {
       // Events from any other account or region are refused by the handler.
       [ENV.ACCOUNT]: stack.account,
       [ENV.REGION]: stack.region,
-      POWERTOOLS_SERVICE_NAME: SERVICE_DIMENSION_VALUE,
     };
-    validateEnvironmentSize(environment, bound.length);
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const permissions = {
-      ownerId: this.ownerId,
-      targets: bound.map(t => ({ targetId: t.trafficMirrorTargetId, account: t.ownerAccount })),
-      filterId: this.trafficMirrorFilterId,
-    };
-
-    // Event path: one task at a time, so a short timeout; the queue's visibility timeout is six
-    // times as long.
-    const eventTimeout = Duration.seconds(EVENT_TIMEOUT_SEC);
-    const sessionManagerLogs = new logs.LogGroup(this, 'SessionManagerLogs', { retention: logRetention });
-    const sessionManager = new SessionManagerFunction(this, 'SessionManager', {
-      description: `Mirrors the tasks of ECS service ${props.service.serviceName} as they start and stop (cdk-fargate-traffic-mirror)`,
-      memorySize: 256,
-      timeout: eventTimeout,
-      environment,
-      logGroup: sessionManagerLogs,
-      role: functionRole(this, 'SessionManagerRole', sessionManagerLogs, 'Session manager of cdk-fargate-traffic-mirror'),
+    // The run-time switch; its changes reach the session manager through the service's rule.
+    this.switchParameter = new ssm.StringParameter(this, 'Switch', {
+      description: `Mirroring of ECS service ${props.service.serviceName}: on, off, or on until <ISO 8601 time> (cdk-fargate-traffic-mirror)`,
+      stringValue: props.initialSwitch ?? 'on',
+    });
+    config[ENV.SWITCH_PARAMETER] = this.switchParameter.parameterName;
+    if (props.sampling !== undefined) config[ENV.SAMPLING] = String(props.sampling);
+    validateTriggerSize(config, bound.length);
+    // One session manager per stack, shared by every FargateTrafficMirror in it; this service
+    // adds only its own: its triggers (rule and schedule), its enrollment, its IAM scope.
+    const manager = SharedSessionManager.of(this, {
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     });
-    grantSessionManagement(sessionManager, permissions);
-    this.sessionManager = sessionManager;
-
-    // Whole-service path: a sweep of thousands of tasks is paced by EC2's 5 writes per second.
-    const reconcilerLogs = new logs.LogGroup(this, 'ReconcilerLogs', { retention: logRetention });
-    const reconciler = new SessionManagerFunction(this, 'Reconciler', {
-      description: `Reconciles the mirror sessions of ECS service ${props.service.serviceName} (cdk-fargate-traffic-mirror)`,
-      memorySize: 256,
-      timeout: RECONCILER_TIMEOUT,
-      environment,
-      logGroup: reconcilerLogs,
-      role: functionRole(this, 'ReconcilerRole', reconcilerLogs, 'Reconciler of cdk-fargate-traffic-mirror'),
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-      // A failed scheduled sweep is not retried by Lambda: the next one runs within
-      // reconcileInterval anyway, and a retry could start after the stack began deleting.
-      retryAttempts: 0,
-      // Nor is a throttled one kept waiting: Lambda would otherwise retry it for up to six
-      // hours. The stack delete's settle time counts on a sweep starting within a minute.
-      maxEventAge: Duration.seconds(RECONCILER_MAX_EVENT_AGE_SEC),
-    });
-    // Only the sweep brings existing sessions to the configuration, so only it may modify them.
-    grantSessionManagement(reconciler, {
-      ...permissions,
-      cluster: { clusterArn: cluster.clusterArn, clusterName: cluster.clusterName },
-      modify: true,
-    });
-    this.reconciler = reconciler;
-
-    // Durable events: EventBridge -> encrypted queue -> Lambda, with partial batch responses,
-    // bounded concurrency and a dead-letter queue. Nothing is lost when EC2 throttles.
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    this.queue = new sqs.Queue(this, 'TaskStateQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout: Duration.seconds(eventTimeout.toSeconds() * QUEUE_VISIBILITY_TIMEOUT_FACTOR),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
-    });
-    // A sweep mirrors young tasks only when no task state change is still on its way.
-    reconciler.addEnvironment(ENV.EVENT_QUEUE_URL, this.queue.queueUrl);
-    this.queue.grant(reconciler, 'sqs:GetQueueAttributes');
-    sessionManager.addEventSource(new sources.SqsEventSource(this.queue, {
-      batchSize: 10,
-      reportBatchItemFailures: true,
-      // Few concurrent pollers keep a deployment burst from turning into an EC2 throttling storm.
-      maxConcurrency: EVENT_SOURCE_MAX_CONCURRENCY,
-    }));
-
-    this.rule = new events.Rule(this, 'TaskStateChange', {
-      description: `ECS task state changes of service ${props.service.serviceName}, for traffic mirroring`,
-      eventPattern: {
-        source: ['aws.ecs'],
-        detailType: ['ECS Task State Change'],
-        detail: {
-          clusterArn: [cluster.clusterArn],
-          group: [`service:${props.service.serviceName}`],
-          // Only the states the session manager acts on (first ENI, running, stopped), so the other transitions of a
-          // task cost neither a queue message nor an invocation.
-          lastStatus: [EARLY_START_STATE, START_STATE, STOP_STATE],
-        },
-      },
-      targets: [new targets.SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
-    });
-
-    let schedule: events.Rule | undefined;
-    if (props.periodicReconcile ?? true) {
-      schedule = new events.Rule(this, 'ReconcileSchedule', {
-        description: `Periodic reconciliation of the mirror sessions of ECS service ${props.service.serviceName}`,
-        schedule: events.Schedule.rate(props.reconcileInterval ?? DEFAULT_RECONCILE_INTERVAL),
-        targets: [new targets.LambdaFunction(reconciler, { retryAttempts: 0 })],
-      });
-    }
+    this.sessionManager = manager.eventFunction;
+    this.reconciler = manager.reconciler;
+    this.queue = manager.queue;
+    this.deadLetterQueue = manager.deadLetterQueue;
 
     // Deploy and delete: enroll the tasks that are already running; remove every owned session
-    // when the stack goes away. Created after the event path exists, so no start is missed.
-    const provider = this.enrollmentProvider(reconciler, logRetention);
-    const enrollment = new CustomResource(this, 'Enrollment', {
-      serviceToken: provider.serviceToken,
-      resourceType: 'Custom::FargateTrafficMirrorEnrollment',
-      // A change to any of these re-enrolls the service (Update).
-      properties: {
-        ...environment,
-        // Only when set, so templates without the option keep their properties.
-        ...(props.failDeploymentOnUnmirroredTasks ? { [FAIL_ON_UNMIRRORED_PROPERTY]: 'true' } : {}),
-      },
+    // when the mirror goes away.
+    const enrollment = new ServiceEnrollment(this, 'Enrollment', {
+      manager,
+      config,
+      // Only when set, so templates without the option keep their properties.
+      extraProperties: props.failDeploymentOnUnmirroredTasks ? { [FAIL_ON_UNMIRRORED_PROPERTY]: 'true' } : {},
     });
+    const report = (attribute: string) => enrollment.resource.getAttString(attribute);
     this.enrollmentReport = {
-      runningTasks: enrollment.getAttString(REPORT_ATTRIBUTE.RUNNING_TASKS),
-      mirroredTasks: enrollment.getAttString(REPORT_ATTRIBUTE.MIRRORED_TASKS),
-      unmirroredTasks: enrollment.getAttString(REPORT_ATTRIBUTE.UNMIRRORED_TASKS),
-      sessionsCreated: enrollment.getAttString(REPORT_ATTRIBUTE.CREATED),
-      sessionsModified: enrollment.getAttString(REPORT_ATTRIBUTE.MODIFIED),
-      failures: enrollment.getAttString(REPORT_ATTRIBUTE.FAILURES),
-      failuresByReason: enrollment.getAttString(REPORT_ATTRIBUTE.FAILURES_BY_REASON),
-      summary: enrollment.getAttString(REPORT_ATTRIBUTE.SUMMARY),
+      runningTasks: report(REPORT_ATTRIBUTE.RUNNING_TASKS),
+      mirroredTasks: report(REPORT_ATTRIBUTE.MIRRORED_TASKS),
+      unmirroredTasks: report(REPORT_ATTRIBUTE.UNMIRRORED_TASKS),
+      sessionsCreated: report(REPORT_ATTRIBUTE.CREATED),
+      sessionsModified: report(REPORT_ATTRIBUTE.MODIFIED),
+      failures: report(REPORT_ATTRIBUTE.FAILURES),
+      failuresByReason: report(REPORT_ATTRIBUTE.FAILURES_BY_REASON),
+      summary: report(REPORT_ATTRIBUTE.SUMMARY),
     };
     if (props.enrollmentReportOutputs) {
       this.addEnrollmentReportOutputs();
     }
-    // aws-cdk-lib has no prop for it at our floor. An integer, as in the resource's registry
-    // schema, which cfn-lint checks (one page of the user guide says String).
-    (enrollment.node.defaultChild as CfnResource).addPropertyOverride('ServiceTimeout', ENROLLMENT_SERVICE_TIMEOUT_SECONDS);
-    // Order matters both ways. Deploy: rule and queue first, so task changes during enrollment
-    // wait in the queue; the queue is drained only after enrollment. Delete: CloudFormation
-    // goes in reverse, so the event source mapping and the schedule are gone before the
-    // enrollment's Delete removes every owned session, and nothing re-creates one after it.
-    // The service needs no explicit dependency: the properties reference its name, which already
-    // orders the enrollment after it (an explicit one is redundant, cfn-lint W3005).
-    enrollment.node.addDependency(this.rule, this.queue);
-    // Update: the reconciler is ordered before the enrollment through the provider, which
-    // references it. The session manager is not: its new configuration must be in place before the
-    // enrollment's sweep. Only its function resource, not the construct: the event source mapping
-    // below the construct depends on the enrollment, which would be a cycle.
-    enrollment.node.addDependency(sessionManager.node.defaultChild as lambda.CfnFunction);
-    for (const mapping of sessionManager.node.children.filter(c => c instanceof lambda.EventSourceMapping)) {
-      mapping.node.addDependency(enrollment);
-    }
-    schedule?.node.addDependency(enrollment);
+    const interval = props.reconcileInterval ?? DEFAULT_RECONCILE_INTERVAL;
+    const wiring = new ServiceWiring(this, 'Triggers', {
+      manager,
+      config,
+      clusterArn: cluster.clusterArn,
+      serviceName: props.service.serviceName,
+      reconcileInterval: (props.periodicReconcile ?? true) ? interval : undefined,
+      switchParameterName: this.switchParameter.parameterName,
+    });
+    this.rule = wiring.rule;
+    enrollment.order(wiring.rule, wiring.schedule);
+    manager.register({
+      ownerId: this.ownerId,
+      targets: bound.map(t => ({ targetId: t.trafficMirrorTargetId, account: t.ownerAccount })),
+      filterId: this.trafficMirrorFilterId,
+      cluster: { clusterArn: cluster.clusterArn, clusterName: cluster.clusterName },
+      switchParameterArn: this.switchParameter.parameterArn,
+    }, enrollment.resource);
 
     if (props.createAlarms) {
-      const interval = props.reconcileInterval ?? DEFAULT_RECONCILE_INTERVAL;
       const windowMinutes = UNMIRRORED_ALARM_WINDOW.toMinutes();
       this.alarms.push(
         this.metricUnmirroredTasks({ period: interval, statistic: 'Maximum' }).createAlarm(this, 'UnmirroredTasksAlarm', {
@@ -482,13 +401,7 @@ export class FargateTrafficMirror extends Construct {
           evaluationPeriods: interval.isUnresolved() ? 3 : Math.max(3, Math.ceil(windowMinutes / interval.toMinutes())),
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
-        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }).createAlarm(this, 'DeadLetterQueueAlarm', {
-          alarmDescription: `Task state changes of ECS service ${props.service.serviceName} could not be processed and are in the dead-letter queue`,
-          threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
+        manager.deadLetterQueueAlarm(),
       );
     }
   }
@@ -512,90 +425,14 @@ export class FargateTrafficMirror extends Construct {
   }
 
   /**
-   * The custom resource provider that calls the reconciler on deploy and delete, asynchronously:
-   * onEvent once, then isComplete every 10 seconds until the reconciler reports completion. Each
-   * of the framework's three functions (onEvent, isComplete, onTimeout) has a role of its own that
-   * may write only to its own log group, which keeps the configured retention, and runs on the
-   * same Node.js runtime as our functions; the waiter state machine logs to a log group with the
-   * same retention.
+   * Lets `grantee` read and flip this service's mirroring switch (`switchParameter`), for
+   * example a function that turns mirroring on when GuardDuty reports a finding.
+   *
+   * @param grantee The principal to grant ssm:GetParameter and ssm:PutParameter on the switch
    */
-  private enrollmentProvider(reconciler: lambda.Function, logRetention: logs.RetentionDays): cr.Provider {
-    const stack = Stack.of(this);
-    const waiterLogs = new logs.LogGroup(this, 'EnrollmentWaiterLogs', {
-      retention: logRetention,
-      // Step Functions logs through CloudWatch Logs vended log delivery: under this prefix no
-      // entry is added to the account's size-limited log resource policy. The reconciler's
-      // physical name makes the name unique per deployment, so a retained group never blocks a
-      // new one.
-      logGroupName: `/aws/vendedlogs/states/${reconciler.functionName}-enrollment`,
-    });
-    const onEventLogs = new logs.LogGroup(this, 'EnrollmentProviderLogs', { retention: logRetention });
-    // No `role`: at our aws-cdk-lib floor the Provider would share it between its three functions,
-    // and with isComplete that is a dependency cycle (aws/aws-cdk#20360). Each function gets the
-    // Provider's default role of its own instead, trimmed below.
-    const provider = new cr.Provider(this, 'EnrollmentProvider', {
-      onEventHandler: reconciler,
-      // The same function: the reconciler tells the two calls apart itself.
-      isCompleteHandler: reconciler,
-      queryInterval: ENROLLMENT_QUERY_INTERVAL,
-      totalTimeout: ENROLLMENT_TOTAL_TIMEOUT,
-      logGroup: onEventLogs,
-      // Every state transition, but not the execution data: the input carries the pre-signed
-      // response URL of the CloudFormation request.
-      waiterStateMachineLogOptions: { destination: waiterLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
-    });
-
-    const reconcilerArnFinding = `Resource::<${stack.getLogicalId(reconciler.node.defaultChild as lambda.CfnFunction)}.Arn>:*`;
-    const frameworkFunctions: Array<[string, string, logs.ILogGroup]> = [
-      ['onEvent', 'invokes the reconciler and starts the waiter', onEventLogs],
-      ['isComplete', 'invokes the reconciler', new logs.LogGroup(this, 'EnrollmentIsCompleteLogs', { retention: logRetention })],
-      ['onTimeout', 'answers CloudFormation when the waiter times out', new logs.LogGroup(this, 'EnrollmentOnTimeoutLogs', { retention: logRetention })],
-    ];
-    for (const [name, job, logGroup] of frameworkFunctions) {
-      const fn = provider.node.findChild(`framework-${name}`) as lambda.Function;
-      const cfn = fn.node.defaultChild as lambda.CfnFunction;
-      // aws-cdk-lib picks nodejs20.x (end of life) at our floor; the framework's code uses only
-      // Node.js built-ins and the SDK v3 every Node.js runtime ships, so it runs unchanged on 22.
-      cfn.runtime = reconciler.runtime.name;
-      // The Provider sends all three to one log group; each gets its own.
-      cfn.loggingConfig = { logGroup: logGroup.logGroupName };
-      const role = fn.role;
-      if (!(role instanceof iam.Role)) {
-        throw new Error(`FargateTrafficMirror '${this.node.path}': the provider framework's ${name} function has no role of its own to restrict`);
-      }
-      restrictToOwnLogGroup(role, logGroup, `Custom resource provider (${name}: ${job}) of cdk-fargate-traffic-mirror`);
-      suppressNagFindings(role.node.findChild('DefaultPolicy'), [{
-        id: 'AwsSolutions-IAM5',
-        reason: `The provider framework's ${name} function may invoke the reconciler function (aws-cdk-lib grants it to all three), and Lambda `
-          + 'authorizes invocations of its versions and aliases as <function ARN>:*; the grant names this one function and nothing else.',
-        appliesTo: [reconcilerArnFinding],
-      }]);
-    }
-
-    const waiter = provider.node.findChild('waiter-state-machine');
-    const frameworkArnFinding = (name: string) =>
-      `Resource::<${stack.getLogicalId(provider.node.findChild(`framework-${name}`).node.defaultChild as lambda.CfnFunction)}.Arn>:*`;
-    suppressNagFindings(waiter.node.findChild('Role').node.findChild('DefaultPolicy'), [
-      ...['isComplete', 'onTimeout'].map(name => ({
-        id: 'AwsSolutions-IAM5',
-        reason: `The waiter state machine invokes the provider framework's ${name} function, and Lambda authorizes invocations `
-          + 'of its versions and aliases as <function ARN>:*; the grant names this one function and nothing else.',
-        appliesTo: [frameworkArnFinding(name)],
-      })),
-      {
-        id: 'AwsSolutions-IAM5',
-        reason: 'Step Functions logs through CloudWatch Logs log delivery, whose actions (CreateLogDelivery, GetLogDelivery, '
-          + 'UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) '
-          + 'support no resource-level permissions; aws-cdk-lib grants the policy the Step Functions documentation gives for logging.',
-        appliesTo: ['Resource::*'],
-      },
-    ]);
-    suppressNagFindings(waiter.node.findChild('Resource'), [{
-      id: 'AwsSolutions-SF2',
-      reason: 'The waiter only calls the provider framework\'s isComplete function every 10 seconds; every transition is logged '
-        + '(level ALL) and the reconciler logs its own work, so X-Ray tracing would add permissions on Resource * and no information.',
-    }]);
-    return provider;
+  public grantSwitch(grantee: iam.IGrantable): iam.Grant {
+    this.switchParameter.grantRead(grantee);
+    return this.switchParameter.grantWrite(grantee);
   }
 
   /**
@@ -688,37 +525,39 @@ export class FargateTrafficMirror extends Construct {
 }
 
 /**
- * Lambda allows 4 KB for all of a function's environment variables together (Lambda quotas).
- * Unresolved values count as this many characters: a target id (`tmt-` and 17 hex digits) is 21,
- * ARNs and names of the app's resources are longer.
+ * Every trigger carries the configuration: the rule's input template and the schedule's input
+ * take at most 8,192 characters each (EventBridge and EventBridge Scheduler quotas), and the
+ * rule's template wraps the configuration. Kept well below: 4 KB. Unresolved values count as
+ * this many characters: a target id (`tmt-` and 17 hex digits) is 21, ARNs and names of the
+ * app's resources are longer.
  */
-const MAX_ENVIRONMENT_BYTES = 4096;
+const MAX_CONFIG_BYTES = 4096;
 const TARGET_ID_LENGTH = 21;
 const UNRESOLVED_VALUE_LENGTH = 128;
 
-/** Throws when the functions' environment may exceed Lambda's 4 KB (many targets, long names). */
-function validateEnvironmentSize(environment: Record<string, string>, targetCount: number): void {
+/** Throws when the configuration the triggers carry may grow too large (many targets, long names). */
+function validateTriggerSize(config: Record<string, string>, targetCount: number): void {
   let bytes = 0;
-  for (const [key, value] of Object.entries(environment)) {
+  for (const [key, value] of Object.entries(config)) {
     const placeholder = 'x'.repeat(key === ENV.TARGETS || key === ENV.TARGET_ID ? TARGET_ID_LENGTH : UNRESOLVED_VALUE_LENGTH);
     const estimate = Tokenization.reverseString(value).mapTokens({ mapToken: () => placeholder }).join({ join: (l: unknown, r: unknown) => `${l}${r}` });
     bytes += Buffer.byteLength(key) + Buffer.byteLength(String(estimate));
   }
-  if (bytes > MAX_ENVIRONMENT_BYTES) {
-    throw new Error(`the functions' environment would take about ${bytes} bytes (${targetCount} targets, the description and the ids); `
-      + `Lambda allows ${MAX_ENVIRONMENT_BYTES} in all: use fewer targets or a shorter description`);
+  if (bytes > MAX_CONFIG_BYTES) {
+    throw new Error(`the configuration every trigger carries would take about ${bytes} bytes (${targetCount} targets, the description and the ids); `
+      + `at most ${MAX_CONFIG_BYTES} fit: use fewer targets or a shorter description`);
   }
 }
 
 /**
- * Targets one mirror may have. Each is in the functions' environment (4 KB in all) and twice in
- * each function's IAM policy (create and modify; 10,240 characters for a role's inline policies).
+ * Targets one mirror may have. Each is in the configuration every trigger carries and twice in
+ * each function's IAM policy (create and modify; 6,144 characters for a managed policy).
  */
 const MAX_TARGETS = 32;
 
 function validateProps(props: FargateTrafficMirrorProps, bound: readonly MirrorTargetConfig[]): void {
   if (bound.length > MAX_TARGETS) {
-    throw new Error(`target must hold at most ${MAX_TARGETS} targets (the functions' environment and IAM policies list each one), got ${bound.length}`);
+    throw new Error(`target must hold at most ${MAX_TARGETS} targets (the configuration and IAM policies list each one), got ${bound.length}`);
   }
   if (props.allowCrossZone && !bound.some(t => t.availabilityZone !== undefined)) {
     throw new Error('allowCrossZone has an effect only with MirrorTarget.perAvailabilityZone() targets; remove it or give target a target per zone');
@@ -728,6 +567,13 @@ function validateProps(props: FargateTrafficMirrorProps, bound: readonly MirrorT
   if (nlb > 0 && nlb < known) {
     throw new Error('target mixes Network Load Balancer targets (packet length at most 8500 bytes, 8500 by default) with targets that take '
       + 'whole packets: a task\'s mirrored packets would be cut or not depending on its target. Use targets of one kind.');
+  }
+  if (props.sampling !== undefined && !Token.isUnresolved(props.sampling) && !(props.sampling > 0 && props.sampling <= 1)) {
+    throw new Error(`sampling must be greater than 0 and at most 1, got ${props.sampling}`);
+  }
+  if (props.initialSwitch !== undefined && !Token.isUnresolved(props.initialSwitch)
+    && !switchStateOf(props.initialSwitch, Date.now()).understood) {
+    throw new Error(`initialSwitch must be 'on', 'off' or 'on until <ISO 8601 time>', got '${props.initialSwitch}'`);
   }
   const interval = props.reconcileInterval;
   if (interval && !interval.isUnresolved()) {

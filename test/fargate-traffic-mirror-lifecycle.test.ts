@@ -32,6 +32,9 @@ function findCycle(resources: Record<string, any>): string[] | undefined {
   return undefined;
 }
 
+/** Logical id prefix of the stack's shared session manager. */
+const SHARED = 'FargateTrafficMirrorShared';
+
 function mirrorStack(props: Partial<ConstructorParameters<typeof FargateTrafficMirror>[2]> = {}) {
   const s = serviceStack();
   const mirror = new FargateTrafficMirror(s.stack, 'Mirror', { service: s.service, target: MirrorTarget.networkLoadBalancer(s.nlb), ...props });
@@ -45,12 +48,12 @@ describe('durable event processing', () => {
     template.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
     template.hasResourceProperties('AWS::SQS::Queue', {
       VisibilityTimeout: 360,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorDeadLetterQueue'), 'Arn'] }, maxReceiveCount: 5 },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${SHARED}DeadLetterQueue`), 'Arn'] }, maxReceiveCount: 5 },
     });
     // Both queues refuse unencrypted transport.
     const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy')).map((p: any) => JSON.stringify(p.Properties.PolicyDocument));
     expect(policies.filter(p => p.includes('"aws:SecureTransport":"false"')).length).toBe(2);
-    expect(stack.resolve(mirror.deadLetterQueue.queueArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^MirrorDeadLetterQueue/), 'Arn'] });
+    expect(stack.resolve(mirror.deadLetterQueue.queueArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${SHARED}DeadLetterQueue`)), 'Arn'] });
   });
 
   test('the queue\'s visibility timeout is six times the session manager\'s timeout (AWS guidance for SQS event sources)', () => {
@@ -66,8 +69,8 @@ describe('durable event processing', () => {
   test('the session manager reads the queue with partial batch responses and bounded concurrency', () => {
     const { template } = mirrorStack();
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FunctionName: { Ref: Match.stringLikeRegexp('^MirrorSessionManager') },
-      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorTaskStateQueue'), 'Arn'] },
+      FunctionName: { Ref: Match.stringLikeRegexp(`^${SHARED}SessionManager`) },
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${SHARED}TaskStateQueue`), 'Arn'] },
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 2 },
@@ -76,23 +79,28 @@ describe('durable event processing', () => {
 
   test('events the rule cannot deliver go to the dead-letter queue', () => {
     mirrorStack().template.hasResourceProperties('AWS::Events::Rule', {
-      Targets: [Match.objectLike({ DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorDeadLetterQueue'), 'Arn'] } } })],
+      Targets: [Match.objectLike({ DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${SHARED}DeadLetterQueue`), 'Arn'] } } })],
     });
   });
 });
 
 describe('periodic reconciliation', () => {
-  test('runs every minute by default on the reconciler', () => {
-    mirrorStack().template.hasResourceProperties('AWS::Events::Rule', {
+  test('runs every minute by default on the reconciler, through EventBridge Scheduler with the shared role', () => {
+    mirrorStack().template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(1 minute)',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorReconciler'), 'Arn'] } })],
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${SHARED}Reconciler`), 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${SHARED}SchedulerRole`), 'Arn'] },
+        // Not retried, and dropped after a minute: the settle time counts on it.
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: RECONCILER_MAX_EVENT_AGE_SEC },
+      }),
     });
   });
 
   test('interval is configurable and the schedule can be turned off', () => {
-    mirrorStack({ reconcileInterval: Duration.minutes(15) }).template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
-    const off = mirrorStack({ periodicReconcile: false }).template;
-    expect(Object.values(off.findResources('AWS::Events::Rule')).some((r: any) => r.Properties.ScheduleExpression)).toBe(false);
+    mirrorStack({ reconcileInterval: Duration.minutes(15) }).template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(15 minutes)' });
+    mirrorStack({ periodicReconcile: false }).template.resourceCountIs('AWS::Scheduler::Schedule', 0);
   });
 
   test.each([
@@ -105,46 +113,43 @@ describe('periodic reconciliation', () => {
   test('the reconciler has room for a large sweep', () => {
     const functions = mirrorStack().template.findResources('AWS::Lambda::Function');
     const timeouts = Object.fromEntries(Object.entries(functions).map(([id, f]: [string, any]) => [id.replace(/[0-9A-F]{8}$/, ''), f.Properties.Timeout]));
-    expect(timeouts).toMatchObject({ MirrorReconciler: 900, MirrorSessionManager: 60 });
+    expect(timeouts).toMatchObject({ [`${SHARED}Reconciler`]: 900, [`${SHARED}SessionManager`]: 60 });
   });
 });
 
 describe('enrollment custom resource', () => {
-  test('runs the reconciler through a provider, after the rule and queue exist and before the queue is drained', () => {
+  test('runs the reconciler through a provider, after the rule exists and before the queue is drained and the schedule starts', () => {
     const { template } = mirrorStack({ sessionNumber: 3 });
     const resources = template.findResources('Custom::FargateTrafficMirrorEnrollment');
     const [id, enrollment] = Object.entries(resources)[0] as [string, any];
     expect(id).toMatch(/^MirrorEnrollment/);
     expect(enrollment.Properties.MIRROR_SESSION_NUMBER).toBe('3');
-    expect(enrollment.DependsOn).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^MirrorTaskStateChange/), expect.stringMatching(/^MirrorTaskStateQueue/),
-    ]));
+    expect(enrollment.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^MirrorTriggersTaskStateChange/)]));
     // CloudFormation deletes in reverse order: the mapping and the schedule go before the
     // enrollment's Delete removes the sessions, so nothing re-creates one afterwards.
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as any[];
     expect(mappings).toHaveLength(1);
     expect(mappings[0].DependsOn).toContain(id);
-    const schedules = Object.values(template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: Match.anyValue() } })) as any[];
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')) as any[];
     expect(schedules).toHaveLength(1);
     expect(schedules[0].DependsOn).toContain(id);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorReconciler'), 'Arn'] } } },
+      Environment: { Variables: { USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${SHARED}Reconciler`), 'Arn'] } } },
     });
   });
 
-  test('Update runs after the session manager has its new configuration, with no dependency cycle', () => {
+  test('Update runs after the rule carries the new configuration, with no dependency cycle', () => {
     const { template } = mirrorStack();
     const json = template.toJSON();
     const [id, enrollment] = Object.entries(template.findResources('Custom::FargateTrafficMirrorEnrollment'))[0] as [string, any];
-    const sessionManager = Object.keys(template.findResources('AWS::Lambda::Function')).find(f => /^MirrorSessionManager[0-9A-F]{8}$/.test(f))!;
-    expect(enrollment.DependsOn).toContain(sessionManager);
-    // The function resource only: the event source mapping below it depends on the enrollment.
+    const [ruleId] = Object.keys(template.findResources('AWS::Events::Rule'));
+    expect(enrollment.DependsOn).toContain(ruleId);
     const [mappingId, mapping] = Object.entries(template.findResources('AWS::Lambda::EventSourceMapping'))[0] as [string, any];
     expect(enrollment.DependsOn).not.toContain(mappingId);
     expect(mapping.DependsOn).toContain(id);
     // The reconciler is ordered through the provider: enrollment -> onEvent function -> reconciler.
     const onEvent = enrollment.Properties.ServiceToken['Fn::GetAtt'][0];
-    expect(JSON.stringify(json.Resources[onEvent].Properties.Environment)).toMatch(/"Fn::GetAtt":\["MirrorReconciler[0-9A-F]{8}","Arn"\]/);
+    expect(JSON.stringify(json.Resources[onEvent].Properties.Environment)).toMatch(/"Fn::GetAtt":\["FargateTrafficMirrorSharedReconciler[0-9A-F]{8}","Arn"\]/);
     // No cycle anywhere in the template (DependsOn, Ref, GetAtt, Sub).
     expect(findCycle(json.Resources)).toBeUndefined();
   });
@@ -152,10 +157,10 @@ describe('enrollment custom resource', () => {
   test('the provider is asynchronous: the reconciler answers onEvent and isComplete, polled every 10 s for up to 55 minutes', () => {
     const { template } = mirrorStack();
     const functions = template.findResources('AWS::Lambda::Function');
-    const reconcilerArn = { 'Fn::GetAtt': [expect.stringMatching(/^MirrorReconciler[0-9A-F]{8}$/), 'Arn'] };
+    const reconcilerArn = { 'Fn::GetAtt': [expect.stringMatching(/^FargateTrafficMirrorSharedReconciler[0-9A-F]{8}$/), 'Arn'] };
     const framework = Object.entries(functions).filter(([fid]) => fid.includes('EnrollmentProviderframework')) as Array<[string, any]>;
     expect(framework.map(([fid]) => fid.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
-      'MirrorEnrollmentProviderframeworkisComplete', 'MirrorEnrollmentProviderframeworkonEvent', 'MirrorEnrollmentProviderframeworkonTimeout',
+      `${SHARED}EnrollmentProviderframeworkisComplete`, `${SHARED}EnrollmentProviderframeworkonEvent`, `${SHARED}EnrollmentProviderframeworkonTimeout`,
     ]);
     for (const [, fn] of framework) {
       expect(fn.Properties.Environment.Variables).toMatchObject({
@@ -170,7 +175,7 @@ describe('enrollment custom resource', () => {
     const definition = (machines[0].Properties.DefinitionString['Fn::Join'][1] as unknown[]).filter(p => typeof p === 'string').join('');
     expect(definition).toContain('"Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":10,"MaxAttempts":330,"BackoffRate":1}]');
     // Every call, onEvent or isComplete, runs within the reconciler's own timeout.
-    expect(Object.entries(functions).find(([fid]) => /^MirrorReconciler[0-9A-F]{8}$/.test(fid))![1].Properties.Timeout).toBe(900);
+    expect(Object.entries(functions).find(([fid]) => /^FargateTrafficMirrorSharedReconciler[0-9A-F]{8}$/.test(fid))![1].Properties.Timeout).toBe(900);
   });
 
   test('CloudFormation waits for the enrollment up to its maximum, ServiceTimeout 3600 seconds (an integer, as in the schema)', () => {
@@ -185,16 +190,16 @@ describe('enrollment custom resource', () => {
     const { template } = mirrorStack();
     template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      FunctionName: { Ref: Match.stringLikeRegexp('^MirrorReconciler') },
+      FunctionName: { Ref: Match.stringLikeRegexp(`^${SHARED}Reconciler`) },
       MaximumRetryAttempts: 0,
       MaximumEventAgeInSeconds: RECONCILER_MAX_EVENT_AGE_SEC,
     });
     expect(SETTLE_MS).toBeGreaterThanOrEqual((RECONCILER_MAX_EVENT_AGE_SEC * 1000) + SCHEDULED_SWEEP_BUDGET_MS);
   });
 
-  test('passes pickFreeSessionNumber to the functions', () => {
-    mirrorStack({ pickFreeSessionNumber: true }).template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ MIRROR_PICK_FREE_SESSION_NUMBER: 'true' }) },
+  test('passes pickFreeSessionNumber and sampling with the configuration', () => {
+    mirrorStack({ pickFreeSessionNumber: true, sampling: 0.25 }).template.hasResourceProperties('Custom::FargateTrafficMirrorEnrollment', {
+      MIRROR_PICK_FREE_SESSION_NUMBER: 'true', MIRROR_SAMPLING: '0.25',
     });
   });
 });
@@ -288,7 +293,7 @@ describe('metrics and alarms', () => {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorDeadLetterQueue'), 'QueueName'] } }],
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${SHARED}DeadLetterQueue`), 'QueueName'] } }],
     });
     // A longer interval keeps three sweeps as the least evidence.
     mirrorStack({ createAlarms: true, reconcileInterval: Duration.minutes(10) }).template.hasResourceProperties('AWS::CloudWatch::Alarm', {

@@ -3,14 +3,24 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { FargateTrafficMirror, MirrorFilter, MirrorTarget, TrafficDirection } from '../src';
 import { serviceStack } from './support/service-stack';
 
-function policyStatements(template: Template, functionPrefix = 'MirrorSessionManager'): any[] {
+/** Logical id prefixes of the stack's shared functions. */
+const EVENT_FUNCTION = 'FargateTrafficMirrorSharedSessionManager';
+const RECONCILER = 'FargateTrafficMirrorSharedReconciler';
+
+/** Every statement of a shared function's role: its default policy and the mirrored services' managed policies. */
+function policyStatements(template: Template, functionPrefix = EVENT_FUNCTION): any[] {
   const functions = template.findResources('AWS::Lambda::Function');
   const fnId = Object.keys(functions).find(id => new RegExp(`^${functionPrefix}[0-9A-F]{8}$`).test(id));
   expect(fnId).toBeDefined();
   const roleId = functions[fnId!].Properties.Role['Fn::GetAtt'][0];
-  const policies = Object.values(template.findResources('AWS::IAM::Policy'))
+  const policies = [...Object.values(template.findResources('AWS::IAM::Policy')), ...Object.values(template.findResources('AWS::IAM::ManagedPolicy'))]
     .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === roleId));
   return policies.flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+}
+
+/** The configuration a mirror's triggers carry: its enrollment's properties (the rule and schedule carry the same). */
+function hasConfig(template: Template, config: object): void {
+  template.hasResourceProperties('Custom::FargateTrafficMirrorEnrollment', config);
 }
 
 describe('FargateTrafficMirror', () => {
@@ -64,10 +74,8 @@ describe('FargateTrafficMirror', () => {
     template.resourceCountIs('AWS::EC2::TrafficMirrorFilter', 0);
     expect(mirror.trafficMirrorTargetId).toBe('tmt-0123456789abcdef0');
     expect(mirror.trafficMirrorFilterId).toBe('tmf-0123456789abcdef0');
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ MIRROR_TARGET_ID: 'tmt-0123456789abcdef0', MIRROR_FILTER_ID: 'tmf-0123456789abcdef0' }) },
-    });
-    const create = policyStatements(template).find(s => s.Sid === 'CreateSessionFromTaskEniToThisTargetThroughThisFilter');
+    hasConfig(template, { MIRROR_TARGET_ID: 'tmt-0123456789abcdef0', MIRROR_FILTER_ID: 'tmf-0123456789abcdef0' });
+    const create = policyStatements(template).find(s => s.Sid === 'CreateSessionFromTaskEniToTheseTargetsThroughTheseFilters');
     expect(JSON.stringify(create.Resource)).toContain('traffic-mirror-target/tmt-0123456789abcdef0');
     expect(JSON.stringify(create.Resource)).toContain('traffic-mirror-filter/tmf-0123456789abcdef0');
   });
@@ -87,19 +95,33 @@ describe('FargateTrafficMirror', () => {
     new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
     Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
-        'source': ['aws.ecs'],
-        'detail-type': ['ECS Task State Change'],
-        'detail': {
-          clusterArn: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] }],
-          group: [{ 'Fn::Join': ['', ['service:', { 'Fn::GetAtt': [Match.stringLikeRegexp('^Service'), 'Name'] }]] }],
-          lastStatus: ['PENDING', 'RUNNING', 'STOPPED'],
-        },
+        $or: [{
+          'source': ['aws.ecs'],
+          'detail-type': ['ECS Task State Change'],
+          'detail': {
+            clusterArn: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] }],
+            group: [{ 'Fn::Join': ['', ['service:', { 'Fn::GetAtt': [Match.stringLikeRegexp('^Service'), 'Name'] }]] }],
+            lastStatus: ['PENDING', 'RUNNING', 'STOPPED'],
+          },
+        }, {
+          // The service's switch: its changes start a sweep at once.
+          'source': ['aws.ssm'],
+          'detail-type': ['Parameter Store Change'],
+          'detail': { name: [{ Ref: Match.stringLikeRegexp('^MirrorSwitch') }] },
+        }],
       },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MirrorTaskStateQueue'), 'Arn'] } })],
+      Targets: [Match.objectLike({
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FargateTrafficMirrorSharedTaskStateQueue'), 'Arn'] },
+        // The whole event, with the service's configuration.
+        InputTransformer: { InputPathsMap: { f1: '$' }, InputTemplate: Match.anyValue() },
+      })],
     });
+    // Nothing beside the $or: EventBridge would require it to match too, and no switch change would.
+    const [rule] = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule')) as any[];
+    expect(Object.keys(rule.Properties.EventPattern)).toEqual(['$or']);
   });
 
-  test('function environment carries the session settings, owner id and scope', () => {
+  test('the triggers carry the session settings, owner id and scope; the shared functions none', () => {
     const { stack, service, nlb } = serviceStack();
     const mirror = new FargateTrafficMirror(stack, 'Mirror', {
       service,
@@ -110,33 +132,35 @@ describe('FargateTrafficMirror', () => {
       description: 'ids feed',
     });
     expect(mirror.ownerId).toMatch(/^ftm-[0-9a-f]{24}$/);
-    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
-      Handler: 'index.handler',
-      Environment: {
-        Variables: {
-          MIRROR_OWNER_ID: mirror.ownerId,
-          MIRROR_CLUSTER_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] },
-          MIRROR_SERVICE_NAME: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Service'), 'Name'] },
-          MIRROR_TARGET_ID: { Ref: Match.stringLikeRegexp('^MirrorTarget') },
-          MIRROR_FILTER_ID: { Ref: Match.stringLikeRegexp('^MirrorFilter') },
-          MIRROR_SESSION_NUMBER: '7',
-          MIRROR_PACKET_LENGTH: '128',
-          MIRROR_VIRTUAL_NETWORK_ID: '4242',
-          MIRROR_DESCRIPTION: 'ids feed',
-          POWERTOOLS_SERVICE_NAME: 'fargate-traffic-mirror',
-        },
-      },
-    });
+    const template = Template.fromStack(stack);
+    const config = {
+      MIRROR_OWNER_ID: mirror.ownerId,
+      MIRROR_CLUSTER_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] },
+      MIRROR_SERVICE_NAME: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Service'), 'Name'] },
+      MIRROR_TARGET_ID: { Ref: Match.stringLikeRegexp('^MirrorTarget') },
+      MIRROR_FILTER_ID: { Ref: Match.stringLikeRegexp('^MirrorFilter') },
+      MIRROR_SESSION_NUMBER: '7',
+      MIRROR_PACKET_LENGTH: '128',
+      MIRROR_VIRTUAL_NETWORK_ID: '4242',
+      MIRROR_DESCRIPTION: 'ids feed',
+      MIRROR_ACCOUNT: '123456789012',
+      MIRROR_REGION: 'us-east-1',
+      MIRROR_SWITCH_PARAMETER: { Ref: Match.stringLikeRegexp('^MirrorSwitch') },
+    };
+    hasConfig(template, { ServiceToken: Match.anyValue(), ...config });
+    // The schedule's input is the same configuration, as JSON.
+    const [schedule] = Object.values(template.findResources('AWS::Scheduler::Schedule')) as any[];
+    expect(JSON.stringify(schedule.Properties.Target.Input)).toContain(`MIRROR_OWNER_ID\\":\\"${mirror.ownerId}`);
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function')) as any[]) {
+      expect(Object.keys(fn.Properties.Environment?.Variables ?? {}).filter(k => k.startsWith('MIRROR_') && !/QUEUE_URL|RECONCILER_FUNCTION/.test(k))).toEqual([]);
+    }
   });
 
   test('defaults leave packet length and VNI to AWS and keep logs for a month', () => {
     const { stack, service, nlb } = serviceStack();
     new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
     const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ MIRROR_SESSION_NUMBER: '1', MIRROR_PACKET_LENGTH: Match.absent(), MIRROR_VIRTUAL_NETWORK_ID: Match.absent() }) },
-    });
+    hasConfig(template, { MIRROR_SESSION_NUMBER: '1', MIRROR_PACKET_LENGTH: Match.absent(), MIRROR_VIRTUAL_NETWORK_ID: Match.absent() });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
@@ -164,17 +188,12 @@ describe('FargateTrafficMirror', () => {
     const service = ecs.FargateService.fromFargateServiceAttributes(stack, 'Service', { cluster, serviceName: 'web' });
     new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0') });
     const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: Match.objectLike({
-        detail: {
-          clusterArn: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:us-east-1:123456789012:cluster/prod']] }],
-          group: ['service:web'],
-        },
-      }),
+    const [rule] = Object.values(template.findResources('AWS::Events::Rule')) as any[];
+    expect(rule.Properties.EventPattern.$or[0].detail).toMatchObject({
+      clusterArn: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:us-east-1:123456789012:cluster/prod']] }],
+      group: ['service:web'],
     });
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ MIRROR_SERVICE_NAME: 'web' }) },
-    });
+    hasConfig(template, { MIRROR_SERVICE_NAME: 'web' });
   });
 
   test('imported service without a cluster fails at synth', () => {
@@ -194,10 +213,14 @@ describe('FargateTrafficMirror', () => {
       expect(actions.sort()).toEqual([
         'ec2:CreateTags', 'ec2:CreateTrafficMirrorSession', 'ec2:CreateTrafficMirrorSession',
         'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions',
+        // starting a sweep when a switch flips
+        'lambda:InvokeFunction',
         // writing its own log group (instead of the managed AWSLambdaBasicExecutionRole)
         'logs:CreateLogStream', 'logs:PutLogEvents',
         // reading its own queue
         'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage',
+        // reading the services' switches
+        'ssm:GetParameter',
       ]);
       for (const s of statements) {
         expect(s.Effect).toBe('Allow');
@@ -206,15 +229,15 @@ describe('FargateTrafficMirror', () => {
         }
       }
       const bySid = Object.fromEntries(statements.map(s => [s.Sid, s]));
-      expect(bySid.CreateOnlySessionsTaggedWithThisOwner.Condition).toEqual({
-        StringEquals: { 'aws:RequestTag/fargate-traffic-mirror:owner': mirror.ownerId },
+      expect(bySid.CreateOnlySessionsTaggedWithTheseOwners.Condition).toEqual({
+        StringEquals: { 'aws:RequestTag/fargate-traffic-mirror:owner': [mirror.ownerId] },
       });
-      expect(JSON.stringify(bySid.CreateOnlySessionsTaggedWithThisOwner.Resource)).toContain('traffic-mirror-session/*');
+      expect(JSON.stringify(bySid.CreateOnlySessionsTaggedWithTheseOwners.Resource)).toContain('traffic-mirror-session/*');
       expect(bySid.TagSessionsOnlyWhileCreatingThem.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'CreateTrafficMirrorSession' } });
-      expect(bySid.DeleteOnlySessionsThisOwnerCreated.Condition).toEqual({
-        StringEquals: { 'aws:ResourceTag/fargate-traffic-mirror:owner': mirror.ownerId },
+      expect(bySid.DeleteOnlySessionsTheseOwnersCreated.Condition).toEqual({
+        StringEquals: { 'aws:ResourceTag/fargate-traffic-mirror:owner': [mirror.ownerId] },
       });
-      const scoped = JSON.stringify(bySid.CreateSessionFromTaskEniToThisTargetThroughThisFilter.Resource);
+      const scoped = JSON.stringify(bySid.CreateSessionFromTaskEniToTheseTargetsThroughTheseFilters.Resource);
       expect(scoped).toContain('network-interface/*');
       expect(scoped).toMatch(/traffic-mirror-target\/",\{"Ref":"MirrorTarget/);
       expect(scoped).toMatch(/traffic-mirror-filter\/",\{"Ref":"MirrorFilter/);
@@ -223,7 +246,7 @@ describe('FargateTrafficMirror', () => {
     test('the reconciler may also list and describe tasks, of this cluster only, and read the event queue\'s depth', () => {
       const { stack, service, nlb } = serviceStack();
       new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
-      const statements = policyStatements(Template.fromStack(stack), 'MirrorReconciler');
+      const statements = policyStatements(Template.fromStack(stack), RECONCILER);
       const actions = statements.flatMap(s => [].concat(s.Action)).sort();
       expect(actions).toEqual([
         'ec2:CreateTags', 'ec2:CreateTrafficMirrorSession', 'ec2:CreateTrafficMirrorSession',
@@ -232,19 +255,20 @@ describe('FargateTrafficMirror', () => {
         'ecs:DescribeTasks', 'ecs:ListTasks',
         'logs:CreateLogStream', 'logs:PutLogEvents',
         'sqs:GetQueueAttributes',
+        'ssm:GetParameter',
       ]);
       const queueStatement = statements.find(s => [].concat(s.Action).includes('sqs:GetQueueAttributes' as never));
-      expect(queueStatement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^MirrorTaskStateQueue/), 'Arn'] });
+      expect(queueStatement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^FargateTrafficMirrorSharedTaskStateQueue/), 'Arn'] });
       const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
       const envOf = (prefix: string) => Object.entries(functions).find(([id]) => id.startsWith(prefix))![1].Properties.Environment.Variables;
-      expect(envOf('MirrorReconciler').MIRROR_EVENT_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^MirrorTaskStateQueue/) });
+      expect(envOf(RECONCILER).MIRROR_EVENT_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^FargateTrafficMirrorSharedTaskStateQueue/) });
       // The event path never sweeps: it has no use for the queue's depth.
-      expect(envOf('MirrorSessionManager').MIRROR_EVENT_QUEUE_URL).toBeUndefined();
-      const clusterArn = { 'Fn::GetAtt': [expect.stringMatching(/^Cluster/), 'Arn'] };
+      expect(envOf(EVENT_FUNCTION).MIRROR_EVENT_QUEUE_URL).toBeUndefined();
+      const clusterArn = [{ 'Fn::GetAtt': [expect.stringMatching(/^Cluster/), 'Arn'] }];
       const bySid = Object.fromEntries(statements.map(s => [s.Sid, s]));
-      expect(bySid.ListTasksOfThisClusterOnly).toMatchObject({ Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': clusterArn } } });
-      expect(bySid.DescribeTasksOfThisClusterOnly.Condition).toEqual({ ArnEquals: { 'ecs:cluster': clusterArn } });
-      expect(JSON.stringify(bySid.DescribeTasksOfThisClusterOnly.Resource)).toMatch(/:task\/",\{"Ref":"Cluster[0-9A-F]+"\},"\/\*"/);
+      expect(bySid.ListTasksOfTheseClustersOnly).toMatchObject({ Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': clusterArn } } });
+      expect(bySid.DescribeTasksOfTheseClustersOnly.Condition).toEqual({ ArnEquals: { 'ecs:cluster': clusterArn } });
+      expect(JSON.stringify(bySid.DescribeTasksOfTheseClustersOnly.Resource)).toMatch(/:task\/",\{"Ref":"Cluster[0-9A-F]+"\},"\/\*"/);
       for (const s of statements) {
         if (s.Resource === '*') {
           expect([].concat(s.Action).every((a: string) => /^(ec2:Describe|ecs:List)/.test(a))).toBe(true);
@@ -257,18 +281,18 @@ describe('FargateTrafficMirror', () => {
     test('the reconciler may modify owned sessions, and point them only at this target and filter', () => {
       const { stack, service, nlb } = serviceStack();
       const mirror = new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
-      const statements = policyStatements(Template.fromStack(stack), 'MirrorReconciler');
+      const statements = policyStatements(Template.fromStack(stack), RECONCILER);
       const bySid = Object.fromEntries(statements.map(s => [s.Sid, s]));
-      expect(bySid.ModifyOnlySessionsThisOwnerCreated).toEqual({
-        Sid: 'ModifyOnlySessionsThisOwnerCreated',
+      expect(bySid.ModifyOnlySessionsTheseOwnersCreated).toEqual({
+        Sid: 'ModifyOnlySessionsTheseOwnersCreated',
         Effect: 'Allow',
         Action: 'ec2:ModifyTrafficMirrorSession',
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:us-east-1:123456789012:traffic-mirror-session/*']] },
-        Condition: { StringEquals: { 'aws:ResourceTag/fargate-traffic-mirror:owner': mirror.ownerId } },
+        Condition: { StringEquals: { 'aws:ResourceTag/fargate-traffic-mirror:owner': [mirror.ownerId] } },
       });
       // Its own statement: an owner tag condition would test the target's and filter's tags.
-      expect(bySid.ModifySessionsOnlyToThisTargetAndFilter).toEqual({
-        Sid: 'ModifySessionsOnlyToThisTargetAndFilter',
+      expect(bySid.ModifySessionsOnlyToTheseTargetsAndFilters).toEqual({
+        Sid: 'ModifySessionsOnlyToTheseTargetsAndFilters',
         Effect: 'Allow',
         Action: 'ec2:ModifyTrafficMirrorSession',
         Resource: [
@@ -283,7 +307,7 @@ describe('FargateTrafficMirror', () => {
       new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
       const template = Template.fromStack(stack);
       expect(policyStatements(template).flatMap(s => [].concat(s.Action))).not.toContain('ec2:ModifyTrafficMirrorSession');
-      expect(policyStatements(template, 'MirrorReconciler').flatMap(s => [].concat(s.Action))).toContain('ec2:ModifyTrafficMirrorSession');
+      expect(policyStatements(template, RECONCILER).flatMap(s => [].concat(s.Action))).toContain('ec2:ModifyTrafficMirrorSession');
     });
   });
 
@@ -296,13 +320,13 @@ describe('FargateTrafficMirror', () => {
       const targetOf = (resources: any[]) => resources.find((r: any) => JSON.stringify(r).includes('traffic-mirror-target/'));
       const filterOf = (resources: any[]) => resources.find((r: any) => JSON.stringify(r).includes('traffic-mirror-filter/'));
       const result: Record<string, unknown> = {};
-      for (const fn of ['MirrorSessionManager', 'MirrorReconciler']) {
-        const bySid = Object.fromEntries(policyStatements(template, fn).map(s => [s.Sid, s]));
-        result[`${fn} create target`] = targetOf(bySid.CreateSessionFromTaskEniToThisTargetThroughThisFilter.Resource);
-        result[`${fn} create filter`] = filterOf(bySid.CreateSessionFromTaskEniToThisTargetThroughThisFilter.Resource);
-        if (bySid.ModifySessionsOnlyToThisTargetAndFilter) {
-          result[`${fn} modify target`] = targetOf(bySid.ModifySessionsOnlyToThisTargetAndFilter.Resource);
-          result[`${fn} modify filter`] = filterOf(bySid.ModifySessionsOnlyToThisTargetAndFilter.Resource);
+      for (const [fn, prefix] of [['MirrorSessionManager', EVENT_FUNCTION], ['MirrorReconciler', RECONCILER]]) {
+        const bySid = Object.fromEntries(policyStatements(template, prefix).map(s => [s.Sid, s]));
+        result[`${fn} create target`] = targetOf(bySid.CreateSessionFromTaskEniToTheseTargetsThroughTheseFilters.Resource);
+        result[`${fn} create filter`] = filterOf(bySid.CreateSessionFromTaskEniToTheseTargetsThroughTheseFilters.Resource);
+        if (bySid.ModifySessionsOnlyToTheseTargetsAndFilters) {
+          result[`${fn} modify target`] = targetOf(bySid.ModifySessionsOnlyToTheseTargetsAndFilters.Resource);
+          result[`${fn} modify filter`] = filterOf(bySid.ModifySessionsOnlyToTheseTargetsAndFilters.Resource);
         }
       }
       return result;

@@ -7,11 +7,11 @@ import { parseTargets } from '../src/session-manager/targets';
 const eni = (n: number) => MirrorTarget.networkInterface(`eni-0123456789abcde${n.toString(16).padStart(2, '0')}`);
 const endpoint = (n: number) => MirrorTarget.gatewayLoadBalancerEndpoint(`vpce-0123456789abcde${n.toString(16).padStart(2, '0')}`);
 
-/** The session manager's environment variables, resolved (Fn::Join with Refs kept as objects). */
+/** The configuration the mirror's triggers carry: its enrollment's properties (Fn::Join with Refs kept as objects). */
 function environmentOf(template: Template): Record<string, any> {
-  const functions = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => /^MirrorSessionManager[0-9A-F]{8}$/.test(id));
-  expect(functions).toHaveLength(1);
-  return functions[0][1].Properties.Environment.Variables;
+  const enrollments = Object.values(template.findResources('Custom::FargateTrafficMirrorEnrollment')) as any[];
+  expect(enrollments).toHaveLength(1);
+  return enrollments[0].Properties;
 }
 
 /** A joined environment value with each Ref replaced by the referenced logical id's prefix. */
@@ -50,8 +50,8 @@ describe('MirrorTarget.pool and MirrorTarget.perAvailabilityZone', () => {
     expect(env.MIRROR_ALLOW_CROSS_ZONE).toBeUndefined();
     expect(joined(env.MIRROR_TARGETS)).toBe('<MirrorTarget1>:10,<MirrorTarget2>:100,<MirrorTarget3>:10');
 
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
-    for (const sid of ['CreateSessionFromTaskEniToThisTargetThroughThisFilter', 'ModifySessionsOnlyToThisTargetAndFilter']) {
+    const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    for (const sid of ['CreateSessionFromTaskEniToTheseTargetsThroughTheseFilters', 'ModifySessionsOnlyToTheseTargetsAndFilters']) {
       const statements = policies.filter((s: any) => s.Sid === sid);
       expect(statements.length).toBeGreaterThan(0);
       for (const s of statements) {

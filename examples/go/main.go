@@ -57,6 +57,18 @@ func newExampleStack(scope constructs.Construct, id string, props *awscdk.StackP
 		Filter:       filter,
 		PacketLength: jsii.Number(8500),
 	})
+
+	// Another team's service in the same cluster, mirrored to a central sensor: a quarter of its
+	// tasks, chosen by task id. Both mirrors share the stack's one session manager.
+	worker := awsecs.FargateService_FromFargateServiceAttributes(stack, jsii.String("WorkerService"), &awsecs.FargateServiceAttributes{
+		Cluster: cluster, ServiceName: jsii.String("worker"),
+	})
+	mirror.NewFargateTrafficMirror(stack, jsii.String("WorkerMirror"), &mirror.FargateTrafficMirrorProps{
+		Service:  worker,
+		Target:   mirror.MirrorTarget_FromTrafficMirrorTargetId(jsii.String("tmt-0123456789abcdef0"), nil),
+		Filter:   filter,
+		Sampling: jsii.Number(0.25),
+	})
 	return stack
 }
 

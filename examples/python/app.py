@@ -67,6 +67,19 @@ class ExampleStack(cdk.Stack):
             packet_length=8500,
         )
 
+        # Another team's service in the same cluster, mirrored to a central sensor: a quarter of its
+        # tasks, chosen by task id. Both mirrors share the stack's one session manager.
+        worker = ecs.FargateService.from_fargate_service_attributes(
+            self, "WorkerService", cluster=cluster, service_name="worker"
+        )
+        FargateTrafficMirror(
+            self, "WorkerMirror",
+            service=worker,
+            target=MirrorTarget.from_traffic_mirror_target_id("tmt-0123456789abcdef0"),
+            filter=mirror_filter,
+            sampling=0.25,
+        )
+
 
 app = cdk.App()
 ExampleStack(

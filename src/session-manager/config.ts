@@ -1,4 +1,4 @@
-import { TargetSpec, parseTargets } from './targets';
+import { TargetSpec, formatTargets, parseTargets } from './targets';
 
 /**
  * The session manager's configuration, passed from the construct as environment variables.
@@ -21,6 +21,12 @@ export const ENV = {
   PICK_FREE_SESSION_NUMBER: 'MIRROR_PICK_FREE_SESSION_NUMBER',
   ACCOUNT: 'MIRROR_ACCOUNT',
   REGION: 'MIRROR_REGION',
+  /** Share of the tasks mirrored, 0 < p <= 1. */
+  SAMPLING: 'MIRROR_SAMPLING',
+  /** The SSM parameter that turns mirroring of the service on and off. */
+  SWITCH_PARAMETER: 'MIRROR_SWITCH_PARAMETER',
+  /** The function environment's, not a trigger's: the reconciler a switch change starts. */
+  RECONCILER_FUNCTION: 'MIRROR_RECONCILER_FUNCTION',
   /** The reconciler's only: the event queue, whose depth tells a sweep whether events are still on their way. */
   EVENT_QUEUE_URL: 'MIRROR_EVENT_QUEUE_URL',
 } as const;
@@ -50,6 +56,10 @@ export interface SessionManagerConfig {
   readonly account?: string;
   /** The region the function runs in; events from any other region are refused. */
   readonly region?: string;
+  /** Share of the tasks mirrored (by a hash of the task id), 0 < p <= 1. @default 1 */
+  readonly sampling?: number;
+  /** Name of the SSM parameter that switches mirroring on and off. @default always on */
+  readonly switchParameter?: string;
 }
 
 /** Reads and checks the configuration; a broken deployment fails loudly at cold start. */
@@ -96,5 +106,41 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     account: required(ENV.ACCOUNT),
     // Lambda sets AWS_REGION; the construct's value wins so a misrouted event is still refused.
     region: env[ENV.REGION] || required('AWS_REGION'),
+    sampling: optionalSampling(env[ENV.SAMPLING]),
+    switchParameter: env[ENV.SWITCH_PARAMETER] || undefined,
   };
+}
+
+/**
+ * The configuration as the ENV-keyed record triggers carry (the inverse of `configFromEnv`).
+ * The construct builds the record itself; tests and the simulator use this.
+ */
+export function configToEnv(config: SessionManagerConfig): Record<string, string> {
+  const optional = (key: string, value: unknown) => (value === undefined ? {} : { [key]: String(value) });
+  return {
+    [ENV.OWNER_ID]: config.ownerId,
+    [ENV.CLUSTER_ARN]: config.clusterArn,
+    [ENV.SERVICE_NAME]: config.serviceName,
+    ...(config.targets ? { [ENV.TARGETS]: formatTargets(config.targets) } : { [ENV.TARGET_ID]: config.targetId }),
+    ...(config.allowCrossZone ? { [ENV.ALLOW_CROSS_ZONE]: 'true' } : {}),
+    [ENV.FILTER_ID]: config.filterId,
+    [ENV.SESSION_NUMBER]: String(config.sessionNumber),
+    ...optional(ENV.PACKET_LENGTH, config.packetLength),
+    ...optional(ENV.VIRTUAL_NETWORK_ID, config.virtualNetworkId),
+    ...optional(ENV.DESCRIPTION, config.description),
+    ...(config.pickFreeSessionNumber ? { [ENV.PICK_FREE_SESSION_NUMBER]: 'true' } : {}),
+    ...optional(ENV.ACCOUNT, config.account),
+    ...optional(ENV.REGION, config.region),
+    ...optional(ENV.SAMPLING, config.sampling),
+    ...optional(ENV.SWITCH_PARAMETER, config.switchParameter),
+  };
+}
+
+function optionalSampling(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const p = Number(value);
+  if (!(p > 0 && p <= 1)) {
+    throw new Error(`session manager misconfigured: ${ENV.SAMPLING} must be a number greater than 0 and at most 1, got '${value}'`);
+  }
+  return p;
 }

@@ -41,9 +41,13 @@ export async function route(event: unknown, deps: ReconcilerDeps, context?: Invo
     if (isObject(event) && event.source === 'aws.events' && event['detail-type'] === 'Scheduled Event') {
       // A scheduled sweep works for a bounded time, so it cannot outlast the settle time of a
       // stack delete or update that begins while it runs; the next one carries on.
+      // A sweep a flipped switch started mirrors every task at once: no event is on its way for
+      // tasks that were running while mirroring was off.
+      const immediate = isObject(event.detail) && event.detail.immediate === true;
       return await sweep(deps, {
         deadline: Math.min(limits.deadline ?? Infinity, now + SCHEDULED_SWEEP_BUDGET_MS),
-        createdBefore: now - (await eventPathIdle(deps) ? IDLE_HEAL_AGE_MS : BUSY_HEAL_AGE_MS),
+        createdBefore: immediate ? undefined : now - (await eventPathIdle(deps) ? IDLE_HEAL_AGE_MS : BUSY_HEAL_AGE_MS),
+        freshSwitch: immediate,
         maxModifies: SCHEDULED_SWEEP_MODIFY_LIMIT,
       });
     }

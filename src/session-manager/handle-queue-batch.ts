@@ -1,6 +1,7 @@
 import { applyTaskAction } from './handle-task-event';
 import { MirrorSession } from './mirror-sessions';
 import { ReconcilerDeps } from './reconciler';
+import { isSampled } from './sampling';
 import { StartAction, StopAction, parseTaskEventBody } from './task-event';
 
 /** The parts of an SQS record the session manager reads. */
@@ -80,7 +81,8 @@ export async function handleQueueBatch(records: readonly QueueRecord[], deps: Re
  */
 async function checkedInterfaces(actions: readonly TaskAction[], deps: ReconcilerDeps): Promise<Map<string, readonly MirrorSession[] | Error>> {
   const enis = actions
-    .filter((a): a is StartAction => a.action === 'start' && !a.early && !deps.recent?.has(a.taskArn))
+    // A task outside the sampled share is skipped without a look.
+    .filter((a): a is StartAction => a.action === 'start' && !a.early && !deps.recent?.has(a.taskArn) && isSampled(a.taskArn, deps.config.sampling))
     .map(a => a.networkInterfaceId);
   const checks = new Map<string, readonly MirrorSession[] | Error>();
   // A lone check reads on its own, as an event handled alone would.

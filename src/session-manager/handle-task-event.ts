@@ -3,6 +3,7 @@ import { MirrorSession } from './mirror-sessions';
 import { ensureRunningTask, failureMessage, mirrorTask } from './mirror-task';
 import { taskTagMatches } from './ownership';
 import { ReconcilerDeps } from './reconciler';
+import { isSampled } from './sampling';
 import { StopAction, TaskEventAction, parseTaskEvent } from './task-event';
 
 /** What one event led to; returned so tests and logs can see it. */
@@ -43,6 +44,11 @@ export async function applyTaskAction(parsed: TaskEventAction, deps: ReconcilerD
   const { taskArn, networkInterfaceId } = parsed;
   try {
     if (parsed.action === 'start') {
+      const unwanted = !isSampled(taskArn, deps.config.sampling) ? 'not sampled' : (await deps.switchState?.()) === 'off' ? 'switched off' : undefined;
+      if (unwanted) {
+        logger.debug('task not mirrored', { action: 'start', outcome: 'skipped', reason: unwanted, taskArn });
+        return { action: 'start', outcome: 'skipped', taskArn, networkInterfaceId, reason: unwanted };
+      }
       if (deps.recent?.has(taskArn)) {
         // Another event of this task (a container transition) after this container saw it mirrored.
         logger.debug('task already mirrored', { action: 'start', outcome: 'ensured', taskArn, networkInterfaceId, lastStatus: parsed.lastStatus });

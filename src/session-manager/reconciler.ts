@@ -7,6 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SessionManagerConfig } from './config';
 import { MirrorMetrics } from './metrics';
 import { MirrorSession, MirrorSessions } from './mirror-sessions';
+import { SwitchState } from './mirror-switch';
 import { RecentTasks } from './recent-tasks';
 import { DesiredTask, ExistingSession, ReconcilePlan, reconcile } from './reconcile';
 import { ServiceTasks } from './service-tasks';
@@ -28,6 +29,11 @@ export interface ReconcilerDeps {
    * @default unknown: sweeps treat the event path as busy
    */
   readonly eventBacklog?: () => Promise<number>;
+  /**
+   * What the service's switch says now; `fresh` skips any cached value (a sweep a flip started).
+   * @default always on
+   */
+  readonly switchState?: (fresh?: boolean) => Promise<SwitchState>;
 }
 
 /** Limits of one invocation. */
@@ -49,10 +55,13 @@ export interface SweepOptions extends InvocationLimits {
    */
   readonly createdBefore?: number;
   /**
-   * Bring at most this many owned sessions to the configuration; the next run does the rest.
-   * @default all of them
+   * Bring owned sessions to the configuration only when at most this many differ from it: more
+   * means a deployment is changing it, or this sweep runs the previous one.
+   * @default all of them, however many
    */
   readonly maxModifies?: number;
+  /** Read the switch afresh: the sweep answers a flip. @default a value cached for a few seconds will do */
+  readonly freshSwitch?: boolean;
 }
 
 /** What a whole-service reconciliation did. */

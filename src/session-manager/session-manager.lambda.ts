@@ -1,31 +1,57 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { newEc2Client, newEcsClient } from './clients';
-import { ENV, configFromEnv } from './config';
-import { InvocationContext, route } from './entry';
+import { ENV, SessionManagerConfig } from './config';
+import { InvocationContext } from './entry';
 import { eventBacklogOf } from './event-queue';
 import { EmfMirrorMetrics } from './metrics';
 import { MirrorSessions } from './mirror-sessions';
 import { RecentTasks } from './recent-tasks';
+import { ReconcilerDeps } from './reconciler';
 import { ServiceTasks } from './service-tasks';
+import { sweepStarterOf } from './sweep-starter';
+import { SwitchReader } from './switch-reader';
+import { routeTrigger } from './triggers';
 
 // Built once per container, outside the handler, so warm invocations reuse the clients'
-// connections. The SDK retries throttling and 5xx with backoff before we see an error.
-const config = configFromEnv();
-const deps = {
-  config,
-  logger: new Logger({ serviceName: 'fargate-traffic-mirror' }),
-  metrics: new EmfMirrorMetrics(config.ownerId),
-  sessions: new MirrorSessions(newEc2Client(), config),
-  tasks: new ServiceTasks(newEcsClient(), config.clusterArn, config.serviceName),
-  recent: new RecentTasks(),
-  eventBacklog: process.env[ENV.EVENT_QUEUE_URL] ? eventBacklogOf(new SQSClient({}), process.env[ENV.EVENT_QUEUE_URL]!) : undefined,
-};
+// connections. The SDK retries throttling and 5xx with backoff before we see an error. The
+// functions are shared by every mirrored service of the stack: each trigger carries its
+// service's configuration, and the per-service pieces are made from it.
+const logger = new Logger({ serviceName: 'fargate-traffic-mirror' });
+const ec2 = newEc2Client();
+const ecs = newEcsClient();
+const recent = new RecentTasks();
+const queueUrl = process.env[ENV.EVENT_QUEUE_URL];
+const eventBacklog = queueUrl ? eventBacklogOf(new SQSClient({}), queueUrl) : undefined;
+const switches = new SwitchReader(new SSMClient({}));
+const reconcilerName = process.env[ENV.RECONCILER_FUNCTION];
+const startSweep = reconcilerName ? sweepStarterOf(new LambdaClient({}), reconcilerName) : undefined;
+
+function depsFor(config: SessionManagerConfig): ReconcilerDeps {
+  const log = logger.createChild({ persistentKeys: { owner: config.ownerId, serviceName: config.serviceName } });
+  const name = config.switchParameter;
+  return {
+    config,
+    logger: log,
+    metrics: new EmfMirrorMetrics(config.ownerId),
+    sessions: new MirrorSessions(ec2, config),
+    tasks: new ServiceTasks(ecs, config.clusterArn, config.serviceName),
+    recent,
+    eventBacklog,
+    switchState: name ? async (fresh?: boolean) => {
+      const { state, unknownValue } = await switches.state(name, fresh);
+      if (unknownValue !== undefined) log.warn('switch value not understood; mirroring stays on', { switchParameter: name, value: unknownValue });
+      return state;
+    } : undefined,
+  };
+}
 
 /**
- * Lambda entry point for all three triggers: SQS batches of task state changes, the periodic
- * sweep, and the CloudFormation custom resource (through the provider framework).
+ * Lambda entry point for every trigger: SQS batches of task state changes, the periodic sweep
+ * (the schedule's input), and the CloudFormation custom resource (through the provider framework).
  */
 export async function handler(event: unknown, context?: InvocationContext): Promise<unknown> {
-  return route(event, deps, context);
+  return routeTrigger(event, depsFor, { log: (message, details) => logger.warn(message, { ...details }), startSweep }, context);
 }

@@ -2,8 +2,10 @@
  * Reconcile the whole service: the periodic sweep and the deploy-time enrollment.
  */
 import { MirrorSession } from './mirror-sessions';
+import { DesiredTask } from './reconcile';
 import { ReconcilerDeps, SweepOptions, SweepResult, planFor } from './reconciler';
 import { ModifyAction, runActions } from './run-actions';
+import { isSampled } from './sampling';
 import { taskIdOf } from './service-tasks';
 import { changeFor } from './session-parameters';
 import { TargetLoad } from './targets';
@@ -25,7 +27,10 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
   // every session of the account, other tools' included: one listing serves both.
   const all = await sessions.listAll();
   const listed = all.filter(s => sessions.isOwned(s));
-  const desired = await tasks.listActive();
+  // Switched off, no task is to be mirrored: every owned session goes. Otherwise the sampled ones.
+  const off = (await deps.switchState?.(limits.freshSwitch)) === 'off';
+  const wanted = (t: DesiredTask) => !off && isSampled(t.taskArn, config.sampling);
+  const desired = (await tasks.listActive()).filter(wanted);
   const desiredEnis = new Set(desired.map(t => t.networkInterfaceId));
 
   // ListTasks can lag behind a task that just started. Before deleting a session, ask ECS
@@ -33,7 +38,7 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
   // session is left alone (EC2 deletes it with the ENI).
   const orphanTasks = listed.filter(s => !desiredEnis.has(s.networkInterfaceId)).map(s => s.taskTag).filter((t): t is string => !!t);
   const live = orphanTasks.length ? await tasks.describeLive(orphanTasks) : { active: [], draining: new Set<string>() };
-  for (const task of live.active) {
+  for (const task of live.active.filter(wanted)) {
     if (!desiredEnis.has(task.networkInterfaceId)) {
       desired.push(task);
       desiredEnis.add(task.networkInterfaceId);
@@ -69,9 +74,13 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
   if (crossZone > 0) {
     logger.warn('tasks mirrored to a target in another Availability Zone: their zone has no target with room', { action: 'sweep', crossZoneTasks: crossZone });
   }
-  const modifyNow = modifies.slice(0, limits.maxModifies ?? modifies.length);
+  // A scheduled sweep repairs a few sessions changed by hand. When more differ, a deployment is
+  // changing the configuration (its own sweep modifies them all), or this sweep runs the
+  // previous one (a schedule is updated after the enrollment): either way, not its business.
+  const modifyNow = limits.maxModifies !== undefined && modifies.length > limits.maxModifies ? [] : modifies;
   if (modifies.length > 0) {
-    logger.info('bringing owned sessions to the current configuration', { action: 'sweep', sessions: modifyNow.length, later: modifies.length - modifyNow.length });
+    logger.info(modifyNow.length > 0 ? 'bringing owned sessions to the current configuration' : 'many owned sessions differ from this configuration; left to the deployment',
+      { action: 'sweep', sessions: modifies.length });
   }
   // A task without a session at this point either never got one or lost it to a hand delete;
   // a fresh token per sweep makes EC2 create a new session in the second case too.
@@ -96,7 +105,7 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
     modifyFailures: result.modifyFailures,
     deleteFailures: result.deleteFailures,
     transientFailures: result.transientFailures,
-    unfinished: result.unfinished + modifies.length - modifyNow.length,
+    unfinished: result.unfinished,
     deferred,
     failuresByReason,
     unmirroredByReason,

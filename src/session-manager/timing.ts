@@ -22,10 +22,11 @@ export const RECONCILER_MAX_EVENT_AGE_SEC = 60;
  */
 export const SCHEDULED_SWEEP_BUDGET_MS = 45_000;
 /**
- * How many owned sessions a scheduled sweep brings to the configuration. A deployment's own
- * sweep (the enrollment's Update) does every one; a scheduled sweep running beside it would
- * modify the same sessions a second time. A scheduled sweep is for the few sessions changed by
- * hand; more than this, and the next one carries on.
+ * A scheduled sweep brings owned sessions to its configuration only when at most this many
+ * differ: it is for the few sessions changed by hand. More means a deployment is changing the
+ * configuration (its own sweep, the enrollment's Update, modifies every one, and a scheduled
+ * sweep beside it would modify them a second time), or the sweep runs the previous
+ * configuration (a schedule is updated after the enrollment) and would undo the change.
  */
 export const SCHEDULED_SWEEP_MODIFY_LIMIT = 5;
 /** An action started just before a deadline still runs, with the SDK's retries. */

@@ -304,14 +304,14 @@ export const PROPS_CASES: PropsCase[] = [
     category: 'targets',
     name: 'more than 32 targets',
     build: mirrorTo(() => MirrorTarget.pool(Array.from({ length: 33 }, (_, i) => existing(i)))),
-    error: "target must hold at most 32 targets (the functions' environment and IAM policies list each one), got 33",
+    error: 'target must hold at most 32 targets (the configuration and IAM policies list each one), got 33',
   },
   {
     category: 'targets',
-    name: 'more than the functions\' 4 KB environment holds',
+    name: 'more than the 4 KB of configuration every trigger carries',
     build: mirrorTo(() => MirrorTarget.pool(Array.from({ length: 32 }, (_, i) => existing(i))), { description: 'd'.repeat(3000) }),
-    error: "the functions' environment would take about 4330 bytes (32 targets, the description and the ids); "
-      + 'Lambda allows 4096 in all: use fewer targets or a shorter description',
+    error: 'the configuration every trigger carries would take about 4436 bytes (32 targets, the description and the ids); '
+      + 'at most 4096 fit: use fewer targets or a shorter description',
   },
 ];
 

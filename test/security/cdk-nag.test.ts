@@ -3,13 +3,14 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, NagSuppressions } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { FargateTrafficMirror, MirrorFilter, MirrorTarget } from '../../src';
+import { SharedSessionManager } from '../../src/fleet/shared-session-manager';
 import { serviceStack } from '../support/service-stack';
 import { VARIANTS } from '../support/variants';
 
 /** Paths of the constructs this library creates (the mirror and any MirrorFilter), as annotations name them. */
 function libraryPaths(stack: Stack): string[] {
   return stack.node.findAll()
-    .filter(c => c instanceof FargateTrafficMirror || c instanceof MirrorFilter)
+    .filter(c => c instanceof FargateTrafficMirror || c instanceof MirrorFilter || c instanceof SharedSessionManager)
     .map(c => `/${c.node.path}`);
 }
 
@@ -42,14 +43,19 @@ describe('cdk-nag AwsSolutions', () => {
     expect(nagFindings(stack)).toContainEqual(expect.objectContaining({ path: '/TestStack/Vpc/Resource', message: expect.stringMatching(/^AwsSolutions-VPC7/) }));
   });
 
-  /** The findings on `mirror` once every suppression the library wrote is removed. */
+  /** The stack's shared session manager. */
+  const shared = (stack: Stack) => stack.node.findChild('FargateTrafficMirrorShared');
+  /** The IAM managed policy of the shared function `role` ('SessionManager' or 'Reconciler') for the first mirrored services. */
+  const servicePolicy = (stack: Stack, role: string) => shared(stack).node.findChild(`${role}Policies`).node.findChild('Services1');
+
+  /** The findings on `mirror` and the shared session manager once every suppression the library wrote is removed. */
   function unsuppressedFindings(built: ReturnType<typeof serviceStack>, mirror: FargateTrafficMirror) {
-    for (const c of mirror.node.findAll()) {
+    for (const c of [...mirror.node.findAll(), ...shared(built.stack).node.findAll()]) {
       if (c instanceof CfnResource && c.getMetadata('cdk_nag')) {
         c.addMetadata('cdk_nag', { rules_to_suppress: [] });
       }
     }
-    return nagFindings(nagged(built).stack).filter(f => f.path.startsWith(`/TestStack/${mirror.node.id}/`));
+    return nagFindings(nagged(built).stack).filter(f => f.path.startsWith(`/TestStack/${mirror.node.id}/`) || f.path.startsWith('/TestStack/FargateTrafficMirrorShared/'));
   }
 
   test('the suppressions are what keeps IAM5 quiet: stripping them brings every wildcard back', () => {
@@ -61,21 +67,20 @@ describe('cdk-nag AwsSolutions', () => {
       expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ec2:us-east-1:123456789012:traffic-mirror-session\/\*\]/),
       expect.stringMatching(/^AwsSolutions-IAM5\[Resource::\*\]/),
       expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ecs:us-east-1:123456789012:task\/<Cluster[0-9A-F]+>\/\*\]/),
-      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<MirrorReconciler[0-9A-F]+\.Arn>:\*\]/),
-      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<MirrorEnrollmentProviderframeworkisComplete[0-9A-F]+\.Arn>:\*\]/),
-      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<MirrorEnrollmentProviderframeworkonTimeout[0-9A-F]+\.Arn>:\*\]/),
+      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<FargateTrafficMirrorSharedReconciler[0-9A-F]+\.Arn>:\*\]/),
+      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<FargateTrafficMirrorSharedEnrollmentProviderframeworkisComplete[0-9A-F]+\.Arn>:\*\]/),
+      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<FargateTrafficMirrorSharedEnrollmentProviderframeworkonTimeout[0-9A-F]+\.Arn>:\*\]/),
       expect.stringMatching(/^AwsSolutions-SF2:/),
     ]));
-    // The reconciler's versions, once for each of the framework's three functions.
-    expect(found.filter(m => /^AwsSolutions-IAM5\[Resource::<MirrorReconciler[0-9A-F]+\.Arn>:\*\]/.test(m))).toHaveLength(3);
+    // The reconciler's versions: for each of the framework's three functions, the session manager and the scheduler.
+    expect(found.filter(m => /^AwsSolutions-IAM5\[Resource::<FargateTrafficMirrorSharedReconciler[0-9A-F]+\.Arn>:\*\]/.test(m))).toHaveLength(5);
   });
 
   test('a target imported without its owner account is reported for its account wildcard, and suppressed for exactly that', () => {
     const built = serviceStack();
     const mirror = new FargateTrafficMirror(built.stack, 'Mirror', { service: built.service, target: MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0') });
     const accountWildcard = /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ec2:us-east-1:\*:traffic-mirror-target\/tmt-0123456789abcdef0\]/;
-    const rules = (mirror.node.findChild('ReconcilerRole').node.findChild('DefaultPolicy').node.defaultChild as CfnResource)
-      .getMetadata('cdk_nag').rules_to_suppress;
+    const rules = (servicePolicy(built.stack, 'Reconciler').node.defaultChild as CfnResource).getMetadata('cdk_nag').rules_to_suppress;
     expect(rules).toContainEqual(expect.objectContaining({
       id: 'AwsSolutions-IAM5',
       applies_to: [{ regex: '/^Resource::arn:<AWS::Partition>:ec2:(<AWS::Region>|[a-z0-9-]+):\\*:traffic-mirror-target\\/[^*]+$/' }],
@@ -83,8 +88,8 @@ describe('cdk-nag AwsSolutions', () => {
     // Create (both functions) and modify (the reconciler) name the target.
     const found = unsuppressedFindings(built, mirror).filter(f => accountWildcard.test(f.message));
     expect(found.map(f => f.path).sort()).toEqual([
-      '/TestStack/Mirror/ReconcilerRole/DefaultPolicy/Resource',
-      '/TestStack/Mirror/SessionManagerRole/DefaultPolicy/Resource',
+      '/TestStack/FargateTrafficMirrorShared/ReconcilerPolicies/Services1/Resource',
+      '/TestStack/FargateTrafficMirrorShared/SessionManagerPolicies/Services1/Resource',
     ]);
   });
 
@@ -93,8 +98,7 @@ describe('cdk-nag AwsSolutions', () => {
     const mirror = new FargateTrafficMirror(built.stack, 'Mirror', {
       service: built.service, target: MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0', { ownerAccount: '210987654321' }),
     });
-    const rules = (mirror.node.findChild('ReconcilerRole').node.findChild('DefaultPolicy').node.defaultChild as CfnResource)
-      .getMetadata('cdk_nag').rules_to_suppress;
+    const rules = (servicePolicy(built.stack, 'Reconciler').node.defaultChild as CfnResource).getMetadata('cdk_nag').rules_to_suppress;
     expect(JSON.stringify(rules)).not.toContain('traffic-mirror-target');
     expect(unsuppressedFindings(built, mirror).filter(f => f.message.includes('traffic-mirror-target'))).toEqual([]);
   });
@@ -106,7 +110,7 @@ describe('cdk-nag AwsSolutions', () => {
     mirror.sessionManager.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DeleteTrafficMirrorSession'], resources: ['arn:aws:ec2:us-east-1:123456789012:*'] }));
     const findings = nagFindings(nagged(built).stack);
     expect(findings).toContainEqual(expect.objectContaining({
-      path: '/TestStack/Mirror/SessionManagerRole/DefaultPolicy/Resource',
+      path: '/TestStack/FargateTrafficMirrorShared/SessionManagerRole/DefaultPolicy/Resource',
       message: expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:aws:ec2:us-east-1:123456789012:\*\]/),
     }));
   });
@@ -134,7 +138,8 @@ describe('cdk-nag AwsSolutions', () => {
   test('users can add their own suppressions next to ours', () => {
     const built = serviceStack();
     const mirror = new FargateTrafficMirror(built.stack, 'Mirror', { service: built.service, target: MirrorTarget.networkLoadBalancer(built.nlb) });
-    const policy = mirror.node.findChild('SessionManagerRole').node.findChild('DefaultPolicy') as IConstruct;
+    void mirror;
+    const policy = servicePolicy(built.stack, 'SessionManager') as IConstruct;
     NagSuppressions.addResourceSuppressions(policy, [{ id: 'AwsSolutions-IAM4', reason: 'a user-added suppression for this test' }]);
     const rules = (policy.node.defaultChild as CfnResource).getMetadata('cdk_nag').rules_to_suppress.map((r: any) => r.id);
     expect(rules.filter((r: string) => r === 'AwsSolutions-IAM5')).toHaveLength(3);

@@ -5,16 +5,21 @@ import { FargateTrafficMirror, MirrorFilter, MirrorTarget, TrafficDirection } fr
 import { serviceStack } from '../support/service-stack';
 import { VARIANTS } from '../support/variants';
 
+// Per stack: the shared session manager, and every mirror's own resources.
 const cases = VARIANTS.map(v => {
   const { stack } = v.build();
   const { resources, mirrors } = synthesized(stack);
-  return mirrors.map(mirror => [`${v.name} ${mirror.node.id}`, { resources, own: resourcesOf(mirror, resources), variant: v.name }] as const);
-}).flat();
+  const own = {
+    ...Object.fromEntries(Object.entries(resources).filter(([id]) => id.startsWith('FargateTrafficMirrorShared'))),
+    ...Object.assign({}, ...mirrors.map(m => resourcesOf(m, resources))),
+  };
+  return [v.name, { resources, own, variant: v.name, mirrors: mirrors.length }] as const;
+});
 
 const SECRET_NAME = /secret|password|passwd|token|credential|private.?key|api.?key/i;
 const SECRET_VALUE = /(AKIA|ASIA)[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----|[A-Za-z0-9/+=]{40}/;
 
-describe.each(cases)('hygiene of %s', (_name, { resources, own, variant }) => {
+describe.each(cases)('hygiene of %s', (_name, { resources, own, variant, mirrors }) => {
   test('both queues are encrypted at rest and refuse requests without TLS', () => {
     const queues = ofType(own, 'AWS::SQS::Queue');
     expect(queues).toHaveLength(2);
@@ -77,8 +82,8 @@ describe.each(cases)('hygiene of %s', (_name, { resources, own, variant }) => {
         return properties;
       }),
     ];
-    // five function environments and the enrollment's properties
-    expect(blobs).toHaveLength(6);
+    // five function environments and each mirror's enrollment properties
+    expect(blobs).toHaveLength(5 + mirrors);
     for (const blob of blobs) {
       for (const [name, value] of Object.entries<unknown>(blob)) {
         expect(name).not.toMatch(SECRET_NAME);

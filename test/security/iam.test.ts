@@ -9,7 +9,7 @@ const ALLOWED_ACTIONS = new Set([
   'ecs:ListTasks', 'ecs:DescribeTasks',
   'logs:CreateLogStream', 'logs:PutLogEvents',
   'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes',
-  'lambda:InvokeFunction', 'states:StartExecution',
+  'lambda:InvokeFunction', 'states:StartExecution', 'ssm:GetParameter',
 ]);
 /** Actions IAM cannot scope to a resource; the only ones a function role may hold on Resource '*'. */
 const UNSCOPABLE_ACTIONS = new Set(['ec2:DescribeTrafficMirrorSessions', 'ecs:ListTasks']);
@@ -28,24 +28,32 @@ function trustedService(role: any): string {
   return role.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service;
 }
 
+/** Logical id prefix of the stack's shared session manager. */
+const SHARED = 'FargateTrafficMirrorShared';
+
 // Every variant: each target kind and option set, plus an imported service, an
-// environment-agnostic stack and two mirrors sharing a stack.
+// environment-agnostic stack and two mirrors sharing a stack (and so one session manager).
 const cases = VARIANTS.map(v => {
   const { stack } = v.build();
   const { resources, mirrors } = synthesized(stack);
-  return mirrors.map(mirror => {
-    const own = resourcesOf(mirror, resources);
-    const policies = ofType(own, 'AWS::IAM::Policy');
-    const statements = policies.flatMap(([id, p]) => statementsOf(p).map(s => ({
-      ...s,
-      policy: id,
-      service: trustedService(resources[p.Properties.Roles[0].Ref]),
-    })));
-    return [`${v.name} ${mirror.node.id}`, { resources, own, policies, statements, ownerId: mirror.ownerId }] as const;
-  });
-}).flat();
+  const own = {
+    ...Object.fromEntries(Object.entries(resources).filter(([id]) => id.startsWith(SHARED))),
+    ...Object.assign({}, ...mirrors.map(m => resourcesOf(m, resources))),
+  };
+  const policies = [...ofType(own, 'AWS::IAM::Policy'), ...ofType(own, 'AWS::IAM::ManagedPolicy')];
+  const statements = policies.flatMap(([id, p]) => statementsOf(p).map(s => ({
+    ...s,
+    policy: id,
+    role: p.Properties.Roles[0].Ref,
+    service: trustedService(resources[p.Properties.Roles[0].Ref]),
+  })));
+  return [v.name, { resources, own, policies, statements, ownerIds: mirrors.map(m => m.ownerId).sort() }] as const;
+});
 
-describe.each(cases)('IAM of %s', (_name, { resources, own, policies, statements, ownerId }) => {
+/** An owner condition's values as a sorted list (one value renders as a string). */
+const ownersIn = (condition: any, key: string) => [].concat(condition.StringEquals[`${key}/${OWNER_TAG_KEY}`]).sort();
+
+describe.each(cases)('IAM of %s', (_name, { resources, own, policies, statements, ownerIds }) => {
   test('grants only the actions the functions call: no service or global wildcards, no Deny tricks', () => {
     expect(statements.length).toBeGreaterThan(0);
     for (const s of statements) {
@@ -79,21 +87,22 @@ describe.each(cases)('IAM of %s', (_name, { resources, own, policies, statements
     expect(modifies).toHaveLength(2);
     for (const s of modifies) {
       expect(s.Action).toEqual(['ec2:ModifyTrafficMirrorSession']);
-      expect(s.policy).toMatch(/ReconcilerRole/);
+      expect(s.role).toMatch(/ReconcilerRole/);
     }
     const [onSessions, onTargetAndFilter] = [modifies.filter(s => text(s.Resource).includes('traffic-mirror-session/')), modifies.filter(s => !text(s.Resource).includes('traffic-mirror-session/'))];
     expect(onSessions).toHaveLength(1);
     expect(text(onSessions[0].Resource)).toMatch(/^\[\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":ec2:.*:traffic-mirror-session\/\*"\]\]\}\]$/);
-    expect(onSessions[0].Condition).toEqual({ StringEquals: { [`aws:ResourceTag/${OWNER_TAG_KEY}`]: ownerId } });
+    expect(ownersIn(onSessions[0].Condition, 'aws:ResourceTag')).toEqual(ownerIds);
     // A resource tag condition would test the target's and filter's tags and never match.
     expect(onTargetAndFilter).toHaveLength(1);
     expect(onTargetAndFilter[0].Condition).toBeUndefined();
-    // Every target of the mirror (one, or each of a pool or of every zone), then the filter.
+    // Every target of the stack's mirrors (one, or each of a pool or of every zone), and their filters.
     const modified: unknown[] = onTargetAndFilter[0].Resource;
     expect(modified.length).toBeGreaterThanOrEqual(2);
-    for (const target of modified.slice(0, -1)) expect(text(target)).toMatch(/traffic-mirror-target\/(tmt-|",\{"Ref":)/);
-    expect(text(modified[modified.length - 1])).toMatch(/traffic-mirror-filter\/(tmf-|",\{"Ref":)/);
-    // The same targets and filter as the create statement.
+    for (const r of modified) expect(text(r)).toMatch(/traffic-mirror-(target\/(tmt-|",\{"Ref":)|filter\/(tmf-|",\{"Ref":))/);
+    expect(modified.some(r => text(r).includes('traffic-mirror-target/'))).toBe(true);
+    expect(modified.some(r => text(r).includes('traffic-mirror-filter/'))).toBe(true);
+    // The same targets and filters as the create statement.
     const create = statements.find(s => s.Action.includes('ec2:CreateTrafficMirrorSession') && s.policy === onTargetAndFilter[0].policy
       && text(s.Resource[0]).includes('network-interface/*'))!;
     expect(create.Resource.slice(1)).toEqual(modified);
@@ -109,23 +118,23 @@ describe.each(cases)('IAM of %s', (_name, { resources, own, policies, statements
     expect(waiter).toHaveLength(3);
   });
 
-  test('delete only sessions carrying this construct\'s owner tag', () => {
+  test('delete only sessions carrying an owner tag of this stack\'s mirrors', () => {
     const deletes = statements.filter(s => s.Action.includes('ec2:DeleteTrafficMirrorSession'));
     expect(deletes.length).toBeGreaterThan(0);
     for (const s of deletes) {
       expect(s.Action).toEqual(['ec2:DeleteTrafficMirrorSession']);
-      expect(s.Condition).toEqual({ StringEquals: { [`aws:ResourceTag/${OWNER_TAG_KEY}`]: ownerId } });
+      expect(ownersIn(s.Condition, 'aws:ResourceTag')).toEqual(ownerIds);
       expect(text(s.Resource)).toMatch(/^\[\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":ec2:.*:traffic-mirror-session\/\*"\]\]\}\]$/);
     }
   });
 
-  test('create a session only with this construct\'s owner tag in the request, tag only while creating', () => {
+  test('create a session only with an owner tag of this stack\'s mirrors in the request, tag only while creating', () => {
     const creates = statements.filter(s => s.Action.includes('ec2:CreateTrafficMirrorSession'));
     const onSessions = creates.filter(s => text(s.Resource).includes('traffic-mirror-session/'));
     expect(onSessions.length).toBeGreaterThan(0);
     for (const s of onSessions) {
       expect(s.Resource).toHaveLength(1);
-      expect(s.Condition).toEqual({ StringEquals: { [`aws:RequestTag/${OWNER_TAG_KEY}`]: ownerId } });
+      expect(ownersIn(s.Condition, 'aws:RequestTag')).toEqual(ownerIds);
     }
     // The other create statement names the target and the filter, never a wildcard for them.
     for (const s of creates.filter(st => !onSessions.includes(st))) {
@@ -146,13 +155,13 @@ describe.each(cases)('IAM of %s', (_name, { resources, own, policies, statements
     for (const s of ecsStatements) {
       expect(Object.keys(s.Condition)).toEqual(['ArnEquals']);
       expect(Object.keys(s.Condition.ArnEquals)).toEqual(['ecs:cluster']);
-      expect(s.policy).toMatch(/ReconcilerRole/);
+      expect(s.role).toMatch(/ReconcilerRole/);
     }
     const describe = ecsStatements.find(s => s.Action.includes('ecs:DescribeTasks'))!;
     expect(text(describe.Resource)).toMatch(/:task\/",(\{"Ref":"Cluster[0-9A-F]+"\}|")|:task\/prod\/\*/);
   });
 
-  test('each function has a role of its own, with no managed policy and nothing else using it', () => {
+  test('each function has a role of its own, with only this library\'s managed policies and nothing else using it', () => {
     const functions = ofType(own, 'AWS::Lambda::Function');
     // session manager, reconciler, and the provider framework's onEvent, isComplete and onTimeout
     expect(functions.length).toBe(5);
@@ -166,9 +175,11 @@ describe.each(cases)('IAM of %s', (_name, { resources, own, policies, statements
       expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
         { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
       ]);
+      // Its default policy, and the managed policies of the mirrored services (the two session manager functions).
       const policyOfRole = policies.filter(([, p]) => text(p.Properties.Roles) === text([{ Ref: roleId }])).map(([id]) => id);
-      expect(policyOfRole).toHaveLength(1);
-      expect(referrersOf(resources, roleId).sort()).toEqual([fnId, policyOfRole[0]].sort());
+      expect(policyOfRole.filter(id => resources[id].Type === 'AWS::IAM::Policy')).toHaveLength(1);
+      expect(policyOfRole.filter(id => resources[id].Type === 'AWS::IAM::ManagedPolicy').length).toBe(/SessionManager|Reconciler/.test(fnId) && !/Provider/.test(fnId) ? 1 : 0);
+      expect(referrersOf(resources, roleId).sort()).toEqual([fnId, ...policyOfRole].sort());
     }
   });
 

@@ -437,13 +437,18 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       expect(await route(SCHEDULED, h.deps)).toMatchObject({ created: 0, deferred: 1 });
     });
 
-    test('a scheduled sweep brings a few sessions to the configuration per run; the enrollment every one', async () => {
+    test('a scheduled sweep repairs a few sessions changed by hand, and leaves a changed configuration to the deployment', async () => {
       const count = SCHEDULED_SWEEP_MODIFY_LIMIT + 5;
       const h = withTasks(count);
       await route(SCHEDULED, h.deps);
+      // More sessions differ than a hand would change: a deployment's business (or this sweep runs the old configuration).
       const changed = { ...h.deps, config: { ...h.deps.config, virtualNetworkId: 4242 } };
-      expect(await route(SCHEDULED, changed)).toMatchObject({ modified: SCHEDULED_SWEEP_MODIFY_LIMIT, unfinished: 5 });
-      expect(await route(SCHEDULED, changed)).toMatchObject({ modified: 5, unfinished: 0 });
+      expect(await route(SCHEDULED, changed)).toMatchObject({ modified: 0, unfinished: 0 });
+      expect(h.ec2.count('ModifyTrafficMirrorSession')).toBe(0);
+      // A few changed by hand are put back.
+      const byHand = [...h.ec2.sessions.values()].slice(0, SCHEDULED_SWEEP_MODIFY_LIMIT);
+      for (const s of byHand) (s as { filterId: string }).filterId = 'tmf-0fedcba9876543210';
+      expect(await route(SCHEDULED, h.deps)).toMatchObject({ modified: SCHEDULED_SWEEP_MODIFY_LIMIT });
       const again = { ...h.deps, config: { ...h.deps.config, virtualNetworkId: 7 } };
       const before = h.ec2.count('ModifyTrafficMirrorSession');
       await provide({ RequestType: 'Update', PhysicalResourceId: 'x' }, again);

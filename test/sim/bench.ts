@@ -1,12 +1,14 @@
 /**
  * `npx projen bench`: runs every simulator scenario with this library's session manager and
- * with the naive baseline, measures the handler bundle, prints a table, writes
- * bench/results.json and rewrites the README's table of figures from it. Figures are counts and simulated seconds, so they do not depend on how
- * busy the machine is; only `requireMsMedian` is wall-clock time.
+ * with the naive baseline, measures the handler bundle and the templates of stacks of 1, 10
+ * and 50 mirrored services, prints tables, writes bench/results.json and rewrites the README's
+ * table of figures from it. Figures are counts and simulated seconds, so they do not depend on
+ * how busy the machine is; only `requireMsMedian` is wall-clock time.
  */
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { BUNDLE, requireBundleMs } from './bundle';
+import { FleetTemplateFigures, MANAGED_POLICY_LIMIT, QUEUE_POLICY_LIMITS, STACK_RESOURCE_LIMIT, fleetTemplateFigures } from './fleet-stack';
 import { Figures } from './measure';
 import { SCENARIOS } from './scenarios';
 
@@ -23,7 +25,35 @@ function published(f: Figures) {
     ...f,
     timeToFullCoverageSec: f.timeToFullCoverageSec === null ? null : Math.round(f.timeToFullCoverageSec),
     tokenBucketBoundSec: f.tokenBucketBoundSec === null ? null : Math.round(f.tokenBucketBoundSec * 10) / 10,
+    ...(f.timeToZeroSessionsSec !== undefined ? { timeToZeroSessionsSec: roundOrNull(f.timeToZeroSessionsSec) } : {}),
   };
+}
+
+function roundOrNull(n: number | null): number | null {
+  return n === null ? null : Math.round(n);
+}
+
+/** Stacks of this many mirrored services are synthesized and measured. */
+const FLEET_SIZES = [1, 10, 50];
+
+/**
+ * What a stack of 1, 10 and 50 mirrored services synthesizes to (imported services sharing one
+ * existing target and filter), and the largest managed policy when each service has a target
+ * and filter of its own.
+ */
+function resourcesPerService() {
+  const fleets = FLEET_SIZES.map(n => fleetTemplateFigures(n));
+  const one = fleets[0];
+  const rows = fleets.map(({ byType: _, ...f }) => ({
+    ...f,
+    perAdditionalService: f.services > 1 ? Math.round(((f.total - one.total) / (f.services - 1)) * 100) / 100 : null,
+    underStackResourceLimit: f.total <= STACK_RESOURCE_LIMIT,
+    underManagedPolicyLimit: f.largestManagedPolicyChars <= MANAGED_POLICY_LIMIT,
+    underQueuePolicyLimits: f.largestQueuePolicy.statements <= QUEUE_POLICY_LIMITS.statements
+      && f.largestQueuePolicy.bytes <= QUEUE_POLICY_LIMITS.bytes,
+  }));
+  const distinct: FleetTemplateFigures = fleetTemplateFigures(FLEET_SIZES[FLEET_SIZES.length - 1], true);
+  return { rows, distinctTargetsLargestManagedPolicyChars: distinct.largestManagedPolicyChars };
 }
 
 /** Median wall-clock ms to require() the bundle in a fresh Node.js process. */
@@ -85,6 +115,7 @@ async function main() {
     rows.push({ name: scenario.name, description: scenario.description, ...published(ours), baseline });
   }
   const bundle = { bytes: statSync(BUNDLE).size, requireMsMedian: requireMsMedian(), requireRuns: REQUIRE_RUNS };
+  const fleet = resourcesPerService();
   const results = {
     command: 'npx projen bench',
     seed: 1,
@@ -92,6 +123,10 @@ async function main() {
     note: 'Counts and simulated seconds from test/sim (deterministic); requireMsMedian is wall-clock on the machine that ran it.',
     scenarios: rows,
     bundle,
+    resourcesPerService: fleet.rows,
+    resourcesNote: 'Imported services of one cluster sharing one existing target and filter. Policy sizes: JSON without whitespace, '
+      + 'intrinsics resolved to stand-ins of realistic length (template figure: intrinsics left as they are). '
+      + `Largest managed policy with a target and filter per service (${FLEET_SIZES[FLEET_SIZES.length - 1]} services): ${fleet.distinctTargetsLargestManagedPolicyChars} characters.`,
   };
   mkdirSync(join(RESULTS, '..'), { recursive: true });
   writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
@@ -99,7 +134,7 @@ async function main() {
 
   const header = ['scenario', 'tasks', 'viol', 'base viol', 'writes/start', 'base', 'throttled/start', 'base', 'reads/start', 'base', 'invoc/task', 'base',
     'coverage s', 'base', 'bound s', 'ratio', 'ours/base time', 'unmirrored task-s', 'base', 'blind p50/p99/max s', 'base', 'sweep write attempts',
-    'cross-zone', 'base'];
+    'cross-zone', 'base', 'off→0 s'];
   const none = {
     invariantViolations: null,
     ec2WritesPerTaskStart: null,
@@ -127,14 +162,57 @@ async function main() {
       fmt(r.unmirroredTaskSeconds, 0), fmt(b.unmirroredTaskSeconds, 0), blind(r.blindWindowSec), blind(b.blindWindowSec),
       String(sweepWrites(r.sweepApiCalls)),
       fmt(r.crossZoneSessionFraction), fmt(b.crossZoneSessionFraction),
+      r.timeToZeroSessionsSec === undefined ? '' : fmt(r.timeToZeroSessionsSec, 0),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...table.map(row => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(header));
   for (const row of table) console.log(line(row));
+  console.log('coverage "-" = never reached (see violations); base = naive baseline; off→0 s: switch-off-on, from switching off to no owned session (bound: the same 1000 writes)');
+  for (const r of rows) printSwitchAndFleet(r);
+  printResources(fleet);
   console.log(`\nhandler bundle: ${bundle.bytes} bytes; require() median of ${REQUIRE_RUNS}: ${bundle.requireMsMedian} ms (${process.version})`);
-  console.log('coverage "-" = never reached (see violations); base = naive baseline; wrote bench/results.json');
+  console.log('wrote bench/results.json and the README\'s table of figures');
+}
+
+/** The figures of the fleet and switch scenarios the main table has no column for. */
+function printSwitchAndFleet(r: Figures & { name: string }): void {
+  const bound = r.tokenBucketBoundSec;
+  if (r.timeToZeroSessionsSec !== undefined) {
+    console.log(`${r.name}: off -> no owned session in ${fmt(r.timeToZeroSessionsSec, 0)} s (bound ${fmt(r.zeroSessionsBoundSec ?? null, 0)} s, `
+      + `${ratio(r.timeToZeroSessionsSec, r.zeroSessionsBoundSec ?? null)}x); on -> full coverage in ${fmt(r.timeToFullCoverageSec, 0)} s `
+      + `(bound ${fmt(bound, 0)} s, ${ratio(r.timeToFullCoverageSec, bound)}x); immediate sweeps started ${r.immediateSweeps ?? 0}`);
+  }
+  if (r.services !== undefined) {
+    const reads = r.switchReads;
+    console.log(`${r.name}: ${r.services} services; per task start ${fmt(r.ec2WritesPerTaskStart)} writes, ${fmt(r.ec2ReadsPerTaskStart)} reads; `
+      + `sweeps' EC2 reads per minute ${fmt(r.sweepEc2ReadsPerMinute ?? null, 1)}`
+      + (reads ? `; switch GetParameter calls: ${reads.event} event path, ${reads.sweep} sweeps, ${reads.throttled} throttled` : ''));
+  }
+  if (r.tasksAtEnd && r.services === undefined && r.timeToZeroSessionsSec === undefined) {
+    const e = r.tasksAtEnd;
+    console.log(`${r.name}: ${e.running} running, ${e.wanted} to mirror, ${e.mirrored} mirrored, ${e.mirroredUnwanted} mirrored that are not to be`);
+  }
+}
+
+/** Resources and policy sizes of stacks of 1, 10 and 50 mirrored services. */
+function printResources(fleet: ReturnType<typeof resourcesPerService>): void {
+  console.log('\nmirrored services in one stack (imported services, one shared existing target and filter):');
+  const header = ['services', 'resources', 'per added service', 'managed policies', 'largest managed policy chars', 'queue policy statements', 'queue policy bytes', 'template bytes'];
+  const rows = fleet.rows.map(r => [String(r.services), String(r.total), fmt(r.perAdditionalService), String(r.managedPolicies),
+    `${r.largestManagedPolicyChars} (${r.largestManagedPolicyTemplateChars} as template)`, String(r.largestQueuePolicy.statements),
+    String(r.largestQueuePolicy.bytes), String(r.templateBytes)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map(row => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
+  console.log(line(header));
+  for (const row of rows) console.log(line(row));
+  console.log(`limits: ${STACK_RESOURCE_LIMIT} resources per stack; ${MANAGED_POLICY_LIMIT} characters per managed policy `
+    + `(${fleet.distinctTargetsLargestManagedPolicyChars} with a target and filter per service); SQS queue policy ${QUEUE_POLICY_LIMITS.statements} statements, ${QUEUE_POLICY_LIMITS.bytes} bytes`);
+  for (const r of fleet.rows.filter(x => !x.underStackResourceLimit || !x.underManagedPolicyLimit || !x.underQueuePolicyLimits)) {
+    console.log(`OVER A LIMIT at ${r.services} services:${r.underStackResourceLimit ? '' : ' resources'}${r.underManagedPolicyLimit ? '' : ' managed policy size'}`
+      + `${r.underQueuePolicyLimits ? '' : ' SQS queue policy (statements or bytes)'}`);
+  }
 }
 
 if (require.main === module) {

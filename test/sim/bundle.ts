@@ -1,13 +1,15 @@
 import { execFileSync } from 'child_process';
 import { join } from 'path';
-import { CONFIG_ENV } from '../fixtures/config-env';
 
 /** The handler bundle the `bundle` task builds and every package ships. */
 export const BUNDLE = join(__dirname, '..', '..', 'assets', 'session-manager', 'session-manager.lambda', 'index.js');
 
-/** The configuration a deployment passes; the bundle reads and checks it at cold start. */
+/**
+ * The environment a deployment gives the functions: the region only (and the shared queue and
+ * reconciler names). No service's configuration: every trigger carries its own.
+ */
 export function bundleEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, AWS_REGION: 'us-east-1', ...CONFIG_ENV };
+  return { ...process.env, AWS_REGION: 'us-east-1' };
 }
 
 /** Wall-clock ms to require() the bundle in a fresh Node.js process; throws if it fails to load. */
@@ -16,4 +18,11 @@ export function requireBundleMs(env: NodeJS.ProcessEnv = bundleEnv()): number {
     + 'if(typeof m.handler!=="function")throw new Error("no handler export");'
     + 'process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))';
   return Number(execFileSync(process.execPath, ['-e', script], { env, stdio: ['ignore', 'pipe', 'pipe'] }).toString());
+}
+
+/** What the bundle's handler answers `event` with, in a fresh Node.js process (its error message if it throws). */
+export function invokeBundle(event: unknown, env: NodeJS.ProcessEnv = bundleEnv()): string {
+  const script = `require(${JSON.stringify(BUNDLE)}).handler(${JSON.stringify(event)})`
+    + '.then(r=>process.stdout.write(JSON.stringify(r)),e=>process.stdout.write("error: "+e.message))';
+  return execFileSync(process.execPath, ['-e', script], { env, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 }

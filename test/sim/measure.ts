@@ -1,8 +1,9 @@
-import { EC2_LIMITS, Ec2Call } from './sim-ec2';
-import { World } from './world';
+import { EC2_LIMITS, Ec2Call, SessionWrite } from './sim-ec2';
+import { SimTask } from './sim-ecs';
+import { MirroredService, World } from './world';
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
 import { isConfiguredTarget } from '../../src/session-manager/targets';
-import { DOCUMENTED_SESSION_FILTERS } from '../support/ec2-model';
+import { DOCUMENTED_SESSION_FILTERS, FakeSession } from '../support/ec2-model';
 
 /** What a scenario expects once the system has settled. */
 export interface Expectation {
@@ -61,11 +62,33 @@ export interface Figures {
   /** Failures the session manager reported, by reason (its SessionFailures metric). */
   readonly failureReasons: Record<string, number>;
   /**
-   * Of the owned sessions' seconds after the trigger (sampled every simulated second), the
-   * fraction whose target is in another Availability Zone than the task: mirrored traffic billed
-   * as inter-AZ data transfer. Null when no session existed.
+   * Of the owned sessions' seconds after the trigger (sampled every simulated second), every
+   * service's together, the fraction whose target is in another Availability Zone than the task:
+   * mirrored traffic billed as inter-AZ data transfer. Null when no session existed.
    */
   readonly crossZoneSessionFraction: number | null;
+  /** Mirrored services in the stack (only when more than one). */
+  readonly services?: number;
+  /**
+   * At the end, over every service: running tasks, those to be mirrored (sampled, switch on),
+   * those mirrored, and those mirrored that are not to be. Only with sampling or a switch.
+   */
+  readonly tasksAtEnd?: { running: number; wanted: number; mirrored: number; mirroredUnwanted: number };
+  /** GetParameter calls of the switch parameters since the trigger, by function, and throttled ones. Only with a switch. */
+  readonly switchReads?: { event: number; sweep: number; throttled: number };
+  /** Sweeps the event function started at once for a flipped switch, since the trigger. Only with a switch. */
+  readonly immediateSweeps?: number;
+  /** Sweeps' EC2 reads per simulated minute since the trigger, all services together (only with more than one). */
+  readonly sweepEc2ReadsPerMinute?: number | null;
+  /** switch-off-on: seconds from switching off to the first moment no owned session is left. */
+  readonly timeToZeroSessionsSec?: number | null;
+  /** switch-off-on: the token-bucket bound for those deletes. */
+  readonly zeroSessionsBoundSec?: number | null;
+}
+
+/** The token-bucket bound of `writes` creates, modifies or deletes: EC2's burst, then its refill rate. */
+export function tokenBucketBoundSec(writes: number): number {
+  return Math.max(0, (writes - EC2_LIMITS.mutatingBurst) / EC2_LIMITS.mutatingPerSecond);
 }
 
 /**
@@ -83,9 +106,19 @@ export class Measure {
   private crossZoneSessionSeconds = 0;
   private probing = false;
   private ready: () => boolean;
+  /** Writes that were wrong when EC2 accepted them, by kind (see {@link judgeWrite}). */
+  private readonly wrongWrites = new Map<string, number>();
+  private ssmMark = 0;
+  private immediateMark = 0;
 
   constructor(private readonly world: World, private readonly expectation: Expectation = {}) {
     this.ready = () => true;
+    world.ec2.onSessionWrite = write => this.judgeWrite(write);
+  }
+
+  /** Seconds from the trigger to the first moment coverage held; null while it has not. */
+  public get coverageSec(): number | null {
+    return this.coveredAt === undefined ? null : (this.coveredAt - this.t0) / 1000;
   }
 
   /**
@@ -100,6 +133,8 @@ export class Measure {
     this.ec2Mark = w.ec2.calls.length;
     this.ecsMark = w.ecs.calls.length;
     this.invocationMark = w.eventFunction.invocations + (w.reconciler?.invocations ?? 0);
+    this.ssmMark = w.ssm.calls.length;
+    this.immediateMark = w.immediateSweeps;
     this.coveredAt = undefined;
     this.unmirroredTaskSeconds = 0;
     this.sessionSeconds = 0;
@@ -109,8 +144,8 @@ export class Measure {
       const probe = () => {
         // One pass over sessions and tasks per simulated second; the full invariant check only
         // once no running task lacks a session (before that it cannot pass anyway).
-        const { byEni: owned, zones } = w.owned();
-        const unmirrored = this.expectation.stackDeleted ? 0 : w.ecs.running().filter(t => !owned.has(t.eni)).length;
+        const { byOwner, zones } = w.owned();
+        const unmirrored = this.expectation.stackDeleted ? 0 : this.unmirrored(byOwner);
         this.unmirroredTaskSeconds += unmirrored;
         this.sessionSeconds += zones.sessions;
         this.crossZoneSessionSeconds += zones.crossing;
@@ -122,37 +157,37 @@ export class Measure {
     }
   }
 
-  /** What is wrong with the world right now; empty when every invariant holds. */
+  /** Running tasks that are to be mirrored and have no session of their service's owner. */
+  private unmirrored(sessions: ReadonlyMap<string, ReadonlyMap<string, number>>): number {
+    const w = this.world;
+    const running = byService(w.ecs.running());
+    let n = 0;
+    for (const service of w.services) {
+      const owned = sessions.get(service.config.ownerId) ?? new Map<string, number>();
+      n += (running.get(service.name) ?? []).filter(t => !owned.has(t.eni) && w.wanted(service, t)).length;
+    }
+    return n;
+  }
+
+  /**
+   * What is wrong with the world right now; empty when every invariant holds. Each service is
+   * checked on its own (with several, each finding names its service): its tasks against the
+   * sessions its owner tag marks.
+   */
   public violations(final = false): string[] {
     const w = this.world;
     const out: string[] = [];
-    const owned = w.ownedByEni();
-    const running = w.ecs.running();
-    const runningEnis = new Set(running.map(t => t.eni));
-    const e = this.expectation;
-    if (e.stackDeleted) {
-      const left = [...owned.values()].reduce((a, b) => a + b, 0);
-      if (left > 0) out.push(`${left} owned sessions left after stack delete`);
-    } else {
-      let mirrored = 0;
-      for (const t of running) {
-        const n = owned.get(t.eni) ?? 0;
-        if (n > 1) out.push(`task ${t.id} has ${n} sessions`);
-        if (n >= 1) mirrored++;
-      }
-      const wanted = e.targetSourceLimit === undefined ? running.length : Math.min(running.length, e.targetSourceLimit);
-      if (mirrored < wanted) out.push(`${wanted - mirrored} running tasks unmirrored`);
-      const c = w.config;
-      const stale = [...w.ec2.sessions.values()].filter(s => s.tags[OWNER_TAG_KEY] === c.ownerId && (
-        !isConfiguredTarget(c, s.targetId) || s.filterId !== c.filterId || (c.packetLength !== undefined && s.packetLength !== c.packetLength)
-        || (c.virtualNetworkId !== undefined && s.virtualNetworkId !== c.virtualNetworkId) || (s.description || undefined) !== c.description));
-      if (stale.length > 0) out.push(`${stale.length} owned sessions have a previous configuration`);
-      // Draining tasks may keep their session until EC2 deletes it with the ENI.
-      const live = new Set(w.ecs.live().map(t => t.eni));
-      for (const eni of owned.keys()) {
-        if (!runningEnis.has(eni) && !live.has(eni)) out.push(`owned session on dead ENI ${eni}`);
-      }
+    const sessions = byOwner([...w.ec2.sessions.values()]);
+    const running = byService(w.ecs.running());
+    const live = byService(w.ecs.live());
+    for (const service of w.services) {
+      const prefix = w.services.length > 1 ? `${service.name}: ` : '';
+      const owned = sessions.get(service.config.ownerId) ?? [];
+      const found = this.serviceViolations(service, owned, running.get(service.name) ?? [], live.get(service.name) ?? []);
+      out.push(...found.map(v => prefix + v));
     }
+    for (const [kind, n] of this.wrongWrites) out.push(`${n} ${kind}`);
+    const e = this.expectation;
     for (const id of e.foreignSessionIds ?? []) {
       const how = w.ec2.deletions.get(id);
       if (!w.ec2.sessions.has(id) && how !== 'eni-deleted') out.push(`foreign session ${id} deleted by ${how}`);
@@ -165,6 +200,73 @@ export class Measure {
       if (w.droppedEvents > 0) out.push(`${w.droppedEvents} events dropped after the function's retries`);
     }
     return out;
+  }
+
+  /** One service's invariants: `owned` are the sessions its owner tag marks. */
+  private serviceViolations(
+    service: MirroredService, owned: readonly FakeSession[], running: readonly SimTask[], live: readonly SimTask[],
+  ): string[] {
+    const w = this.world;
+    const e = this.expectation;
+    const out: string[] = [];
+    if (e.stackDeleted) {
+      if (owned.length > 0) out.push(`${owned.length} owned sessions left after stack delete`);
+      return out;
+    }
+    const onEni = countByEni(owned);
+    let mirrored = 0;
+    let wanted = 0;
+    let unwantedMirrored = 0;
+    for (const t of running) {
+      const n = onEni.get(t.eni) ?? 0;
+      if (!w.wanted(service, t)) {
+        // Not sampled, or switched off: it must have no session of ours.
+        if (n > 0) unwantedMirrored++;
+        continue;
+      }
+      wanted++;
+      if (n > 1) out.push(`task ${t.id} has ${n} sessions`);
+      if (n >= 1) mirrored++;
+    }
+    const reachable = e.targetSourceLimit === undefined ? wanted : Math.min(wanted, e.targetSourceLimit);
+    if (mirrored < reachable) out.push(`${reachable - mirrored} running tasks unmirrored`);
+    if (unwantedMirrored > 0) out.push(`${unwantedMirrored} running tasks mirrored that are not to be (not sampled, or switched off)`);
+    const c = service.config;
+    const stale = owned.filter(s => !isConfiguredTarget(c, s.targetId) || s.filterId !== c.filterId
+      || (c.packetLength !== undefined && s.packetLength !== c.packetLength)
+      || (c.virtualNetworkId !== undefined && s.virtualNetworkId !== c.virtualNetworkId) || (s.description || undefined) !== c.description);
+    if (stale.length > 0) out.push(`${stale.length} owned sessions have a previous configuration`);
+    // Draining tasks may keep their session until EC2 deletes it with the ENI. An ENI of
+    // another service's task counts as dead for this one.
+    const liveEnis = new Set(live.map(t => t.eni));
+    for (const eni of onEni.keys()) {
+      if (!liveEnis.has(eni)) out.push(`owned session on dead ENI ${eni}`);
+    }
+    return out;
+  }
+
+  /**
+   * Judges a delete or modify of a service's session when EC2 accepts it, since a wrong write
+   * may be healed before the end: deleting the only session of a running task that is to be
+   * mirrored (unless the stack is being deleted), or modifying a session to a target or filter
+   * its service never had (another service's configuration, say).
+   */
+  private judgeWrite(write: SessionWrite): void {
+    const w = this.world;
+    const service = w.services.find(s => s.config.ownerId === write.before.tags[OWNER_TAG_KEY]);
+    if (!service) return; // Other tools' sessions: the foreign-session expectation covers them.
+    const wrong = (kind: string) => this.wrongWrites.set(kind, (this.wrongWrites.get(kind) ?? 0) + 1);
+    if (write.action === 'DeleteTrafficMirrorSession') {
+      if (this.expectation.stackDeleted) return;
+      const eni = write.before.networkInterfaceId;
+      const task = w.ecs.running(service.name).find(t => t.eni === eni);
+      const othersLeft = w.ec2.sessions.entriesOnInterface(eni).some(([, s]) => s.tags[OWNER_TAG_KEY] === service.config.ownerId);
+      if (task && w.wanted(service, task) && !othersLeft) wrong('sessions of running tasks to be mirrored deleted');
+      return;
+    }
+    const after = write.after!;
+    const known = [service.config, service.scheduleConfig];
+    if (!known.some(c => isConfiguredTarget(c, after.targetId) && c.filterId === after.filterId)) wrong('sessions modified to another service\'s target or filter');
   }
 
   /**
@@ -181,8 +283,11 @@ export class Measure {
     }
     const windows: number[] = [];
     let never = 0;
+    const services = new Map(this.world.services.map(s => [s.name, s]));
     for (const t of this.world.ecs.tasks.values()) {
       if (t.preexisting || t.eniAttachedAt === undefined || t.eniAttachedAt < this.t0) continue;
+      // A task that is not to be mirrored (not sampled) has no blind window.
+      if (!this.world.wanted(services.get(t.serviceName)!, t)) continue;
       const at = createdAt.get(t.eni);
       if (at === undefined) never++;
       else windows.push(round(Math.max(0, at - t.eniAttachedAt) / 1000));
@@ -232,7 +337,7 @@ export class Measure {
     // Mirroring acts on RUNNING: coverage cannot come before the last task it covers is running.
     const covered = this.coveredAt ?? Infinity;
     const lastRunning = Math.max(0, ...starts.filter(t => t.runningAt! <= covered).map(t => t.runningAt! - this.t0)) / 1000;
-    const bucketBound = Math.max(0, (writesNeeded - EC2_LIMITS.mutatingBurst) / EC2_LIMITS.mutatingPerSecond);
+    const bucketBound = tokenBucketBoundSec(writesNeeded);
     const bound = writesNeeded > 0 ? Math.max(bucketBound, lastRunning) : null;
     const coverage = this.coveredAt !== undefined ? (this.coveredAt - this.t0) / 1000 : null;
     return {
@@ -268,8 +373,73 @@ export class Measure {
       invocationFailures: w.eventFunction.failures + (w.reconciler?.failures ?? 0),
       failureReasons: w.metrics.failures.reduce((acc, r) => ({ ...acc, [r]: (acc[r] ?? 0) + 1 }), {} as Record<string, number>),
       crossZoneSessionFraction: this.sessionSeconds > 0 ? round(this.crossZoneSessionSeconds / this.sessionSeconds) : null,
+      ...this.fleetFigures(ec2),
+      ...this.switchFigures(),
     };
   }
+
+  /** With several services: how many, and what their sweeps read per minute together. */
+  private fleetFigures(ec2: readonly Ec2Call[]): Partial<Figures> {
+    const w = this.world;
+    if (w.services.length < 2) return {};
+    const minutes = (w.clock.now - this.t0) / 60_000;
+    const reads = ec2.filter(c => c.caller.startsWith('sweep') && c.action.startsWith('Describe')).length;
+    return { services: w.services.length, sweepEc2ReadsPerMinute: minutes > 0 ? round(reads / minutes) : null };
+  }
+
+  /** With sampling or a switch: which tasks are to be mirrored and which are, and the switch's costs. */
+  private switchFigures(): Partial<Figures> {
+    const w = this.world;
+    const switched = w.services.some(s => s.config.switchParameter);
+    if (!switched && w.services.every(s => s.config.sampling === undefined)) return {};
+    const sessions = w.ownedByOwner();
+    const end = { running: 0, wanted: 0, mirrored: 0, mirroredUnwanted: 0 };
+    for (const service of w.services) {
+      const owned = sessions.get(service.config.ownerId) ?? new Map<string, number>();
+      for (const t of w.ecs.running(service.name)) {
+        const wanted = w.wanted(service, t);
+        end.running++;
+        if (wanted) end.wanted++;
+        if (owned.has(t.eni)) end[wanted ? 'mirrored' : 'mirroredUnwanted']++;
+      }
+    }
+    if (!switched) return { tasksAtEnd: end };
+    const calls = w.ssm.calls.slice(this.ssmMark);
+    const switchReads = {
+      event: calls.filter(c => c.caller.startsWith('event')).length,
+      sweep: calls.filter(c => c.caller.startsWith('sweep')).length,
+      throttled: calls.filter(c => c.result === 'throttled').length,
+    };
+    return { tasksAtEnd: end, switchReads, immediateSweeps: w.immediateSweeps - this.immediateMark };
+  }
+}
+
+function byOwner(sessions: readonly FakeSession[]): Map<string, FakeSession[]> {
+  const groups = new Map<string, FakeSession[]>();
+  for (const s of sessions) {
+    const owner = s.tags[OWNER_TAG_KEY];
+    if (owner === undefined) continue;
+    const group = groups.get(owner) ?? [];
+    group.push(s);
+    groups.set(owner, group);
+  }
+  return groups;
+}
+
+function byService(tasks: readonly SimTask[]): Map<string, SimTask[]> {
+  const groups = new Map<string, SimTask[]>();
+  for (const t of tasks) {
+    const group = groups.get(t.serviceName) ?? [];
+    group.push(t);
+    groups.set(t.serviceName, group);
+  }
+  return groups;
+}
+
+function countByEni(sessions: readonly FakeSession[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const s of sessions) counts.set(s.networkInterfaceId, (counts.get(s.networkInterfaceId) ?? 0) + 1);
+  return counts;
 }
 
 const DOCUMENTED = new Set<string>(DOCUMENTED_SESSION_FILTERS);

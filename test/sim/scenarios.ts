@@ -1,8 +1,9 @@
-import { Expectation, Figures, Measure } from './measure';
+import { Expectation, Figures, Measure, tokenBucketBoundSec } from './measure';
 import { SimEc2Options } from './sim-ec2';
 import { SimTask, ZONES } from './sim-ecs';
 import { Strategy, World, WorldOptions } from './world';
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
+import { isSampled } from '../../src/session-manager/sampling';
 
 /** One simulated situation, run the same way for every strategy. */
 export interface Scenario {
@@ -22,8 +23,10 @@ interface Steps {
   /** World options besides strategy and seed. */
   readonly world?: Omit<WorldOptions, 'strategy' | 'seed'>;
   readonly expectation?: Expectation;
-  /** Creates or deletes the measured part requires (for the token-bucket bound). */
-  readonly writesNeeded: number;
+  /** Creates or deletes the measured part requires (for the token-bucket bound), known at the end if a function. */
+  readonly writesNeeded: number | ((w: World) => number);
+  /** False where the baseline cannot run the scenario. @default true unless measureDeploy */
+  readonly baselineComparable?: boolean;
   /** Before the trigger: tasks already there, then the mirror is deployed and settles. */
   readonly before?: (w: World) => void;
   /** Simulated time between deploy and trigger. */
@@ -44,24 +47,29 @@ function scenario(name: string, description: string, tasks: number, steps: Steps
     name,
     description,
     tasks,
-    baselineComparable: !steps.measureDeploy,
+    baselineComparable: steps.baselineComparable ?? !steps.measureDeploy,
     async run(strategy, seed = 1, ec2 = {}) {
       const w = new World({ strategy, seed, ...steps.world, ec2: { ...steps.world?.ec2, ...ec2 } });
       steps.before?.(w);
       const m = new Measure(w, steps.expectation);
       if (steps.measureDeploy) m.trigger(steps.trigger(w));
-      // CloudFormation finishes the deployment (the enrollment) before anything else happens.
-      let deployed = false;
-      w.clock.schedule(0, () => void w.deploy().then(() => { deployed = true; }));
-      await w.clock.run(w.clock.now + 60 * MINUTE, () => deployed);
+      await deploy(w);
       if (!steps.measureDeploy) {
         await w.clock.run(w.clock.now + (steps.settleMs ?? MINUTE));
         m.trigger(steps.trigger(w));
       }
       await w.clock.run(w.clock.now + steps.horizonMs);
-      return m.figures(tasks, steps.writesNeeded);
+      const writes = steps.writesNeeded;
+      return m.figures(tasks, typeof writes === 'number' ? writes : writes(w));
     },
   };
+}
+
+/** CloudFormation finishes the deployment (the enrollments) before anything else happens. */
+async function deploy(w: World): Promise<void> {
+  let deployed = false;
+  w.clock.schedule(0, () => void w.deploy().then(() => { deployed = true; }));
+  await w.clock.run(w.clock.now + 60 * MINUTE, () => deployed);
 }
 
 const allRunning = (tasks: SimTask[]) => () => tasks.every(t => t.runningAt !== undefined);
@@ -249,6 +257,26 @@ export const SCENARIOS: Scenario[] = [
     },
     horizonMs: 15 * MINUTE,
   }),
+  scenario('fleet-50-services', 'One stack mirrors 50 services of 20 tasks each (one shared session manager, a switch each); 10 of them roll out a deployment at once', 200, {
+    writesNeeded: 200,
+    baselineComparable: false,
+    world: { services: 50, initialSwitch: 'on' },
+    before: w => {
+      for (const service of w.services) w.ecs.preexisting(20, service.name);
+      w.seedSessions();
+    },
+    trigger: w => allRunning(w.services.slice(0, 10).flatMap(service => w.ecs.deploy(MINUTE, service.name))),
+    // The deployments are over in about two minutes; 50 sweeps a minute make every further minute costly to simulate.
+    horizonMs: 8 * MINUTE,
+  }),
+  switchOffOn(),
+  scenario('sampling-0.1', '1000 tasks start within a minute with sampling 0.1: the sampled tenth is mirrored, no other task', 1000, {
+    writesNeeded: w => w.ecs.tasksOf().filter(t => isSampled(t.arn, 0.1)).length,
+    baselineComparable: false,
+    world: { sampling: 0.1 },
+    trigger: w => allRunning(w.ecs.launch(1000, MINUTE)),
+    horizonMs: 15 * MINUTE,
+  }),
 ];
 
 function stopAll(w: World): SimTask[] {
@@ -274,4 +302,40 @@ function foreignSessions(): Scenario {
     trigger: w => allRunning(w.ecs.launch(100, MINUTE)),
     horizonMs: 15 * MINUTE,
   });
+}
+
+/**
+ * A service of 1000 mirrored tasks has its switch turned off; once no session is left, and a
+ * minute more (EC2's bucket refills), on again. Two figures: seconds from off to no owned
+ * session, and from on to full coverage, each against the token-bucket bound of 1000 writes.
+ * The figures but the first are those of the second half, from switching on.
+ */
+export function switchOffOn(flipAfterSweepMs = 30_000): Scenario {
+  const tasks = 1000;
+  return {
+    name: 'switch-off-on',
+    description: '1000 mirrored tasks: the service\'s switch goes off until no session is left, then on again a minute later',
+    tasks,
+    baselineComparable: false,
+    async run(strategy, seed = 1, ec2 = {}) {
+      const w = new World({ strategy, seed, initialSwitch: 'on', ec2 });
+      const service = w.services[0];
+      w.ecs.preexisting(tasks);
+      w.seedSessions();
+      await deploy(w);
+      // The schedules start with the deployment: the switch goes off this long after a sweep began.
+      await w.clock.run(w.clock.now + w.settings.reconcileIntervalMs + flipAfterSweepMs);
+      const m = new Measure(w);
+      w.flipSwitch(service, 'off');
+      m.trigger();
+      // Switched off, coverage means no owned session left (nothing is to be mirrored).
+      await w.clock.run(w.clock.now + 30 * MINUTE, () => m.coverageSec !== null);
+      const timeToZeroSessionsSec = m.coverageSec;
+      await w.clock.run(w.clock.now + MINUTE);
+      w.flipSwitch(service, 'on');
+      m.trigger();
+      await w.clock.run(w.clock.now + 20 * MINUTE);
+      return { ...m.figures(tasks, tasks), timeToZeroSessionsSec, zeroSessionsBoundSec: tokenBucketBoundSec(tasks) };
+    },
+  };
 }

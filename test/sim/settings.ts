@@ -1,4 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
+import { withPlaceholders } from './event-pattern';
 import { FargateTrafficMirror, MirrorTarget } from '../../src';
 import { serviceStack } from '../support/service-stack';
 
@@ -11,14 +12,19 @@ export interface DeploymentSettings {
   readonly eventTimeoutMs: number;
   readonly reconcilerTimeoutMs: number;
   readonly reconcileIntervalMs: number;
-  /** The `lastStatus` values the EventBridge rule lets through. */
-  readonly ruleLastStatus: string[];
+  /**
+   * The service rule's event pattern as synthesized, with `{{clusterArn}}`, `{{serviceName}}`
+   * and `{{switchParameter}}` where the template has tokens (see event-pattern.ts).
+   */
+  readonly rulePattern: object;
   /** The provider framework's waiter: interval between isComplete calls, and how many. */
   readonly providerQueryIntervalMs: number;
   readonly providerMaxAttempts: number;
 }
 
 let cached: DeploymentSettings | undefined;
+/** The logical id prefix of the stack's shared session manager. */
+const MANAGER = 'FargateTrafficMirrorShared';
 
 /**
  * Reads the settings from a template the real construct synthesizes, so the simulation runs
@@ -35,9 +41,9 @@ export function deploymentSettings(): DeploymentSettings {
     return found[0][1].Properties;
   };
   const mapping = one('AWS::Lambda::EventSourceMapping');
-  const queue = one('AWS::SQS::Queue', 'MirrorTaskStateQueue');
-  const schedule = Object.values(template.findResources('AWS::Events::Rule')).map((r: any) => r.Properties).find(p => p.ScheduleExpression);
-  const rule = Object.values(template.findResources('AWS::Events::Rule')).map((r: any) => r.Properties).find(p => p.EventPattern);
+  const queue = one('AWS::SQS::Queue', `${MANAGER}TaskStateQueue`);
+  const schedule = one('AWS::Scheduler::Schedule');
+  const rule = one('AWS::Events::Rule');
   const minutes = /^rate\((\d+) minutes?\)$/.exec(schedule.ScheduleExpression);
   if (!minutes) throw new Error(`unexpected schedule ${schedule.ScheduleExpression}`);
   cached = {
@@ -45,13 +51,27 @@ export function deploymentSettings(): DeploymentSettings {
     maxConcurrency: mapping.ScalingConfig.MaximumConcurrency,
     visibilityTimeoutMs: queue.VisibilityTimeout * 1000,
     maxReceiveCount: queue.RedrivePolicy.maxReceiveCount,
-    eventTimeoutMs: one('AWS::Lambda::Function', 'MirrorSessionManager').Timeout * 1000,
-    reconcilerTimeoutMs: one('AWS::Lambda::Function', 'MirrorReconciler').Timeout * 1000,
+    eventTimeoutMs: one('AWS::Lambda::Function', `${MANAGER}SessionManager`).Timeout * 1000,
+    reconcilerTimeoutMs: one('AWS::Lambda::Function', `${MANAGER}Reconciler`).Timeout * 1000,
     reconcileIntervalMs: Number(minutes[1]) * 60_000,
-    ruleLastStatus: rule.EventPattern.detail.lastStatus,
+    rulePattern: rulePatternOf(template, rule.EventPattern),
     ...waiterOf(template),
   };
   return cached;
+}
+
+/** The rule's pattern, its tokens turned into the placeholders each simulated service fills in. */
+function rulePatternOf(template: Template, pattern: unknown): object {
+  const idOf = (type: string) => {
+    const ids = Object.keys(template.findResources(type));
+    if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
+    return ids[0];
+  };
+  return withPlaceholders(pattern, {
+    [`${idOf('AWS::ECS::Cluster')}.Arn`]: 'clusterArn',
+    [`${idOf('AWS::ECS::Service')}.Name`]: 'serviceName',
+    [idOf('AWS::SSM::Parameter')]: 'switchParameter',
+  }) as object;
 }
 
 /** The waiter state machine's retry policy: how the provider framework polls isComplete. */

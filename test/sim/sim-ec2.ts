@@ -35,6 +35,14 @@ export interface Ec2Call {
   readonly networkInterfaceId?: string;
 }
 
+/** A session an API call deleted or modified: as it was before, and after (modify only). */
+export interface SessionWrite {
+  readonly action: 'DeleteTrafficMirrorSession' | 'ModifyTrafficMirrorSession';
+  readonly before: FakeSession;
+  readonly after?: FakeSession;
+  readonly caller: string;
+}
+
 /** Options of the simulated EC2 endpoint, and of the EC2 semantics it delegates to. */
 export interface SimEc2Options extends Ec2MirrorModelOptions {
   /** Probability that a request gets an injected 500/503 (after passing the token bucket). */
@@ -68,12 +76,18 @@ export class SimEc2 {
   public readonly calls: Ec2Call[] = [];
   /** Every session id ever deleted, and by whom (`eni-deleted` when EC2 did it). */
   public readonly deletions = new Map<string, string>();
+  /**
+   * Called after every accepted delete or modify of an existing session, so invariants can judge
+   * each write when it happens (a wrong delete healed later leaves no trace in the end state).
+   */
+  public onSessionWrite: (write: SessionWrite) => void;
   private readonly mutating: TokenBucket;
   private readonly describing: TokenBucket;
   private readonly checks: SessionChecks;
 
   constructor(private readonly clock: SimClock, public readonly options: SimEc2Options = {}) {
     this.model = new Ec2MirrorModel({ defaultTargetSourceLimit: options.targetSourceLimit, ...options });
+    this.onSessionWrite = () => undefined;
     this.mutating = new TokenBucket(clock, EC2_LIMITS.mutatingBurst, EC2_LIMITS.mutatingPerSecond);
     this.describing = new TokenBucket(clock, EC2_LIMITS.describeBurst, EC2_LIMITS.describePerSecond);
     this.checks = {
@@ -167,9 +181,14 @@ export class SimEc2 {
       record('fault', code);
       return error(status, code);
     }
+    const sessionId = params.get('TrafficMirrorSessionId') ?? '';
+    const before = action === 'DeleteTrafficMirrorSession' || action === 'ModifyTrafficMirrorSession' ? this.sessions.get(sessionId) : undefined;
     const response = this.model.answer(params, this.checks);
     if (action === 'DeleteTrafficMirrorSession' && response.statusCode === 200) {
-      this.deletions.set(params.get('TrafficMirrorSessionId')!, caller);
+      this.deletions.set(sessionId, caller);
+    }
+    if (before && response.statusCode === 200) {
+      this.onSessionWrite({ action: action as SessionWrite['action'], before, after: this.sessions.get(sessionId), caller });
     }
     record(response.statusCode === 200 ? 'ok' : 'error', response.statusCode === 200 ? undefined : 'client-error');
     return response;

@@ -8,6 +8,8 @@ import { json } from '../support/fake-ecs-endpoint';
 /** A simulated Fargate task. */
 export interface SimTask {
   readonly arn: string;
+  /** The ECS service the task belongs to (its group is `service:<name>`). */
+  readonly serviceName: string;
   readonly id: string;
   readonly eni: string;
   /** The Availability Zone ECS placed the task in. */
@@ -68,25 +70,28 @@ export interface EcsCall {
 }
 
 /**
- * The parts of ECS the session manager talks to: one Fargate service whose tasks go through
- * PROVISIONING, PENDING, RUNNING, (desired STOPPED) STOPPING, DEPROVISIONING, STOPPED, each
- * with its own ENI created before PENDING and deleted before STOPPED; a task state change
- * event on every transition; and ListTasks (pages of 100) / DescribeTasks (at most 100 tasks).
- */
-/**
- * The zones of the simulated service's subnets. ECS spreads a service's tasks evenly over them
+ * The zones of the simulated services' subnets. ECS spreads each service's tasks evenly over them
  * (the default placement of a Fargate service), here round-robin, which draws no random number,
  * so adding zones changed no other figure of the simulation.
  */
 export const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
 
+/**
+ * The parts of ECS the session manager talks to: one cluster of Fargate services (by default
+ * one, {@link SERVICE_NAME}; the `serviceName` arguments pick another) whose tasks go through
+ * PROVISIONING, PENDING, RUNNING, (desired STOPPED) STOPPING, DEPROVISIONING, STOPPED, each
+ * with its own ENI created before PENDING and deleted before STOPPED; a task state change
+ * event on every transition; and ListTasks (pages of 100) / DescribeTasks (at most 100 tasks).
+ */
 export class SimEcs {
   public readonly tasks = new Map<string, SimTask>();
   /** The zone of each task's ENI. */
   public readonly zoneOfEni = new Map<string, string>();
-  private placed = 0;
+  /** Tasks placed so far, by service: each service's tasks are spread over the zones on their own. */
+  private readonly placed = new Map<string, number>();
   public readonly calls: EcsCall[] = [];
   public readonly clusterArn = CLUSTER_ARN;
+  /** The service `launch`, `deploy` and `preexisting` start tasks of when given none. */
   public readonly serviceName = SERVICE_NAME;
   /** Called with each task state change event ECS emits. */
   public onEvent: (event: unknown) => void;
@@ -104,26 +109,33 @@ export class SimEcs {
     this.onEniCreated = () => undefined;
   }
 
-  /** Tasks whose last status is RUNNING and that are meant to keep running. */
-  public running(): SimTask[] {
-    return [...this.tasks.values()].filter(t => t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING');
+  /** Tasks whose last status is RUNNING and that are meant to keep running (of one service, or all). */
+  public running(serviceName?: string): SimTask[] {
+    return this.tasksOf(serviceName).filter(t => t.lastStatus === 'RUNNING' && t.desiredStatus === 'RUNNING');
   }
 
-  /** Tasks not yet stopped. */
-  public live(): SimTask[] {
-    return [...this.tasks.values()].filter(t => t.lastStatus !== 'STOPPED');
+  /** Tasks not yet stopped (of one service, or all). */
+  public live(serviceName?: string): SimTask[] {
+    return this.tasksOf(serviceName).filter(t => t.lastStatus !== 'STOPPED');
   }
 
-  /** Starts `count` tasks, spread evenly over `overMs`. */
-  public launch(count: number, overMs = 0): SimTask[] {
+  /** Every task ever started, of one service or of all. */
+  public tasksOf(serviceName?: string): SimTask[] {
+    const all = [...this.tasks.values()];
+    return serviceName === undefined ? all : all.filter(t => t.serviceName === serviceName);
+  }
+
+  /** Starts `count` tasks of a service, spread evenly over `overMs`. */
+  public launch(count: number, overMs = 0, serviceName = this.serviceName): SimTask[] {
     const launched: SimTask[] = [];
     for (let i = 0; i < count; i++) {
       const id = this.clock.random.hex(32);
       const task: SimTask = {
         arn: taskArnOf(id),
         id,
+        serviceName,
         eni: `eni-${this.clock.random.hex(17)}`,
-        zone: this.nextZone(),
+        zone: this.nextZone(serviceName),
         lastStatus: 'NONE',
         desiredStatus: 'RUNNING',
         version: 0,
@@ -147,23 +159,24 @@ export class SimEcs {
    * A rolling deployment (minimum healthy 100%, maximum 200%): a replacement is launched for
    * every live task, and each old task is stopped when its replacement is RUNNING.
    */
-  public deploy(overMs = 0): SimTask[] {
-    const old = this.live().filter(t => t.desiredStatus === 'RUNNING');
-    const fresh = this.launch(old.length, overMs);
+  public deploy(overMs = 0, serviceName = this.serviceName): SimTask[] {
+    const old = this.live(serviceName).filter(t => t.desiredStatus === 'RUNNING');
+    const fresh = this.launch(old.length, overMs, serviceName);
     fresh.forEach((task, i) => this.whenRunning(task, () => this.requestStop(old[i])));
     return fresh;
   }
 
   /** Puts tasks in the RUNNING state at once, ENIs included (a service that ran before). */
-  public preexisting(count: number): SimTask[] {
+  public preexisting(count: number, serviceName = this.serviceName): SimTask[] {
     const tasks: SimTask[] = [];
     for (let i = 0; i < count; i++) {
       const id = this.clock.random.hex(32);
       const task: SimTask = {
         arn: taskArnOf(id),
         id,
+        serviceName,
         eni: `eni-${this.clock.random.hex(17)}`,
-        zone: this.nextZone(),
+        zone: this.nextZone(serviceName),
         lastStatus: 'RUNNING',
         desiredStatus: 'RUNNING',
         version: 4,
@@ -195,8 +208,10 @@ export class SimEcs {
     };
   }
 
-  private nextZone(): string {
-    return ZONES[this.placed++ % ZONES.length];
+  private nextZone(serviceName: string): string {
+    const n = this.placed.get(serviceName) ?? 0;
+    this.placed.set(serviceName, n + 1);
+    return ZONES[n % ZONES.length];
   }
 
   private whenRunning(task: SimTask, fn: () => void): void {
@@ -215,7 +230,7 @@ export class SimEcs {
     this.onEvent(taskEvent({
       taskId: task.id,
       clusterArn: this.clusterArn,
-      group: `service:${this.serviceName}`,
+      group: `service:${task.serviceName}`,
       lastStatus,
       desiredStatus: task.desiredStatus,
       version: task.version,
@@ -289,6 +304,7 @@ export class SimEcs {
       // ListTasks with desiredStatus RUNNING lists tasks meant to run, in every state up to RUNNING.
       const all = [...this.tasks.values()]
         .filter(t => t.lastStatus !== 'NONE' && t.lastStatus !== 'STOPPED')
+        .filter(t => !input.serviceName || t.serviceName === input.serviceName)
         .filter(t => !input.desiredStatus || t.desiredStatus === input.desiredStatus)
         .map(t => t.arn);
       const start = Number(input.nextToken ?? 0);
@@ -303,7 +319,7 @@ export class SimEcs {
       return json(200, {
         tasks: found.map(t => ({
           taskArn: t.arn,
-          group: `service:${this.serviceName}`,
+          group: `service:${t.serviceName}`,
           lastStatus: t.lastStatus,
           desiredStatus: t.desiredStatus,
           launchType: 'FARGATE',

@@ -1,19 +1,25 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { baselineHandler } from './baseline';
-import { SimClock } from './clock';
+import { SIM_EPOCH_MS, SimClock } from './clock';
+import { instantiate, matchesPattern } from './event-pattern';
 import { Random } from './random';
 import { DeploymentSettings, deploymentSettings } from './settings';
 import { DeliveryFaults, SimContext, SimEventBus, SimEventSourceMapping, SimFunction, SimQueue } from './sim-aws';
 import { SimEc2, SimEc2Options } from './sim-ec2';
-import { ContainerEvents, SimEcs, TaskTimings, ZONES } from './sim-ecs';
+import { ContainerEvents, SimEcs, SimTask, TaskTimings, ZONES } from './sim-ecs';
+import { SimSsm } from './sim-ssm';
 import { newEc2Client, newEcsClient } from '../../src/session-manager/clients';
-import { SessionManagerConfig } from '../../src/session-manager/config';
-import { route } from '../../src/session-manager/entry';
+import { SessionManagerConfig, configToEnv } from '../../src/session-manager/config';
 import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
+import { switchStateOf } from '../../src/session-manager/mirror-switch';
 import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/session-manager/ownership';
 import { RecentTasks } from '../../src/session-manager/recent-tasks';
+import { isSampled } from '../../src/session-manager/sampling';
 import { ServiceTasks } from '../../src/session-manager/service-tasks';
+import { SwitchReader } from '../../src/session-manager/switch-reader';
 import { TargetSpec, candidateTargets } from '../../src/session-manager/targets';
+import { CONFIG_KEY, EVENT_KEY, IMMEDIATE_KEY, SWEEP_KEY, routeTrigger } from '../../src/session-manager/triggers';
 import { ACCOUNT, CLUSTER_ARN, SERVICE_NAME } from '../fixtures/task-events';
 import { RecordingMetrics } from '../support/recording-metrics';
 
@@ -33,11 +39,26 @@ export interface WorldOptions {
   readonly crashRate?: number;
   readonly pickFreeSessionNumber?: boolean;
   /**
-   * The mirror's targets (the construct's layout), with their zone and source limit, which EC2
-   * enforces. @default one target, in the first zone, without a source limit
+   * Mirrored services in the stack, each with its own `FargateTrafficMirror` (owner, target,
+   * filter, rule, schedule, enrollment), sharing one queue, event function and reconciler.
+   * @default 1
    */
-  readonly targets?: readonly SimTarget[];
-  /** `allowCrossZone` of the construct. */
+  readonly services?: number;
+  /** Every service's share of tasks mirrored (MIRROR_SAMPLING). @default every task */
+  readonly sampling?: number;
+  /**
+   * Every service's switch parameter, with this initial value. Without it the services have no
+   * switch parameter (always on, no GetParameter), as the scenarios written before the switch.
+   */
+  readonly initialSwitch?: string;
+  /**
+   * The mirror's targets (the construct's layout), with their zone and source limit, which EC2
+   * enforces: the first service's layout, or a function giving each service's (by its index;
+   * undefined: the service's own single target). @default every service has one target, in the
+   * first zone, without a source limit
+   */
+  readonly targets?: readonly SimTarget[] | ((service: number) => readonly SimTarget[] | undefined);
+  /** `allowCrossZone` of the construct, for every service with a layout. */
   readonly allowCrossZone?: boolean;
 }
 
@@ -52,21 +73,53 @@ export interface SimTarget extends TargetSpec {
 
 /** The target of the single-target layout every scenario but the multi-target ones uses (synthesized with an NLB). */
 export const DEFAULT_TARGET_ID = 'tmt-0123456789abcdef0';
+/** The NLB target target-change moves the first service to. */
+const CHANGED_TARGET_ID = 'tmt-0fedcba9876543210';
 
 const credentials = { accessKeyId: 'AKIDSIM', secretAccessKey: 'sim' };
 const REGION = 'us-east-1';
+/** The event function's Lambda Invoke call (InvocationType Event) that starts a sweep. */
+const INVOKE_API_MS = 30;
+/** From an asynchronous invocation's acceptance to the reconciler running it. */
+const ASYNC_INVOKE_DELAY_MS = 200;
+
+/** One `FargateTrafficMirror` of the stack: its ECS service, its configuration and its switch. */
+export class MirroredService {
+  /** The configuration the deployed schedule's input carries (behind `config` during an update). */
+  public scheduleConfig: SessionManagerConfig;
+  /** Scheduled sweeps started. */
+  public sweeps = 0;
+  /** The service rule's pattern, its tokens filled in. */
+  public readonly rulePattern: unknown;
+
+  /** `config`: what the deployed rule and enrollment carry; a stack update changes it in place. */
+  constructor(public readonly config: SessionManagerConfig, pattern: object) {
+    this.scheduleConfig = { ...config };
+    this.rulePattern = instantiate(pattern, {
+      clusterArn: config.clusterArn, serviceName: config.serviceName, switchParameter: config.switchParameter ?? '',
+    });
+  }
+
+  /** The ECS service's name. */
+  public get name(): string {
+    return this.config.serviceName;
+  }
+}
 
 /**
- * One account with one Fargate service and one deployed mirror: simulated ECS, EC2,
- * EventBridge, SQS and Lambda around the session manager's real modules and real SDK clients.
+ * One account with Fargate services and one stack that mirrors them (one service unless
+ * `services` says otherwise): simulated ECS, EC2, SSM, EventBridge, SQS and Lambda around the
+ * session manager's real modules and real SDK clients.
  */
 export class World {
   public readonly clock: SimClock;
   public readonly ec2: SimEc2;
   public readonly ecs: SimEcs;
+  public readonly ssm: SimSsm;
   public readonly bus: SimEventBus;
   public readonly settings: DeploymentSettings;
-  public readonly config: SessionManagerConfig;
+  /** The mirrored services; the first is the one the single-service scenarios are about. */
+  public readonly services: MirroredService[];
   public readonly queue: SimQueue;
   public readonly eventFunction: SimFunction;
   public readonly reconciler?: SimFunction;
@@ -78,40 +131,35 @@ export class World {
   public readonly enrollmentResults: string[] = [];
   public scheduleEnabled = true;
   public ruleEnabled = true;
-  public sweeps = 0;
+  /** Sweeps the event function started at once, for a flipped switch. */
+  public immediateSweeps = 0;
 
   constructor(public readonly options: WorldOptions) {
     this.clock = new SimClock(new Random(options.seed));
+    this.settings = deploymentSettings();
+    const count = options.services ?? 1;
+    const layoutOf = options.targets;
+    const layouts = Array.from({ length: count }, (_, i) => (typeof layoutOf === 'function' ? layoutOf(i) : i === 0 ? layoutOf : undefined));
+    const configs = layouts.map((layout, i) => serviceConfig(i, options, layout));
+    this.services = configs.map(c => new MirroredService(c, this.settings.rulePattern));
     // The construct is synthesized with a Network Load Balancer target (settings.ts), and
     // target-change moves to another: EC2 gives their sessions an 8500-byte packet length.
-    const targets = options.targets ?? [{ targetId: DEFAULT_TARGET_ID }];
-    // Each target is in one zone; a target of the layout without one (a single target, a pool)
+    // A service with a layout has its targets (zones, source limits); the others their one NLB target.
+    const nlbTargets = new Set(configs.filter((_, i) => !layouts[i]).map(c => c.targetId));
+    if (!layouts[0]) nlbTargets.add(CHANGED_TARGET_ID);
+    // Each target is in one zone; a target of a layout without one (a single target, a pool)
     // in the first zone unless the scenario says where. target-change moves to a target there too.
-    const targetZones = new Map([...targets.map(t => [t.targetId, t.availabilityZone ?? t.location ?? ZONES[0]] as const), ['tmt-0fedcba9876543210', ZONES[0]]]);
+    const targets = layouts.flatMap((layout, i) => layout ?? [{ targetId: configs[i].targetId }]);
+    const targetZones = new Map([...targets.map(t => [t.targetId, t.availabilityZone ?? t.location ?? ZONES[0]] as const), [CHANGED_TARGET_ID, ZONES[0]]]);
     const limits = new Map(targets.filter(t => t.maxSources !== undefined).map(t => [t.targetId, t.maxSources!]));
-    this.ec2 = new SimEc2(this.clock, {
-      nlbTargets: options.targets ? new Set() : new Set([DEFAULT_TARGET_ID, 'tmt-0fedcba9876543210']),
-      targetSourceLimits: limits,
-      targetZones,
-      ...options.ec2,
-    });
+    this.ec2 = new SimEc2(this.clock, { nlbTargets, targetSourceLimits: limits, targetZones, ...options.ec2 });
     this.ecs = new SimEcs(this.clock, this.ec2, options.timings, options.containers);
+    this.ssm = new SimSsm(this.clock);
+    for (const c of configs) {
+      if (c.switchParameter) this.ssm.parameters.set(c.switchParameter, options.initialSwitch!);
+    }
     this.bus = new SimEventBus(this.clock, options.delivery);
     this.ecs.onEvent = event => this.bus.publish(event);
-    this.settings = deploymentSettings();
-    this.config = {
-      ownerId: 'ftm-0123456789abcdef01234567',
-      clusterArn: CLUSTER_ARN,
-      serviceName: SERVICE_NAME,
-      targetId: targets[0].targetId,
-      ...(options.targets ? { targets: targets.map(({ location: _, ...spec }) => spec) } : {}),
-      ...(options.allowCrossZone ? { allowCrossZone: true } : {}),
-      filterId: 'tmf-0123456789abcdef0',
-      sessionNumber: 1,
-      pickFreeSessionNumber: options.pickFreeSessionNumber,
-      account: ACCOUNT,
-      region: REGION,
-    };
     const s = this.settings;
     this.queue = new SimQueue(this.clock, s.visibilityTimeoutMs, s.maxReceiveCount);
     const ours = options.strategy === 'ours';
@@ -121,20 +169,34 @@ export class World {
     if (ours) {
       this.reconciler = new SimFunction(this.clock, 'sweep', this.ourHandler(), { timeoutMs: s.reconcilerTimeoutMs });
       this.mapping = new SimEventSourceMapping(this.clock, this.queue, this.eventFunction, s.batchSize, s.maxConcurrency);
-      this.bus.addRule(e => this.ourRuleMatches(e), e => this.queue.send(JSON.stringify(e)), () => this.ruleEnabled);
+      // Each service's rule, with the synthesized pattern; its input: the event, with the
+      // configuration the deployed rule carries.
+      for (const service of this.services) {
+        this.bus.addRule(e => matchesPattern(service.rulePattern, e),
+          e => this.queue.send(JSON.stringify({ [CONFIG_KEY]: configToEnv(service.config), [EVENT_KEY]: e })), () => this.ruleEnabled);
+      }
     } else {
+      if (this.services.length > 1) throw new Error('the baseline deploys one function per service; the simulator runs it for one service');
       // Public tools: every task state change of the service invokes the function directly
       // (asynchronous invocation: two retries, a minute and two apart, then the event is gone).
       this.bus.addRule(e => this.serviceEvent(e), e => void this.invokeAsync(e), () => this.ruleEnabled);
     }
   }
 
-  /** Deploys the mirror: the enrollment custom resource, then the queue drains, then the schedule. */
+  /** The first service's configuration (the single-service scenarios' only one). */
+  public get config(): SessionManagerConfig {
+    return this.services[0].config;
+  }
+
+  /**
+   * Deploys the stack: every service's enrollment custom resource (CloudFormation creates them
+   * side by side), then the queue drains, then the schedules.
+   */
   public async deploy(): Promise<void> {
     if (this.options.strategy === 'ours') {
-      await this.provide({ RequestType: 'Create' });
+      await Promise.all(this.services.map(s => this.provide(s, { RequestType: 'Create' })));
       this.mapping!.start();
-      this.startSchedule();
+      for (const service of this.services) this.startSchedule(service);
     } else {
       // The baseline cannot enroll running tasks; credit it with having mirrored them when they
       // started, so the scenarios compare what happens next.
@@ -151,10 +213,10 @@ export class World {
     this.scheduleEnabled = false;
   }
 
-  /** Stack delete, second half: the enrollment's Delete; then the rule and queue go. */
+  /** Stack delete, second half: every enrollment's Delete; then the rules and queue go. */
   public async deleteEnrollment(): Promise<void> {
     if (this.options.strategy === 'ours') {
-      await this.provide({ RequestType: 'Delete', PhysicalResourceId: 'x' });
+      await Promise.all(this.services.map(s => this.provide(s, { RequestType: 'Delete', PhysicalResourceId: 'x' })));
     }
     this.ruleEnabled = false;
   }
@@ -165,14 +227,48 @@ export class World {
   }
 
   /**
-   * A stack update changes the mirror's configuration: the functions get it first (the
-   * enrollment depends on them), then the enrollment's Update runs.
+   * A stack update changes the mirror's configuration in CloudFormation's order: the rule (its
+   * events carry the configuration) first, then the enrollment's Update, and only then the
+   * schedule, whose sweeps run the previous configuration until it is updated.
    */
-  public async changeConfig(change: Partial<SessionManagerConfig>): Promise<void> {
-    Object.assign(this.config, change);
+  public async changeConfig(change: Partial<SessionManagerConfig>, service = this.services[0]): Promise<void> {
+    Object.assign(service.config, change);
     if (this.options.strategy === 'ours') {
-      await this.provide({ RequestType: 'Update', PhysicalResourceId: 'x' });
+      await this.provide(service, { RequestType: 'Update', PhysicalResourceId: 'x' });
     }
+    service.scheduleConfig = { ...service.config };
+  }
+
+  /**
+   * Someone puts a new value into a service's switch parameter: SSM stores it and sends a
+   * "Parameter Store Change" event, which the service's rule passes to the queue.
+   */
+  public flipSwitch(service: MirroredService, value: string): void {
+    const name = service.config.switchParameter;
+    if (!name) throw new Error(`service ${service.name} has no switch parameter (WorldOptions.initialSwitch)`);
+    this.ssm.parameters.set(name, value);
+    this.bus.publish({
+      'version': '0',
+      'id': `ssm-${this.clock.now}`,
+      'detail-type': 'Parameter Store Change',
+      'source': 'aws.ssm',
+      'account': ACCOUNT,
+      'time': new Date(SIM_EPOCH_MS + this.clock.now).toISOString(),
+      'region': REGION,
+      'resources': [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${name.startsWith('/') ? '' : '/'}${name}`],
+      'detail': { operation: 'Update', name, type: 'String', description: '' },
+    });
+  }
+
+  /** Whether a task of the service is to be mirrored now: sampled, and the switch on. */
+  public wanted(service: MirroredService, task: SimTask): boolean {
+    return this.switchOn(service) && isSampled(task.arn, service.config.sampling);
+  }
+
+  /** What the service's switch says at this simulated moment (on without a switch). */
+  public switchOn(service: MirroredService): boolean {
+    const name = service.config.switchParameter;
+    return !name || switchStateOf(this.ssm.parameters.get(name), SIM_EPOCH_MS + this.clock.now).state === 'on';
   }
 
   /**
@@ -181,12 +277,15 @@ export class World {
    * query interval until it says complete; an error or a timeout of the function fails the
    * resource, and so does running out of attempts.
    */
-  private async provide(request: Record<string, unknown>): Promise<void> {
+  private async provide(service: MirroredService, request: Record<string, unknown>): Promise<void> {
     const s = this.settings;
-    const record = (outcome: string) => this.enrollmentResults.push(`${request.RequestType}: ${outcome}`);
-    const first = await this.reconciler!.invoke({ ResourceProperties: {}, ...request });
+    // With several services, each result names its service.
+    const prefix = this.services.length > 1 ? `${service.name} ` : '';
+    const record = (outcome: string) => this.enrollmentResults.push(`${prefix}${request.RequestType}: ${outcome}`);
+    const properties = { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:provider', ...configToEnv(service.config) };
+    const first = await this.reconciler!.invoke({ ResourceProperties: properties, ...request });
     if (!first.ok) return void record(`FAILED (${first.failure})`);
-    const event = { ResourceProperties: {}, ...request, ...(first.result as object) };
+    const event = { ResourceProperties: properties, ...request, ...(first.result as object) };
     for (let attempt = 0; attempt <= s.providerMaxAttempts; attempt++) {
       if (attempt > 0) await this.clock.sleep(s.providerQueryIntervalMs);
       const answer = await this.reconciler!.invoke(event);
@@ -197,68 +296,92 @@ export class World {
   }
 
   /**
-   * Gives every running task an owned session of the current configuration without an API
-   * call, as an earlier deployment would have left them.
+   * Gives every running task that is to be mirrored an owned session of its service's current
+   * configuration without an API call, as an earlier deployment would have left them.
    */
   public seedSessions(): void {
-    const c = this.config;
-    const owned = this.ownedByEni();
-    for (const t of this.ecs.running().filter(task => !owned.has(task.eni))) {
-      // Where the layout would have put the task (ours); the baseline knows one target.
-      const targetId = this.options.strategy === 'ours' ? candidateTargets(c, t.eni, t.zone)[0]?.targetId ?? c.targetId : c.targetId;
-      this.ec2.addSession(t.eni, c.sessionNumber, targetId, { [OWNER_TAG_KEY]: c.ownerId, [TASK_TAG_KEY]: t.arn }, {
-        filterId: c.filterId, packetLength: c.packetLength, virtualNetworkId: c.virtualNetworkId, description: c.description,
-      });
+    for (const service of this.services) {
+      const c = service.config;
+      const owned = this.ownedByEni(c.ownerId);
+      for (const t of this.ecs.running(service.name).filter(task => !owned.has(task.eni) && this.wanted(service, task))) {
+        // Where the layout would have put the task (ours); the baseline knows one target.
+        const targetId = this.options.strategy === 'ours' ? candidateTargets(c, t.eni, t.zone)[0]?.targetId ?? c.targetId : c.targetId;
+        this.ec2.addSession(t.eni, c.sessionNumber, targetId, { [OWNER_TAG_KEY]: c.ownerId, [TASK_TAG_KEY]: t.arn }, {
+          filterId: c.filterId, packetLength: c.packetLength, virtualNetworkId: c.virtualNetworkId, description: c.description,
+        });
+      }
     }
   }
 
+  /** Sessions of one owner (the first service's by default), counted by ENI. */
+  public ownedByEni(ownerId = this.config.ownerId): Map<string, number> {
+    return this.ownedByOwner().get(ownerId) ?? new Map();
+  }
+
+  /** Every owner's sessions, counted by ENI, from one pass over the account's sessions. */
+  public ownedByOwner(): Map<string, Map<string, number>> {
+    return this.owned().byOwner;
+  }
+
   /**
-   * Owned sessions whose task and target zones are both known, and how many of those are in
-   * different zones: what is billed as inter-AZ data transfer.
+   * The stack's sessions (every service's) whose task and target zones are both known, and how
+   * many of those are in different zones: what is billed as inter-AZ data transfer.
    */
   public zoneCrossings(): { sessions: number; crossing: number } {
     return this.owned().zones;
   }
 
-  /** Owned sessions, by ENI. */
-  public ownedByEni(): Map<string, number> {
-    return this.owned().byEni;
-  }
-
-  /** Owned sessions by ENI, and their {@link zoneCrossings}, in one pass (the probe asks every simulated second). */
-  public owned(): { byEni: Map<string, number>; zones: { sessions: number; crossing: number } } {
-    const byEni = new Map<string, number>();
+  /**
+   * Every owner's sessions by ENI, and the {@link zoneCrossings} of the stack's services'
+   * sessions, in one pass (the probe asks every simulated second).
+   */
+  public owned(): { byOwner: Map<string, Map<string, number>>; zones: { sessions: number; crossing: number } } {
+    const byOwner = new Map<string, Map<string, number>>();
+    const ours = new Set(this.services.map(s => s.config.ownerId));
     const targetZones = this.ec2.options.targetZones;
     const zones = { sessions: 0, crossing: 0 };
     for (const s of this.ec2.sessions.values()) {
-      if (s.tags[OWNER_TAG_KEY] !== this.config.ownerId) continue;
-      byEni.set(s.networkInterfaceId, (byEni.get(s.networkInterfaceId) ?? 0) + 1);
+      const owner = s.tags[OWNER_TAG_KEY];
+      if (owner === undefined) continue;
+      const counts = byOwner.get(owner) ?? new Map<string, number>();
+      counts.set(s.networkInterfaceId, (counts.get(s.networkInterfaceId) ?? 0) + 1);
+      byOwner.set(owner, counts);
+      if (!ours.has(owner)) continue;
       const taskZone = this.ecs.zoneOfEni.get(s.networkInterfaceId);
       const targetZone = targetZones?.get(s.targetId);
       if (taskZone === undefined || targetZone === undefined) continue;
       zones.sessions++;
       if (taskZone !== targetZone) zones.crossing++;
     }
-    return { byEni, zones };
+    return { byOwner, zones };
   }
 
-  private startSchedule(): void {
+  /** The service's schedule: a sweep every reconcile interval from the deployment on. */
+  private startSchedule(service: MirroredService): void {
     const tick = () => {
       if (!this.scheduleEnabled) return;
-      this.sweeps++;
-      void this.reconciler!.invoke({ 'source': 'aws.events', 'detail-type': 'Scheduled Event', 'detail': {} });
+      service.sweeps++;
+      void this.reconciler!.invoke({ [CONFIG_KEY]: configToEnv(service.scheduleConfig), [SWEEP_KEY]: true });
       this.clock.schedule(this.settings.reconcileIntervalMs, tick);
     };
     this.clock.schedule(this.settings.reconcileIntervalMs, tick);
   }
 
+  /**
+   * The event function's `startSweep` (sweep-starter.ts): an asynchronous Lambda Invoke of the
+   * reconciler, which answers once the invocation is queued; the sweep runs shortly after.
+   */
+  private async startSweep(config: SessionManagerConfig): Promise<void> {
+    await this.clock.sleep(INVOKE_API_MS);
+    this.immediateSweeps++;
+    const event = { [CONFIG_KEY]: configToEnv(config), [SWEEP_KEY]: true, [IMMEDIATE_KEY]: true };
+    this.clock.schedule(ASYNC_INVOKE_DELAY_MS, () => void this.reconciler!.invoke(event));
+  }
+
+  /** The baseline's own rule: every task state change of the service. */
   private serviceEvent(e: any): boolean {
     return e?.source === 'aws.ecs' && e?.['detail-type'] === 'ECS Task State Change'
       && e.detail?.clusterArn === this.config.clusterArn && e.detail?.group === `service:${this.config.serviceName}`;
-  }
-
-  private ourRuleMatches(e: any): boolean {
-    return this.serviceEvent(e) && this.settings.ruleLastStatus.includes(e.detail.lastStatus);
   }
 
   private async invokeAsync(event: unknown): Promise<void> {
@@ -269,22 +392,30 @@ export class World {
     this.droppedEvents++;
   }
 
-  /** The production wiring of lambda/session-manager.lambda.ts, with simulated endpoints. */
+  /** The production wiring of session-manager.lambda.ts, with simulated endpoints. */
   private ourHandler() {
     return (label: string, alive: () => boolean) => {
       const ec2Client = newEc2Client({ region: REGION, credentials, requestHandler: this.ec2.handlerFor(() => label, alive) as any });
       const ecsClient = newEcsClient({ region: REGION, credentials, requestHandler: this.ecs.handlerFor(label, alive) as any });
-      const deps = {
-        config: this.config,
-        logger: new Logger({ logLevel: 'SILENT' }),
+      // As session-manager.lambda.ts: clients, memory and the switch cache (5 s per parameter)
+      // per container, the rest per configuration.
+      const ssmClient = new SSMClient({ region: REGION, credentials, requestHandler: this.ssm.handlerFor(label, alive) as any });
+      const switches = new SwitchReader(ssmClient, () => Date.now());
+      const logger = new Logger({ logLevel: 'SILENT' });
+      const recent = new RecentTasks();
+      const depsFor = (config: SessionManagerConfig) => ({
+        config,
+        logger,
         metrics: this.metrics,
-        sessions: new MirrorSessions(ec2Client, this.config),
-        tasks: new ServiceTasks(ecsClient, this.config.clusterArn, this.config.serviceName),
-        recent: new RecentTasks(),
+        sessions: new MirrorSessions(ec2Client, config),
+        tasks: new ServiceTasks(ecsClient, config.clusterArn, config.serviceName),
+        recent,
         // GetQueueAttributes' approximate count of waiting messages (eventBacklogOf), exact here.
         eventBacklog: async () => this.queue?.messages.filter(m => m.visibleAt <= this.clock.now).length ?? 0,
-      };
-      return (event: unknown, context: SimContext) => route(event, deps, context);
+        switchState: config.switchParameter ? async (fresh?: boolean) => (await switches.state(config.switchParameter!, fresh)).state : undefined,
+      });
+      const options = { log: () => undefined, startSweep: (config: SessionManagerConfig) => this.startSweep(config) };
+      return (event: unknown, context: SimContext) => routeTrigger(event, depsFor, options, context);
     };
   }
 
@@ -300,4 +431,30 @@ export class World {
       return handler;
     };
   }
+}
+
+/**
+ * The configuration of the stack's `index`th mirrored service. The first is the service the
+ * single-service scenarios always had; the others get their own service name, owner, target
+ * and filter, so a session made with another service's configuration shows as such. A service
+ * with a layout (`WorldOptions.targets`) has its targets instead of its one target.
+ */
+function serviceConfig(index: number, options: WorldOptions, layout: readonly SimTarget[] | undefined): SessionManagerConfig {
+  const hex = (width: number) => index.toString(16).padStart(width, '0');
+  const name = index === 0 ? SERVICE_NAME : `${SERVICE_NAME}-${String(index).padStart(2, '0')}`;
+  return {
+    ownerId: index === 0 ? 'ftm-0123456789abcdef01234567' : `ftm-${hex(24)}`,
+    clusterArn: CLUSTER_ARN,
+    serviceName: name,
+    targetId: layout ? layout[0].targetId : index === 0 ? DEFAULT_TARGET_ID : `tmt-${hex(17)}`,
+    ...(layout ? { targets: layout.map(({ location: _, ...spec }) => spec) } : {}),
+    ...(layout && options.allowCrossZone ? { allowCrossZone: true } : {}),
+    filterId: index === 0 ? 'tmf-0123456789abcdef0' : `tmf-${hex(17)}`,
+    sessionNumber: 1,
+    pickFreeSessionNumber: options.pickFreeSessionNumber,
+    account: ACCOUNT,
+    region: REGION,
+    ...(options.sampling !== undefined ? { sampling: options.sampling } : {}),
+    ...(options.initialSwitch !== undefined ? { switchParameter: `/fargate-traffic-mirror/${name}/switch` } : {}),
+  };
 }

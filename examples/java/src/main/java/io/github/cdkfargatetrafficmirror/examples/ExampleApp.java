@@ -18,7 +18,9 @@ import software.amazon.awscdk.services.ecs.Cluster;
 import software.amazon.awscdk.services.ecs.ContainerDefinitionOptions;
 import software.amazon.awscdk.services.ecs.ContainerImage;
 import software.amazon.awscdk.services.ecs.FargateService;
+import software.amazon.awscdk.services.ecs.FargateServiceAttributes;
 import software.amazon.awscdk.services.ecs.FargateTaskDefinition;
+import software.amazon.awscdk.services.ecs.IBaseService;
 import software.amazon.awscdk.services.ecs.PortMapping;
 import software.constructs.Construct;
 
@@ -77,6 +79,17 @@ public final class ExampleApp {
           .target(target)
           .filter(filter)
           .packetLength(8500)
+          .build();
+
+      // Another team's service in the same cluster, mirrored to a central sensor: a quarter of its
+      // tasks, chosen by task id. Both mirrors share the stack's one session manager.
+      IBaseService worker = FargateService.fromFargateServiceAttributes(this, "WorkerService",
+          FargateServiceAttributes.builder().cluster(cluster).serviceName("worker").build());
+      FargateTrafficMirror.Builder.create(this, "WorkerMirror")
+          .service(worker)
+          .target(MirrorTarget.fromTrafficMirrorTargetId("tmt-0123456789abcdef0"))
+          .filter(filter)
+          .sampling(0.25)
           .build();
     }
   }

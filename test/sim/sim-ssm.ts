@@ -1,0 +1,63 @@
+import { HttpRequest } from '@smithy/protocol-http';
+import { SimClock, TokenBucket } from './clock';
+import { bodyText } from '../support/body-text';
+import { json } from '../support/fake-ecs-endpoint';
+
+/**
+ * Parameter Store's default throughput: 40 transactions per second per account and region,
+ * shared by GetParameter, GetParameters and GetParametersByPath (Systems Manager quotas); other
+ * callers of the account are not modelled. A bucket of one second's worth.
+ */
+export const SSM_GET_PARAMETER_PER_SECOND = 40;
+
+/** One SSM call as the simulator saw it. */
+export interface SsmCall {
+  readonly at: number;
+  readonly action: string;
+  readonly caller: string;
+  readonly result: 'ok' | 'throttled' | 'not-found';
+}
+
+/**
+ * The part of SSM Parameter Store the session manager reads: GetParameter of the services'
+ * switch parameters, over the JSON protocol, so the production SwitchReader runs on a real
+ * SSMClient (its retries included) against it.
+ */
+export class SimSsm {
+  public readonly parameters = new Map<string, string>();
+  public readonly calls: SsmCall[] = [];
+  private readonly bucket: TokenBucket;
+
+  constructor(private readonly clock: SimClock) {
+    this.bucket = new TokenBucket(clock, SSM_GET_PARAMETER_PER_SECOND, SSM_GET_PARAMETER_PER_SECOND);
+  }
+
+  /** A smithy request handler for one caller; `alive()` false makes every request hang up. */
+  public handlerFor(caller: string, alive: () => boolean = () => true) {
+    return {
+      handle: async (request: HttpRequest) => {
+        if (!alive()) throw Object.assign(new Error('the Lambda container is frozen'), { name: 'TimeoutError' });
+        const action = String(request.headers['x-amz-target'] ?? '').split('.').pop()!;
+        await this.clock.sleep(this.clock.random.between(10, 30));
+        this.clock.activity++;
+        return { response: this.answer(action, JSON.parse(bodyText(request) || '{}'), caller) };
+      },
+    };
+  }
+
+  private answer(action: string, input: any, caller: string) {
+    const record = (result: SsmCall['result']) => this.calls.push({ at: this.clock.now, action, caller, result });
+    if (action !== 'GetParameter') return json(400, { __type: 'UnknownOperationException' });
+    if (!this.bucket.take()) {
+      record('throttled');
+      return json(400, { __type: 'ThrottlingException', message: 'Rate exceeded' });
+    }
+    const value = this.parameters.get(input.Name);
+    if (value === undefined) {
+      record('not-found');
+      return json(400, { __type: 'ParameterNotFound' });
+    }
+    record('ok');
+    return json(200, { Parameter: { Name: input.Name, Type: 'String', Value: value, Version: 1 } });
+  }
+}
