@@ -144,8 +144,8 @@ export class Measure {
       const probe = () => {
         // One pass over sessions and tasks per simulated second; the full invariant check only
         // once no running task lacks a session (before that it cannot pass anyway).
-        const { byOwner, zones } = w.owned();
-        const unmirrored = this.expectation.stackDeleted ? 0 : this.unmirrored(byOwner);
+        const { byOwner: owned, zones } = w.owned();
+        const unmirrored = this.expectation.stackDeleted ? 0 : this.unmirrored(owned);
         this.unmirroredTaskSeconds += unmirrored;
         this.sessionSeconds += zones.sessions;
         this.crossZoneSessionSeconds += zones.crossing;

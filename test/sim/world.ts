@@ -150,7 +150,10 @@ export class World {
     // Each target is in one zone; a target of a layout without one (a single target, a pool)
     // in the first zone unless the scenario says where. target-change moves to a target there too.
     const targets = layouts.flatMap((layout, i) => layout ?? [{ targetId: configs[i].targetId }]);
-    const targetZones = new Map([...targets.map(t => [t.targetId, t.availabilityZone ?? t.location ?? ZONES[0]] as const), [CHANGED_TARGET_ID, ZONES[0]]]);
+    const targetZones = new Map([
+      ...targets.map(t => [t.targetId, t.availabilityZone ?? t.location ?? ZONES[0]] as const),
+      [CHANGED_TARGET_ID, ZONES[0]],
+    ]);
     const limits = new Map(targets.filter(t => t.maxSources !== undefined).map(t => [t.targetId, t.maxSources!]));
     this.ec2 = new SimEc2(this.clock, { nlbTargets, targetSourceLimits: limits, targetZones, ...options.ec2 });
     this.ecs = new SimEcs(this.clock, this.ec2, options.timings, options.containers);
