@@ -53,7 +53,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Bundle the AWS SDK instead of using the runtime's copy, so the code that ships is the
     // code the tests ran (same SDK version, same retry behaviour). `minify` is an esbuild
     // option projen's bundler honours but does not declare on BundlingOptions.
-    bundlingOptions: { externals: [], minify: true } as awscdk.LambdaFunctionCommonOptions['bundlingOptions'],
+    // `module` first: the SDK's ES module builds let esbuild drop what the handler never calls
+    // (measured: 1.14 MB instead of 2.06 MB, 299 KB instead of 507 KB gzipped), which keeps every
+    // package under its 1 MB budget. aws-cdk-lib's NodejsFunction bundles the same way.
+    bundlingOptions: { externals: [], minify: true, mainFields: ['module', 'main'] } as awscdk.LambdaFunctionCommonOptions['bundlingOptions'],
   },
 
   // Handler-only libraries: bundled into the Lambda asset at build time, never needed by
