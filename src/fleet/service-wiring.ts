@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { SharedSessionManager } from './shared-session-manager';
 import { EARLY_START_STATE, START_STATE, STOP_STATE } from '../session-manager/task-event';
 import { RECONCILER_MAX_EVENT_AGE_SEC } from '../session-manager/timing';
-import { CONFIG_KEY, EVENT_KEY, SWEEP_KEY } from '../session-manager/triggers';
+import { CONFIG_KEY, EVENT_KEY, SWEEP_KEY } from '../session-manager/trigger-keys';
 
 /** What a service's triggers carry and where they go. */
 export interface ServiceWiringProps {

@@ -9,14 +9,9 @@ import { InvocationContext, route } from './entry';
 import { BatchResponse } from './handle-queue-batch';
 import { ReconcilerDeps } from './reconciler';
 
-/** The key under which every trigger carries its service's configuration (the ENV-keyed record). */
-export const CONFIG_KEY = 'mirror';
-/** The key of a task state change inside an event-queue message. */
-export const EVENT_KEY = 'event';
-/** The key that marks a scheduled sweep (the schedule's input). */
-export const SWEEP_KEY = 'sweep';
-/** The key that marks a sweep started by a flipped switch: it does not wait for young tasks' events. */
-export const IMMEDIATE_KEY = 'immediate';
+import { CONFIG_KEY, EVENT_KEY, IMMEDIATE_KEY, SWEEP_KEY } from './trigger-keys';
+
+export { CONFIG_KEY, EVENT_KEY, IMMEDIATE_KEY, SWEEP_KEY };
 
 /** The dependencies of one service's work; the Lambda builds them per configuration and keeps its clients. */
 export type DepsFor = (config: SessionManagerConfig) => ReconcilerDeps;
