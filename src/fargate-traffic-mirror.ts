@@ -6,7 +6,7 @@ import {
 import { Construct } from 'constructs';
 import { ServiceEnrollment } from './fleet/service-enrollment';
 import { ServiceWiring } from './fleet/service-wiring';
-import { EVENT_SOURCE_MAX_CONCURRENCY, SharedSessionManager } from './fleet/shared-session-manager';
+import { SharedSessionManager } from './fleet/shared-session-manager';
 import { IMirrorFilter, MirrorFilter } from './mirror-filter';
 import { MirrorTarget, MirrorTargetConfig, MirrorTargetKind } from './mirror-target';
 import { ENV } from './session-manager/config';
@@ -16,6 +16,7 @@ import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, REASON_DIMENSION, SERVICE_DI
 import { switchStateOf } from './session-manager/mirror-switch';
 import { ownerIdFor } from './session-manager/ownership';
 import { formatTargets } from './session-manager/targets';
+import { EVENT_SOURCE_MAX_CONCURRENCY } from './session-manager/timing';
 import { validateIntegerRange } from './validation';
 
 /** Properties of a `FargateTrafficMirror`. */

@@ -10,7 +10,7 @@ import { suppressNagFindings } from '../nag-suppressions';
 import { ENV } from '../session-manager/config';
 import { SERVICE_DIMENSION_VALUE } from '../session-manager/metric-names';
 import { SessionManagerFunction } from '../session-manager/session-manager-function';
-import { EVENT_TIMEOUT_SEC, RECONCILER_MAX_EVENT_AGE_SEC, RECONCILER_TIMEOUT_SEC } from '../session-manager/timing';
+import { EVENT_BATCH_SIZE, EVENT_SOURCE_MAX_CONCURRENCY, EVENT_TIMEOUT_SEC, RECONCILER_MAX_EVENT_AGE_SEC, RECONCILER_TIMEOUT_SEC } from '../session-manager/timing';
 
 /** Settings every mirrored service of a stack must agree on, since they share the functions. */
 export interface SharedSettings {
@@ -18,9 +18,6 @@ export interface SharedSettings {
   readonly reservedConcurrentExecutions?: number;
 }
 
-// The queue's event source never runs more than 2 session managers at once; a reservation below
-// that would throttle it.
-export const EVENT_SOURCE_MAX_CONCURRENCY = 2;
 // AWS guidance for SQS event sources: a visibility timeout of at least six times the function
 // timeout, so a message is not received again while a throttled or retried invocation still runs.
 const QUEUE_VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -122,7 +119,7 @@ export class SharedSessionManager extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
     });
     this.eventFunction.addEventSource(new sources.SqsEventSource(this.queue, {
-      batchSize: 10,
+      batchSize: EVENT_BATCH_SIZE,
       reportBatchItemFailures: true,
       // Few concurrent pollers keep a deployment burst from turning into an EC2 throttling storm.
       maxConcurrency: EVENT_SOURCE_MAX_CONCURRENCY,

@@ -4,9 +4,10 @@ import { handleQueueBatch } from './handle-queue-batch';
 import { handleTaskEvent } from './handle-task-event';
 import { InvocationLimits, ReconcilerDeps, pause } from './reconciler';
 import { removeAll } from './remove-all';
+import { scheduledSweep } from './scheduled-sweep';
 import { removedFields } from './session-parameters';
 import { sweep } from './sweep';
-import { BUSY_HEAL_AGE_MS, ENROLLMENT_WORK_LIMIT_MS, IDLE_HEAL_AGE_MS, SCHEDULED_SWEEP_BUDGET_MS, SCHEDULED_SWEEP_MODIFY_LIMIT, SETTLE_MS } from './timing';
+import { ENROLLMENT_WORK_LIMIT_MS, SCHEDULED_SWEEP_BUDGET_MS, SETTLE_MS } from './timing';
 
 function isObject(value: unknown): value is Record<string, any> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -43,33 +44,15 @@ export async function route(event: unknown, deps: ReconcilerDeps, context?: Invo
       // stack delete or update that begins while it runs; the next one carries on.
       // A sweep a flipped switch started mirrors every task at once: no event is on its way for
       // tasks that were running while mirroring was off.
-      const immediate = isObject(event.detail) && event.detail.immediate === true;
-      return await sweep(deps, {
+      return await scheduledSweep(deps, {
         deadline: Math.min(limits.deadline ?? Infinity, now + SCHEDULED_SWEEP_BUDGET_MS),
-        createdBefore: immediate ? undefined : now - (await eventPathIdle(deps) ? IDLE_HEAL_AGE_MS : BUSY_HEAL_AGE_MS),
-        freshSwitch: immediate,
-        maxModifies: SCHEDULED_SWEEP_MODIFY_LIMIT,
+        immediate: isObject(event.detail) && event.detail.immediate === true,
       });
     }
     // A task state change delivered directly (EventBridge target, or a manual test invoke).
     return await handleTaskEvent(event, deps);
   } finally {
     deps.metrics.flush();
-  }
-}
-
-/**
- * Whether no task state change waits in the event queue or is being handled, so a task without
- * a session has lost its events. Unknown counts as busy: the sweep then leaves young tasks to
- * their events, which costs time to heal, never a duplicate write.
- */
-async function eventPathIdle(deps: ReconcilerDeps): Promise<boolean> {
-  if (!deps.eventBacklog) return false;
-  try {
-    return (await deps.eventBacklog()) === 0;
-  } catch (error) {
-    deps.logger.warn('could not read the event queue\'s depth; young tasks are left to their events', { action: 'sweep', errorMessage: errorMessageOf(error) });
-    return false;
   }
 }
 

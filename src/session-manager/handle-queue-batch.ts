@@ -1,7 +1,5 @@
 import { applyTaskAction } from './handle-task-event';
-import { MirrorSession } from './mirror-sessions';
 import { ReconcilerDeps } from './reconciler';
-import { isSampled } from './sampling';
 import { StartAction, StopAction, parseTaskEventBody } from './task-event';
 
 /** The parts of an SQS record the session manager reads. */
@@ -56,15 +54,9 @@ export async function handleQueueBatch(records: readonly QueueRecord[], deps: Re
   }
 
   const failures: string[] = [];
-  const checks = await checkedInterfaces([...byTask.values()].map(e => e.action), deps);
   for (const { action, messageIds } of byTask.values()) {
-    const seen = action.action === 'start' ? checks.get(action.networkInterfaceId) : undefined;
-    if (seen instanceof Error) {
-      failures.push(...messageIds);
-      continue;
-    }
     try {
-      await applyTaskAction(action, deps, seen);
+      await applyTaskAction(action, deps);
     } catch {
       failures.push(...messageIds);
     }
@@ -72,29 +64,3 @@ export async function handleQueueBatch(records: readonly QueueRecord[], deps: Re
   return { batchItemFailures: failures.map(itemIdentifier => ({ itemIdentifier })) };
 }
 
-/**
- * The RUNNING checks of a batch (tasks this container has not seen mirrored) share one listing
- * by the documented `network-interface-id` filter, so a batch of ten checks costs one read, not
- * ten. A failed listing fails only those checks' messages, which SQS then redelivers.
- *
- * @returns per checked ENI, the sessions on it, or the listing's error
- */
-async function checkedInterfaces(actions: readonly TaskAction[], deps: ReconcilerDeps): Promise<Map<string, readonly MirrorSession[] | Error>> {
-  const enis = actions
-    // A task outside the sampled share is skipped without a look.
-    .filter((a): a is StartAction => a.action === 'start' && !a.early && !deps.recent?.has(a.taskArn) && isSampled(a.taskArn, deps.config.sampling))
-    .map(a => a.networkInterfaceId);
-  const checks = new Map<string, readonly MirrorSession[] | Error>();
-  // A lone check reads on its own, as an event handled alone would.
-  if (enis.length < 2) return checks;
-  try {
-    const listed = await deps.sessions.listOnInterfaces(enis);
-    for (const eni of enis) checks.set(eni, listed.filter(s => s.networkInterfaceId === eni));
-  } catch (error) {
-    deps.logger.warn('listing the sessions of a batch of RUNNING checks failed; they will be retried', {
-      networkInterfaceIds: enis, errorMessage: error instanceof Error ? error.message : String(error),
-    });
-    for (const eni of enis) checks.set(eni, error instanceof Error ? error : new Error(String(error)));
-  }
-  return checks;
-}

@@ -1,6 +1,6 @@
 import { classifyError, errorMessageOf } from './errors';
 import { MirrorSession } from './mirror-sessions';
-import { ensureRunningTask, failureMessage, mirrorTask } from './mirror-task';
+import { failureMessage, mirrorTask } from './mirror-task';
 import { taskTagMatches } from './ownership';
 import { ReconcilerDeps } from './reconciler';
 import { isSampled } from './sampling';
@@ -27,15 +27,11 @@ export async function handleTaskEvent(event: unknown, deps: ReconcilerDeps): Pro
   return applyTaskAction(parseTaskEvent(event, deps.config), deps);
 }
 
-/**
- * Applies an already parsed event; see {@link handleTaskEvent}.
- *
- * @param seen for a RUNNING check, the sessions on the task's ENI when the caller listed them
- * already (see {@link ensureRunningTask})
- */
-export async function applyTaskAction(parsed: TaskEventAction, deps: ReconcilerDeps, seen?: readonly MirrorSession[]): Promise<TaskEventOutcome> {
+/** Applies an already parsed event; see {@link handleTaskEvent}. */
+export async function applyTaskAction(parsed: TaskEventAction, deps: ReconcilerDeps): Promise<TaskEventOutcome> {
   const { sessions, logger, metrics } = deps;
   if (parsed.action === 'skip') {
+    if (parsed.awaitingEni && parsed.taskArn) deps.recent?.awaitEni(parsed.taskArn);
     // Foreign or malformed events are warnings: no healthy deployment sends them.
     logger[parsed.rejected ? 'warn' : 'info']('event skipped', { action: 'skip', outcome: 'skipped', reason: parsed.reason, taskArn: parsed.taskArn });
     return { action: 'skip', outcome: 'skipped', reason: parsed.reason, taskArn: parsed.taskArn };
@@ -44,18 +40,23 @@ export async function applyTaskAction(parsed: TaskEventAction, deps: ReconcilerD
   const { taskArn, networkInterfaceId } = parsed;
   try {
     if (parsed.action === 'start') {
+      if (deps.recent?.has(taskArn)) {
+        // A later event (a container transition, a duplicate, a redelivery) of a task this container saw mirrored.
+        logger.debug('task already mirrored', { action: 'start', outcome: 'ensured', taskArn, networkInterfaceId, lastStatus: parsed.lastStatus });
+        return { action: 'start', outcome: 'ensured', taskArn, networkInterfaceId, sessionIds: [] };
+      }
+      if (!parsed.early && !deps.recent?.isAwaitingEni(taskArn)) {
+        // The PENDING event made the session; a lost one is the sweep's to heal (task-event.ts).
+        logger.debug('running task left to its PENDING event and the sweep', { action: 'start', outcome: 'skipped', taskArn, networkInterfaceId, lastStatus: parsed.lastStatus });
+        return { action: 'start', outcome: 'skipped', taskArn, networkInterfaceId, reason: 'left to the PENDING event and the sweep' };
+      }
       const unwanted = !isSampled(taskArn, deps.config.sampling) ? 'not sampled' : (await deps.switchState?.()) === 'off' ? 'switched off' : undefined;
       if (unwanted) {
         logger.debug('task not mirrored', { action: 'start', outcome: 'skipped', reason: unwanted, taskArn });
         return { action: 'start', outcome: 'skipped', taskArn, networkInterfaceId, reason: unwanted };
       }
-      if (deps.recent?.has(taskArn)) {
-        // Another event of this task (a container transition) after this container saw it mirrored.
-        logger.debug('task already mirrored', { action: 'start', outcome: 'ensured', taskArn, networkInterfaceId, lastStatus: parsed.lastStatus });
-        return { action: 'start', outcome: 'ensured', taskArn, networkInterfaceId, sessionIds: [] };
-      }
       const task = { taskArn, networkInterfaceId: parsed.networkInterfaceId, availabilityZone: parsed.availabilityZone };
-      const result = parsed.early ? await mirrorTask(deps, task) : await ensureRunningTask(deps, task, seen);
+      const result = await mirrorTask(deps, task);
       if (result.failure) {
         metrics.failure(result.failure.reason);
         logger.error(failureMessage(result.failure.reason), {

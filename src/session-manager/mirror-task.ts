@@ -62,8 +62,8 @@ function needsLook(cls: ErrorClass): boolean {
  * Mirrors one starting task: a single CreateTrafficMirrorSession with a deterministic
  * ClientToken (no reads on the common path), to the first of the task's targets (targets.ts:
  * its own zone's, spread by rendezvous hashing of its ENI). Only when EC2 refuses that target
- * (full, or gone) does it try the next; only when EC2 refuses otherwise, or answers with the
- * result of an earlier request, does it look at the ENI's sessions. It never modifies or deletes
+ * (full, or gone) does it try the next; only when EC2 refuses otherwise does it look at the
+ * ENI's sessions. An answer with the result of an earlier request (the same token) is trusted. It never modifies or deletes
  * an existing owned session: an invocation may run the previous deployment's configuration, and
  * only the sweep reconciles configuration.
  *
@@ -87,8 +87,9 @@ export async function mirrorTask(deps: ReconcilerDeps, task: DesiredTask, option
         if (target.crossZone) reportCrossZone(deps, task, target.targetId, target.availabilityZone, refusals);
         return { sessionId: result.sessionId, created: true, targetId: target.targetId, refusals };
       }
-      // A repeat: the session it names may since have been deleted (by hand, say).
-      return await lookAndDecide(deps, task, `replayed:${result.sessionId}`, target.targetId);
+      // A repeat (a redelivered or duplicated event): the session was made by the first. Should
+      // it since have been deleted by hand, the sweep, which lists rather than trusts, heals it.
+      return { sessionId: result.sessionId, created: false, targetId: target.targetId, refusals };
     } catch (error) {
       const cls = classifyError(error);
       if (isTargetUnusable(cls)) {
@@ -134,22 +135,6 @@ function reportCrossZone(
     targetAvailabilityZone: targetZone,
     refusals,
   });
-}
-
-/**
- * Makes sure a running task is mirrored, reading first: its RUNNING events come after the
- * PENDING one that normally created the session, so a look by ENI (one documented-filter read)
- * settles it. Only when the PENDING event was lost does the start path follow, with its
- * deterministic token: a concurrent PENDING create then meets it as a repeat, not a second session.
- *
- * @param seen the sessions on the task's ENI when a caller already listed them (one listing for
- * a whole batch of checks); read here otherwise
- */
-export async function ensureRunningTask(deps: ReconcilerDeps, task: DesiredTask, seen?: readonly MirrorSession[]): Promise<MirrorResult> {
-  const { sessions } = deps;
-  const onEni = seen ?? await sessions.listOnInterfaces([task.networkInterfaceId]);
-  const mine = onEni.filter(s => sessions.isOwned(s) && s.networkInterfaceId === task.networkInterfaceId).sort(bySessionNumber);
-  return mine.length > 0 ? { sessionId: mine[0].sessionId, created: false } : mirrorTask(deps, task);
 }
 
 /**

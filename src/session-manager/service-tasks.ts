@@ -18,6 +18,15 @@ export interface LiveTasks {
   readonly active: DesiredTask[];
   /** Ids of tasks told to stop but not STOPPED yet: their sessions stay until EC2 removes them with the ENI. */
   readonly draining: Set<string>;
+  /** Tasks meant to run whose ENI is not attached yet (PROVISIONING): their PENDING event is still to come. */
+  readonly starting: StartingTask[];
+}
+
+/** A task meant to run that has no attached ENI yet. */
+export interface StartingTask {
+  readonly taskArn: string;
+  /** When ECS created the task (epoch ms). */
+  readonly createdAt?: number;
 }
 
 /**
@@ -28,6 +37,11 @@ export class ServiceTasks {
 
   /** Every task of the service that should be mirrored now. */
   public async listActive(): Promise<DesiredTask[]> {
+    return (await this.listLive()).active;
+  }
+
+  /** Every task of the service meant to run: those to mirror now, and those still without an ENI. */
+  public async listLive(): Promise<LiveTasks> {
     const arns: string[] = [];
     const pages = paginateListTasks({ client: this.ecs, pageSize: DESCRIBE_BATCH }, {
       cluster: this.clusterArn, serviceName: this.serviceName, desiredStatus: 'RUNNING',
@@ -35,7 +49,7 @@ export class ServiceTasks {
     for await (const page of pages) {
       arns.push(...(page.taskArns ?? []));
     }
-    return (await this.describeLive(arns)).active;
+    return this.describeLive(arns);
   }
 
   /**
@@ -48,6 +62,7 @@ export class ServiceTasks {
   public async describeLive(tasks: readonly string[]): Promise<LiveTasks> {
     const active: DesiredTask[] = [];
     const draining = new Set<string>();
+    const starting: StartingTask[] = [];
     const ours = [...new Set(tasks.filter(t => !t.startsWith('arn:') || isTaskOfCluster(t, this.clusterArn)))];
     for (let i = 0; i < ours.length; i += DESCRIBE_BATCH) {
       const response = await this.ecs.send(new DescribeTasksCommand({
@@ -61,11 +76,13 @@ export class ServiceTasks {
         if (eni && task.desiredStatus === 'RUNNING' && ACTIVE_STATES.has(task.lastStatus ?? '')) {
           // DescribeTasks names the task's Availability Zone (Task.availabilityZone).
           active.push({ taskArn: task.taskArn, networkInterfaceId: eni, createdAt: task.createdAt?.getTime(), ...zoneOf(task.availabilityZone) });
+        } else if (task.desiredStatus === 'RUNNING' && task.lastStatus === 'PROVISIONING') {
+          starting.push({ taskArn: task.taskArn, createdAt: task.createdAt?.getTime() });
         } else if (task.lastStatus !== 'STOPPED') {
           draining.add(taskIdOf(task.taskArn));
         }
       }
     }
-    return { active, draining };
+    return { active, draining, starting };
   }
 }

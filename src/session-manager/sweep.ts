@@ -2,11 +2,10 @@
  * Reconcile the whole service: the periodic sweep and the deploy-time enrollment.
  */
 import { MirrorSession } from './mirror-sessions';
-import { DesiredTask } from './reconcile';
 import { ReconcilerDeps, SweepOptions, SweepResult, planFor } from './reconciler';
 import { ModifyAction, runActions } from './run-actions';
 import { isSampled } from './sampling';
-import { taskIdOf } from './service-tasks';
+import { StartingTask, taskIdOf } from './service-tasks';
 import { changeFor } from './session-parameters';
 import { TargetLoad } from './targets';
 
@@ -21,6 +20,21 @@ const MAX_ERROR_LINES = 10;
  * the deadline; the next run picks up what is left, since it starts from a fresh listing.
  */
 export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Promise<SweepResult> {
+  return (await sweepService(deps, limits)).summary;
+}
+
+/** What {@link sweepService} did, and the young tasks it left to their events. */
+export interface SweepOutcome {
+  readonly summary: SweepResult;
+  /**
+   * Tasks created at or after `createdBefore` that are left to their PENDING events: unmirrored
+   * ones, and ones whose ENI is not attached yet.
+   */
+  readonly deferredTasks: readonly StartingTask[];
+}
+
+/** {@link sweep}, also returning the tasks it left to their events (scheduled-sweep.ts looks at them again). */
+export async function sweepService(deps: ReconcilerDeps, limits: SweepOptions = {}): Promise<SweepOutcome> {
   const { config, sessions, tasks, logger, metrics } = deps;
   // Sessions first, then tasks: a session created after this listing belongs to a task the task
   // listing is at least as likely to show. With no tag filter documented, the listing holds
@@ -29,15 +43,16 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
   const listed = all.filter(s => sessions.isOwned(s));
   // Switched off, no task is to be mirrored: every owned session goes. Otherwise the sampled ones.
   const off = (await deps.switchState?.(limits.freshSwitch)) === 'off';
-  const wanted = (t: DesiredTask) => !off && isSampled(t.taskArn, config.sampling);
-  const desired = (await tasks.listActive()).filter(wanted);
+  const wanted = (t: StartingTask) => !off && isSampled(t.taskArn, config.sampling);
+  const listedTasks = await tasks.listLive();
+  const desired = listedTasks.active.filter(wanted);
   const desiredEnis = new Set(desired.map(t => t.networkInterfaceId));
 
   // ListTasks can lag behind a task that just started. Before deleting a session, ask ECS
   // directly about its task; if it is active, it stays desired; if it is draining, its
   // session is left alone (EC2 deletes it with the ENI).
   const orphanTasks = listed.filter(s => !desiredEnis.has(s.networkInterfaceId)).map(s => s.taskTag).filter((t): t is string => !!t);
-  const live = orphanTasks.length ? await tasks.describeLive(orphanTasks) : { active: [], draining: new Set<string>() };
+  const live = orphanTasks.length ? await tasks.describeLive(orphanTasks) : { active: [], draining: new Set<string>(), starting: [] };
   for (const task of live.active.filter(wanted)) {
     if (!desiredEnis.has(task.networkInterfaceId)) {
       desired.push(task);
@@ -52,10 +67,11 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
 
   const planned = planFor(deps, desired, [...owned, ...foreign]);
   // A young task's PENDING event may still be on its way: its create is left to it.
-  const young = new Set(desired.filter(t => limits.createdBefore !== undefined && t.createdAt !== undefined && t.createdAt >= limits.createdBefore)
-    .map(t => t.networkInterfaceId));
-  const plan = { ...planned, creates: planned.creates.filter(c => !young.has(c.networkInterfaceId)) };
-  const deferred = planned.creates.length - plan.creates.length;
+  const isYoung = (t: StartingTask) => limits.createdBefore !== undefined && t.createdAt !== undefined && t.createdAt >= limits.createdBefore;
+  const plan = { ...planned, creates: planned.creates.filter(c => !isYoung(c)) };
+  const deferredCreates = planned.creates.filter(isYoung);
+  const deferredTasks = [...deferredCreates, ...listedTasks.starting.filter(t => wanted(t) && isYoung(t))];
+  const deferred = deferredCreates.length;
   const deleting = new Set(plan.deletes.map(d => d.sessionId));
   const modifies: ModifyAction[] = [];
   // Which target each session is on changes only when its target left the configuration, or
@@ -128,5 +144,5 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
     });
   }
   logger.info('sweep finished', { action: 'sweep', ...summary, crossZoneTasks: crossZone });
-  return summary;
+  return { summary, deferredTasks };
 }

@@ -17,8 +17,10 @@ export const EARLY_START_STATE = 'PENDING';
 /**
  * The running state: ECS emits a RUNNING task state change on the transition and again for each
  * container transition after it (a sidecar starting, an init container exiting), so one task has
- * several. Each checks, at most once per container of the function, that the task is mirrored:
- * it heals a lost PENDING event at once.
+ * several. They cost nothing: the PENDING event created the session, and a lost PENDING is healed
+ * by the sweep (entry.ts), which reads by the account, not by the task. Only a task whose PENDING
+ * event came without an attached ENI is mirrored on RUNNING, its first event with one, when the
+ * same function container saw that PENDING (recent-tasks.ts).
  */
 export const START_STATE = 'RUNNING';
 /**
@@ -61,7 +63,7 @@ export interface StartAction {
   readonly availabilityZone?: string;
   /**
    * True for the PENDING event, the task's first with its ENI: create at once, no read. False
-   * for RUNNING events, which may come after a lost PENDING or be one of several: look first.
+   * for RUNNING events, which are acted on only after a PENDING event without an attached ENI.
    */
   readonly early: boolean;
 }
@@ -82,6 +84,11 @@ export interface SkipAction {
   readonly taskArn?: string;
   /** The event is foreign or malformed: no healthy deployment sends it (logged as a warning). */
   readonly rejected?: boolean;
+  /**
+   * A starting task's event without an attached ENI yet: its next event with one (RUNNING) is
+   * its first, and creates the session.
+   */
+  readonly awaitingEni?: boolean;
 }
 
 /** The outcome of reading one event. */
@@ -234,11 +241,12 @@ export function parseTaskEvent(event: unknown, scope: EventScope): TaskEventActi
   if (desiredStatus !== 'RUNNING' || (lastStatus !== START_STATE && lastStatus !== EARLY_START_STATE)) {
     return { action: 'skip', reason: `nothing to do in state ${lastStatus} (desired ${desiredStatus})`, taskArn };
   }
+  const awaiting = lastStatus === EARLY_START_STATE ? { awaitingEni: true } : {};
   if (eni === undefined) {
-    return { action: 'skip', reason: `task has no network interface yet (state ${lastStatus})`, taskArn };
+    return { action: 'skip', reason: `task has no network interface yet (state ${lastStatus})`, taskArn, ...awaiting };
   }
   if (!isAttached(detail.attachments)) {
-    return { action: 'skip', reason: `task's network interface is not attached yet (state ${lastStatus})`, taskArn };
+    return { action: 'skip', reason: `task's network interface is not attached yet (state ${lastStatus})`, taskArn, ...awaiting };
   }
   return { action: 'start', taskArn, networkInterfaceId: eni, lastStatus, version, ...zoneOf(detail.availabilityZone), early: lastStatus === EARLY_START_STATE };
 }

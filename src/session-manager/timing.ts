@@ -5,6 +5,20 @@
  * path and the schedule are gone (or changed) ends within {@link SETTLE_MS}.
  */
 
+/** Task state changes the event source mapping hands the event function at once. */
+export const EVENT_BATCH_SIZE = 10;
+/**
+ * The queue's event source never runs more than this many session managers at once (few, so a
+ * deployment burst does not become an EC2 throttling storm); a reservation below would throttle it.
+ */
+export const EVENT_SOURCE_MAX_CONCURRENCY = 2;
+/**
+ * A queue with no more task state changes waiting than one round of polls takes keeps up: an
+ * event in it is handled within seconds, so a task {@link IDLE_HEAL_AGE_MS} old without a
+ * session lost its events. More waiting is a backlog (a burst) whose events may still come.
+ */
+export const KEEPING_UP_BACKLOG = EVENT_BATCH_SIZE * EVENT_SOURCE_MAX_CONCURRENCY;
+
 /** The event path's function timeout: a batch of task state changes. */
 export const EVENT_TIMEOUT_SEC = 60;
 /** The reconciler's function timeout, Lambda's maximum. */
@@ -41,17 +55,17 @@ export const ACTION_GRACE_MS = 30_000;
 export const SETTLE_MS = Math.max(EVENT_TIMEOUT_SEC * 1000, RECONCILER_MAX_EVENT_AGE_SEC * 1000 + SCHEDULED_SWEEP_BUDGET_MS) + ACTION_GRACE_MS;
 
 /**
- * A scheduled sweep creates sessions only for tasks its events had time to reach. With no task
- * state change waiting in the event queue, a task created this long ago without a session lost
- * its events (or they are in a batch being handled, or one whose function died), so the sweep
- * mirrors it now: EventBridge delivers in well under a second, and ECS emits PENDING within
- * seconds of the ENI's attachment.
+ * A scheduled sweep creates sessions only for tasks its events had time to reach. While the
+ * event queue keeps up ({@link KEEPING_UP_BACKLOG}), a task created this long ago without a
+ * session lost its events (or they are in a batch being handled, or one whose function died), so
+ * the sweep mirrors it now: EventBridge delivers in well under a second, and ECS emits PENDING
+ * within seconds of the ENI's attachment.
  */
 export const IDLE_HEAL_AGE_MS = 30_000;
 /**
- * While the event queue holds messages, a younger task's PENDING event may still be among
- * them: creating its session from the sweep as well would cost a second write (and a read on
- * the event path), which bursts cannot afford. Such tasks are left to their events this long.
+ * While the event queue holds a backlog, a younger task's PENDING event may still be in it:
+ * creating its session from the sweep as well would cost a second write (and a read on the
+ * event path), which bursts cannot afford. Such tasks are left to their events this long.
  */
 export const BUSY_HEAL_AGE_MS = 5 * 60_000;
 

@@ -4,7 +4,7 @@ import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/session-manager/ownership
 import { RecentTasks } from '../../src/session-manager/recent-tasks';
 import { SweepResult } from '../../src/session-manager/reconciler';
 import {
-  BUSY_HEAL_AGE_MS, ENROLLMENT_WORK_LIMIT_MS, IDLE_HEAL_AGE_MS, SCHEDULED_SWEEP_BUDGET_MS, SCHEDULED_SWEEP_MODIFY_LIMIT,
+  BUSY_HEAL_AGE_MS, ENROLLMENT_WORK_LIMIT_MS, IDLE_HEAL_AGE_MS, KEEPING_UP_BACKLOG, SCHEDULED_SWEEP_BUDGET_MS, SCHEDULED_SWEEP_MODIFY_LIMIT,
 } from '../../src/session-manager/timing';
 import { CLUSTER_ARN, SERVICE_NAME, taskArnOf, taskEvent } from '../fixtures/task-events';
 import { ERROR_SPELLINGS, Ec2MirrorModelOptions, TAG_FILTER_MODES } from '../support/ec2-model';
@@ -406,24 +406,38 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       expect(h.metrics.coverages.at(-1)).toEqual({ running: 3, mirrored: 3 });
     });
 
-    test('a scheduled sweep leaves young tasks to their events: 30 s when the event queue is empty, 5 minutes when it is not', async () => {
+    test('a scheduled sweep leaves young tasks to their events: 30 s while the event queue keeps up, 5 minutes while it holds a backlog', async () => {
       const h = withTasks(0);
-      const ages = [IDLE_HEAL_AGE_MS / 2, IDLE_HEAL_AGE_MS * 2, BUSY_HEAL_AGE_MS * 2];
-      ages.forEach((age, i) => {
-        const arn = addTask(h, i);
-        h.ecs.tasks.get(arn)!.createdAt = Date.now() - age;
-      });
-      let backlog = 3;
+      const created = (i: number, age: number) => { h.ecs.tasks.get(addTask(h, i))!.createdAt = Date.now() - age; };
+      [BUSY_HEAL_AGE_MS * 2, IDLE_HEAL_AGE_MS * 2, IDLE_HEAL_AGE_MS / 2].forEach((age, i) => created(i, age));
+      let backlog = KEEPING_UP_BACKLOG + 1;
       const deps = { ...h.deps, eventBacklog: async () => backlog };
-      // Events are queued: only the task older than 5 minutes is the sweep's to mirror.
+      // A backlog: only the task older than 5 minutes is the sweep's to mirror. Its second look
+      // at the young tasks finds the backlog still there, and leaves them to the next sweep.
       expect(await route(SCHEDULED, deps)).toMatchObject({ runningTasks: 3, created: 1, deferred: 2, mirroredTasks: 1 });
-      expect(ownedEnis(h)).toEqual([eniOf(2)]);
-      // Queue drained: a task older than 30 s without a session lost its events.
-      backlog = 0;
-      expect(await route(SCHEDULED, deps)).toMatchObject({ created: 1, deferred: 1 });
-      expect(ownedEnis(h)).toEqual([eniOf(1), eniOf(2)].sort());
+      expect(ownedEnis(h)).toEqual([eniOf(0)]);
+      // The queue keeps up (one round of polls takes what waits): a task older than 30 s without
+      // a session lost its events; one just created is mirrored by the second look, 30 s later.
+      backlog = KEEPING_UP_BACKLOG;
+      created(3, 0);
+      const sweptAt = Date.now();
+      expect(await route(SCHEDULED, deps)).toMatchObject({ runningTasks: 4, created: 3, deferred: 0, mirroredTasks: 4 });
+      expect(Date.now() - sweptAt).toBeGreaterThanOrEqual(IDLE_HEAL_AGE_MS);
+      expect(ownedEnis(h)).toEqual([0, 1, 2, 3].map(eniOf).sort());
       // The deploy-time enrollment waits for nothing: it mirrors every task.
-      expect((await provide({ RequestType: 'Create' }, deps)).Data).toMatchObject({ Created: '1', MirroredTasks: '3' });
+      created(4, 0);
+      expect((await provide({ RequestType: 'Create' }, deps)).Data).toMatchObject({ Created: '1', MirroredTasks: '5' });
+    });
+
+    test('a task still PROVISIONING when the sweep runs is looked at again once it is 30 s old', async () => {
+      const h = withTasks(0);
+      const arn = addTask(h, 0, 'PROVISIONING');
+      h.ecs.tasks.get(arn)!.createdAt = Date.now();
+      const deps = { ...h.deps, eventBacklog: async () => 0 };
+      // Its ENI attaches and its PENDING event is lost while the sweep waits.
+      const sleep = async (ms: number) => { await h.deps.sleep!(ms); h.ecs.tasks.get(arn)!.lastStatus = 'PENDING'; };
+      expect(await route(SCHEDULED, { ...deps, sleep })).toMatchObject({ runningTasks: 1, created: 1, mirroredTasks: 1 });
+      expect(ownedEnis(h)).toEqual([eniOf(0)]);
     });
 
     test('a queue depth the sweep cannot read counts as busy, and is logged', async () => {
@@ -535,7 +549,7 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       const h = withTasks(1);
       const fresh = addTask(h, 5, 'RUNNING');
       h.ecs.hiddenFromList.add(fresh);
-      await route(taskEvent({ taskId: taskIdOf(5), lastStatus: 'RUNNING', eni: eniOf(5) }), h.deps);
+      await route(taskEvent({ taskId: taskIdOf(5), lastStatus: 'PENDING', eni: eniOf(5) }), h.deps);
       const result = await route(SCHEDULED, h.deps) as SweepResult;
       expect(result.deleted).toBe(0);
       expect(ownedEnis(h)).toEqual([eniOf(0), eniOf(5)]);
@@ -655,42 +669,48 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       expect(ownedEnis(h)).toEqual([0, 1, 2].map(eniOf).sort());
     });
 
-    test('a lost PENDING event is healed by the first RUNNING event: one read, one create', async () => {
-      const h = withTasks(1);
-      await route(sqs(start(0, 2)), h.deps);
-      expect(ownedEnis(h)).toEqual([eniOf(0)]);
-      expect([h.ec2.count('DescribeTrafficMirrorSessions'), h.ec2.count('CreateTrafficMirrorSession')]).toEqual([1, 1]);
-    });
-
-    test('RUNNING events in another function container cost one read each, and never a second session', async () => {
+    test('RUNNING events in any function container cost no call, and never make a second session', async () => {
       const h = withTasks(1);
       const creator = { ...h.deps, recent: new RecentTasks() };
       const other = { ...h.deps, recent: new RecentTasks() };
       await route(sqs(start(0, 1, 'PENDING')), creator);
       for (let v = 2; v <= 5; v++) await route(sqs(start(0, v)), other);
-      expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(1);
-      expect(h.ec2.count('DescribeTrafficMirrorSessions')).toBe(1);
+      expect(h.ec2.calls).toEqual(['CreateTrafficMirrorSession']);
       expect(ownedEnis(h)).toEqual([eniOf(0)]);
     });
 
-    test('the RUNNING checks of one batch share one listing by network-interface-id', async () => {
-      const h = withTasks(4);
-      // Tasks 0 and 1 were mirrored from another container; 2 and 3 lost their PENDING events.
-      await route(sqs(start(0, 1, 'PENDING'), start(1, 1, 'PENDING')), { ...h.deps, recent: new RecentTasks() });
-      const reads = h.ec2.count('DescribeTrafficMirrorSessions');
-      expect(await route(sqs(start(0), start(1), start(2), start(3)), h.deps)).toEqual({ batchItemFailures: [] });
-      expect(h.ec2.count('DescribeTrafficMirrorSessions') - reads).toBe(1);
-      expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(4);
-      expect(ownedEnis(h)).toEqual([0, 1, 2, 3].map(eniOf).sort());
+    test('a lost PENDING event: its RUNNING events cost nothing; the sweep mirrors the task once it is 30 s old, by a second look at it', async () => {
+      const h = withTasks(0);
+      h.ecs.tasks.get(addTask(h, 0))!.createdAt = Date.now();
+      await route(sqs(start(0, 2), start(0, 3)), h.deps);
+      expect(h.ec2.calls).toEqual([]);
+      // The sweep finds the task too young to be its business, waits until it is 30 s old, sees
+      // the queue keep up, and reads only that task's ENI before the create.
+      const sweptAt = Date.now();
+      const result = await route(SCHEDULED, { ...h.deps, eventBacklog: async () => 0 }) as SweepResult;
+      expect(result).toMatchObject({ created: 1, mirroredTasks: 1, deferred: 0 });
+      expect(Date.now() - sweptAt).toBeGreaterThanOrEqual(IDLE_HEAL_AGE_MS);
+      expect(ownedEnis(h)).toEqual([eniOf(0)]);
+      // DescribeTrafficMirrorSessions documents the network-interface-id filter.
+      const lookup = h.ec2.requests.filter(p => p.get('Action') === 'DescribeTrafficMirrorSessions').at(-1)!;
+      expect([lookup.get('Filter.1.Name'), lookup.get('Filter.1.Value.1'), lookup.get('Filter.1.Value.2')]).toEqual(['network-interface-id', eniOf(0), null]);
     });
 
-    test('a failed batch listing sends back only the RUNNING checks\' messages', async () => {
+    test('a PENDING event without an attached ENI: the RUNNING event, its first with one, creates the session without a read', async () => {
       const h = withTasks(3);
-      h.ec2.failNext('DescribeTrafficMirrorSessions', { status: 503, code: 'ServiceUnavailable' }, 5);
-      const response = await route(sqs(start(0), start(1), start(2, 1, 'PENDING')), h.deps);
-      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }, { itemIdentifier: 'm1' }] });
-      // The PENDING event needed no read: its task is mirrored.
-      expect(ownedEnis(h)).toEqual([eniOf(2)]);
+      const noEni = (i: number) => taskEvent({ taskId: taskIdOf(i), lastStatus: 'PENDING', version: 1, attachmentStatus: 'ATTACHING' });
+      // Across batches of one container, and within one batch.
+      await route(sqs(noEni(0)), h.deps);
+      await route(sqs(start(0, 2)), h.deps);
+      await route(sqs(noEni(1), start(1, 2)), h.deps);
+      expect(ownedEnis(h)).toEqual([eniOf(0), eniOf(1)].sort());
+      expect(h.ec2.calls).toEqual(['CreateTrafficMirrorSession', 'CreateTrafficMirrorSession']);
+      // Another container never saw the PENDING event: the sweep heals the task.
+      await route(sqs(noEni(2)), h.deps);
+      await route(sqs(start(2, 2)), { ...h.deps, recent: new RecentTasks() });
+      expect(ownedEnis(h)).not.toContain(eniOf(2));
+      await route(SCHEDULED, { ...h.deps, eventBacklog: async () => 0 });
+      expect(ownedEnis(h)).toContain(eniOf(2));
     });
 
     test('out of order: RUNNING before PENDING, in one batch or two, still one session', async () => {
@@ -708,9 +728,9 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
 
     test('a late start in the same batch as the stop does not undo it', async () => {
       const h = withTasks(1);
-      await route(sqs(start(0)), h.deps);
+      await route(sqs(start(0, 1, 'PENDING')), h.deps);
       stopTask(h, 0);
-      await route(sqs(stop(0, 6), start(0, 4, 'RUNNING')), h.deps);
+      await route(sqs(stop(0, 6), start(0, 1, 'PENDING')), h.deps);
       expect(h.ec2.sessions.size).toBe(0);
       expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(1);
     });
@@ -718,7 +738,7 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
     test('a late start for a task that is gone creates nothing', async () => {
       const h = withTasks(1);
       stopTask(h, 0);
-      const response = await route(sqs(start(0, 4, 'RUNNING')), h.deps);
+      const response = await route(sqs(start(0, 1, 'PENDING')), h.deps);
       expect(response).toEqual({ batchItemFailures: [] });
       expect(h.ec2.sessions.size).toBe(0);
       expect(h.metrics.failures).toEqual(['SourceNotFound']);
@@ -747,7 +767,7 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
     test('a transient failure reports only that task\'s messages for redelivery', async () => {
       const h = withTasks(2);
       h.ec2.failNext('CreateTrafficMirrorSession', { code: 'RequestLimitExceeded', status: 503 }, 5);
-      const response = await route(sqs(start(0), start(0, 3, 'RUNNING'), start(1)), h.deps);
+      const response = await route(sqs(start(0, 1, 'PENDING'), start(0, 3, 'RUNNING'), start(1, 1, 'PENDING')), h.deps);
       expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }, { itemIdentifier: 'm1' }] });
       expect(ownedEnis(h)).toEqual([eniOf(1)]);
     });
@@ -762,7 +782,7 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
 
     test('stop deletes the owned session found by task tag', async () => {
       const h = withTasks(1);
-      await route(sqs(start(0)), h.deps);
+      await route(sqs(start(0, 1, 'PENDING')), h.deps);
       const [session] = h.ec2.sessions.values();
       expect(session.tags[TASK_TAG_KEY]).toBe(taskArnOf(taskIdOf(0)));
       await route(sqs(stop(0)), h.deps);

@@ -29,7 +29,7 @@ test('the Lambda\'s EC2 client paces itself when throttled (adaptive mode), with
 
 test('throttling then success: the SDK retries and one session exists', async () => {
   ec2.failNext('CreateTrafficMirrorSession', { code: 'RequestLimitExceeded', status: 503 }, 2);
-  const outcome = await handleTaskEvent(taskEvent(), deps);
+  const outcome = await handleTaskEvent(taskEvent({ lastStatus: 'PENDING' }), deps);
   expect(outcome.outcome).toBe('created');
   expect(ec2.count('CreateTrafficMirrorSession')).toBe(3);
   expect(ec2.sessions.size).toBe(1);
@@ -37,20 +37,20 @@ test('throttling then success: the SDK retries and one session exists', async ()
 
 test('persistent throttling fails the invocation after the configured attempts', async () => {
   ec2.failNext('CreateTrafficMirrorSession', { code: 'RequestLimitExceeded', status: 503 }, 100);
-  await expect(handleTaskEvent(taskEvent(), deps)).rejects.toMatchObject({ name: 'RequestLimitExceeded' });
+  await expect(handleTaskEvent(taskEvent({ lastStatus: 'PENDING' }), deps)).rejects.toMatchObject({ name: 'RequestLimitExceeded' });
   expect(ec2.count('CreateTrafficMirrorSession')).toBe(EC2_MAX_ATTEMPTS);
   expect(ec2.sessions.size).toBe(0);
 });
 
 test('a 500 is retried like throttling', async () => {
   ec2.failNext('CreateTrafficMirrorSession', { code: 'InternalError', status: 500 });
-  expect((await handleTaskEvent(taskEvent(), deps)).outcome).toBe('created');
+  expect((await handleTaskEvent(taskEvent({ lastStatus: 'PENDING' }), deps)).outcome).toBe('created');
   expect(ec2.count('CreateTrafficMirrorSession')).toBe(2);
 });
 
 test('a permanent error is sent once and not retried', async () => {
   ec2.failNext('CreateTrafficMirrorSession', { code: 'TrafficMirrorSourcesPerTargetLimitExceeded', status: 400 });
-  const outcome = await handleTaskEvent(taskEvent(), deps);
+  const outcome = await handleTaskEvent(taskEvent({ lastStatus: 'PENDING' }), deps);
   expect(outcome).toMatchObject({ outcome: 'failed', reason: 'NoUsableTarget', errorCode: 'TrafficMirrorSourcesPerTargetLimitExceeded' });
   expect(ec2.count('CreateTrafficMirrorSession')).toBe(1);
 });
@@ -73,7 +73,7 @@ test('start then stop leaves nothing, and a foreign session on the same ENI surv
     sessionNumber: 2,
     tags: { [OWNER_TAG_KEY]: 'another-tool' },
   });
-  await handleTaskEvent(taskEvent({ lastStatus: 'RUNNING' }), deps);
+  await handleTaskEvent(taskEvent({ lastStatus: 'PENDING' }), deps);
   expect(ec2.sessions.size).toBe(2);
   const stop = await handleTaskEvent(taskEvent({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }), deps);
   expect(stop.outcome).toBe('deleted');

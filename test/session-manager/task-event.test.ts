@@ -32,11 +32,14 @@ describe('parseTaskEvent', () => {
     }
   });
 
-  test('PENDING without an ENI, or with one not attached yet, is skipped', () => {
+  test('PENDING without an ENI, or with one not attached yet, is skipped, awaiting the ENI (its RUNNING event acts)', () => {
     expect(parseTaskEvent(taskEvent({ lastStatus: 'PENDING', eni: null }), scope))
-      .toMatchObject({ action: 'skip', reason: 'task has no network interface yet (state PENDING)' });
+      .toEqual({ action: 'skip', reason: 'task has no network interface yet (state PENDING)', taskArn: TASK, awaitingEni: true });
     expect(parseTaskEvent(taskEvent({ lastStatus: 'PENDING', attachmentStatus: 'PRECREATED' }), scope))
-      .toMatchObject({ action: 'skip', reason: 'task\'s network interface is not attached yet (state PENDING)' });
+      .toEqual({ action: 'skip', reason: 'task\'s network interface is not attached yet (state PENDING)', taskArn: TASK, awaitingEni: true });
+    // A RUNNING event without one awaits nothing: no later event of the task starts it.
+    expect(parseTaskEvent(taskEvent({ lastStatus: 'RUNNING', eni: null }), scope))
+      .toEqual({ action: 'skip', reason: 'task has no network interface yet (state RUNNING)', taskArn: TASK });
   });
 
   test.each(['PROVISIONING', 'ACTIVATING'])('%s is skipped (the rule does not pass it; PENDING and RUNNING act)', lastStatus => {

@@ -27,6 +27,8 @@ export class FakeEc2Endpoint {
   public readonly model: Ec2MirrorModel;
   /** Every request, by action, in order. */
   public readonly calls: string[] = [];
+  /** Every request's parameters, in order (the Query API's form fields). */
+  public readonly requests: URLSearchParams[] = [];
   /** Answers to return before normal processing, consumed one per request of that action. */
   public readonly failures = new Map<string, FakeFailure[]>();
   /** Sessions per DescribeTrafficMirrorSessions page at most (MaxResults may ask for fewer). */
@@ -67,6 +69,7 @@ export class FakeEc2Endpoint {
   private answer(params: URLSearchParams): HttpResponse {
     const action = params.get('Action') ?? '';
     this.calls.push(action);
+    this.requests.push(params);
     const failure = this.failures.get(action)?.shift();
     if (failure) {
       return error(failure.status, failure.code, failure.message ?? failure.code);
