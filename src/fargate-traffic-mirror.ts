@@ -99,10 +99,12 @@ export interface FargateTrafficMirrorProps {
 
   /**
    * How often the periodic reconciliation runs (whole minutes, at least 1). A task whose
-   * PENDING and RUNNING events were both lost is mirrored by the next one. Each run lists the
+   * PENDING event was lost is mirrored by it: RUNNING events do not check. Each run lists the
    * service's tasks and the account's sessions (reads only, when nothing needs fixing), reads
    * the event queue's depth, and starts actions for at most 45 seconds. It leaves tasks younger
-   * than 30 seconds (5 minutes while the queue holds events) to their task state changes.
+   * than 30 seconds (5 minutes while the queue holds a backlog) to their task state changes,
+   * then, within those 45 seconds, looks once more at those it left, when they are 30 seconds
+   * old, by their ENIs only.
    * @default Duration.minutes(1)
    */
   readonly reconcileInterval?: Duration;
@@ -202,9 +204,9 @@ const MAX_NLB_PACKET_LENGTH = 8500;
 const MAX_PACKET_LENGTH = 65535;
 // More than 100 reserved executions are never used.
 const MAX_RESERVED_CONCURRENCY = 100;
-// Sweeps heal what events missed: a task whose PENDING and RUNNING events were both lost waits
-// for the next one. Each minute is affordable because a sweep creates sessions for young tasks
-// only when the event queue is empty (IDLE_HEAL_AGE_MS, BUSY_HEAL_AGE_MS): otherwise, during a
+// Sweeps heal what events missed: a task whose PENDING event was lost waits for the next one (or
+// its second look). Each minute is affordable because a sweep creates sessions for young tasks
+// only while the event queue keeps up (IDLE_HEAL_AGE_MS, BUSY_HEAL_AGE_MS): otherwise, during a
 // burst, it would race the queued events (the simulator measured 1.46 writes per start for
 // burst-0-to-1000 with one-minute sweeps that did not look at the queue).
 const DEFAULT_RECONCILE_INTERVAL = Duration.minutes(1);
