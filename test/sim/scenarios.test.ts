@@ -176,7 +176,7 @@ describe('one stack of many services, the switch, sampling', () => {
     expect(figures.violations).toEqual([]);
     expect(figures.tasksAtEnd).toEqual({ running: 1000, wanted: 1000, mirrored: 1000, mirroredUnwanted: 0 });
     expect(figures.ec2WritesPerTaskStart).toBe(1);
-    // The batches mix services; their RUNNING checks still cost no more reads than one service's.
+    // The batches mix services; they still cost no more reads than one service's.
     expect(figures.ec2ReadsPerTaskStart).toBeLessThanOrEqual((await ours('rolling-deployment-200')).ec2ReadsPerTaskStart!);
     expect(figures.startsNeverMirrored).toBe(0);
   });
@@ -223,9 +223,9 @@ describe('targets per zone and pools', () => {
     expect(figures.failureReasons).toEqual({});
     expect(figures.ratioToBound).toBeLessThanOrEqual(1.2);
     // One create per start, plus the few that met a full target first (EC2 counts a refused create too). A full
-    // target costs no read; the few reads are RUNNING checks in another function container, as in every burst.
+    // target costs no read.
     expect(figures.ec2WritesPerTaskStart).toBeLessThanOrEqual(1.2);
-    expect(figures.ec2ReadsPerTaskStart).toBeLessThanOrEqual(0.1);
+    expect(figures.ec2ReadsPerTaskStart).toBe(0);
   });
 
   test('eni-target-pool: the single-target baseline leaves 15 tasks waiting', async () => {
