@@ -440,6 +440,21 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       expect(ownedEnis(h)).toEqual([eniOf(0)]);
     });
 
+    test('the second look skips a task that stopped while the sweep waited, and never waits past the sweep\'s deadline', async () => {
+      const h = withTasks(0);
+      h.ecs.tasks.get(addTask(h, 0))!.createdAt = Date.now();
+      const deps = { ...h.deps, eventBacklog: async () => 0 };
+      const sleep = async (ms: number) => { await h.deps.sleep!(ms); stopTask(h, 0); };
+      expect(await route(SCHEDULED, { ...deps, sleep })).toMatchObject({ created: 0 });
+      expect(h.ec2.count('CreateTrafficMirrorSession')).toBe(0);
+      // 80 s left in the function: the deadline (60 s kept back) comes before the task is 30 s old.
+      h.ecs.tasks.get(addTask(h, 1))!.createdAt = Date.now();
+      const sweptAt = Date.now();
+      expect(await route(SCHEDULED, deps, { getRemainingTimeInMillis: () => 80_000 })).toMatchObject({ created: 0, deferred: 1 });
+      expect(Date.now() - sweptAt).toBeLessThan(IDLE_HEAL_AGE_MS);
+      expect(ownedEnis(h)).toEqual([]);
+    });
+
     test('a queue depth the sweep cannot read counts as busy, and is logged', async () => {
       const h = withTasks(0);
       h.ecs.tasks.get(addTask(h, 0))!.createdAt = Date.now() - IDLE_HEAL_AGE_MS * 2;
