@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { FargateTrafficMirror, MirrorTarget } from '../src';
 import { serviceStack } from './support/service-stack';
+import { SINGLETON_ID as SHARED } from '../src/fleet/shared-session-manager';
 import { enrollmentReport } from '../src/session-manager/enrollment-report';
 import { SweepResult } from '../src/session-manager/reconciler';
 import { RECONCILER_MAX_EVENT_AGE_SEC, SCHEDULED_SWEEP_BUDGET_MS, SETTLE_MS } from '../src/session-manager/timing';
@@ -31,9 +32,6 @@ function findCycle(resources: Record<string, any>): string[] | undefined {
   }
   return undefined;
 }
-
-/** Logical id prefix of the stack's shared session manager. */
-const SHARED = 'FargateTrafficMirrorShared';
 
 function mirrorStack(props: Partial<ConstructorParameters<typeof FargateTrafficMirror>[2]> = {}) {
   const s = serviceStack();
@@ -149,7 +147,7 @@ describe('enrollment custom resource', () => {
     expect(mapping.DependsOn).toContain(id);
     // The reconciler is ordered through the provider: enrollment -> onEvent function -> reconciler.
     const onEvent = enrollment.Properties.ServiceToken['Fn::GetAtt'][0];
-    expect(JSON.stringify(json.Resources[onEvent].Properties.Environment)).toMatch(/"Fn::GetAtt":\["FargateTrafficMirrorSharedReconciler[0-9A-F]{8}","Arn"\]/);
+    expect(JSON.stringify(json.Resources[onEvent].Properties.Environment)).toMatch(new RegExp(`"Fn::GetAtt":\\["${SHARED}Reconciler[0-9A-F]{8}","Arn"\\]`));
     // No cycle anywhere in the template (DependsOn, Ref, GetAtt, Sub).
     expect(findCycle(json.Resources)).toBeUndefined();
   });
@@ -157,7 +155,7 @@ describe('enrollment custom resource', () => {
   test('the provider is asynchronous: the reconciler answers onEvent and isComplete, polled every 10 s for up to 55 minutes', () => {
     const { template } = mirrorStack();
     const functions = template.findResources('AWS::Lambda::Function');
-    const reconcilerArn = { 'Fn::GetAtt': [expect.stringMatching(/^FargateTrafficMirrorSharedReconciler[0-9A-F]{8}$/), 'Arn'] };
+    const reconcilerArn = { 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${SHARED}Reconciler[0-9A-F]{8}$`)), 'Arn'] };
     const framework = Object.entries(functions).filter(([fid]) => fid.includes('EnrollmentProviderframework')) as Array<[string, any]>;
     expect(framework.map(([fid]) => fid.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
       `${SHARED}EnrollmentProviderframeworkisComplete`, `${SHARED}EnrollmentProviderframeworkonEvent`, `${SHARED}EnrollmentProviderframeworkonTimeout`,
@@ -175,7 +173,7 @@ describe('enrollment custom resource', () => {
     const definition = (machines[0].Properties.DefinitionString['Fn::Join'][1] as unknown[]).filter(p => typeof p === 'string').join('');
     expect(definition).toContain('"Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":10,"MaxAttempts":330,"BackoffRate":1}]');
     // Every call, onEvent or isComplete, runs within the reconciler's own timeout.
-    expect(Object.entries(functions).find(([fid]) => /^FargateTrafficMirrorSharedReconciler[0-9A-F]{8}$/.test(fid))![1].Properties.Timeout).toBe(900);
+    expect(Object.entries(functions).find(([fid]) => new RegExp(`^${SHARED}Reconciler[0-9A-F]{8}$`).test(fid))![1].Properties.Timeout).toBe(900);
   });
 
   test('CloudFormation waits for the enrollment up to its maximum, ServiceTimeout 3600 seconds (an integer, as in the schema)', () => {

@@ -2,10 +2,13 @@ import { App, CfnParameter, Stack, aws_ec2 as ec2, aws_ecs as ecs, aws_logs as l
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { FargateTrafficMirror, MirrorFilter, MirrorTarget, TrafficDirection } from '../src';
 import { serviceStack } from './support/service-stack';
+import { SINGLETON_ID } from '../src/fleet/shared-session-manager';
 
 /** Logical id prefixes of the stack's shared functions. */
-const EVENT_FUNCTION = 'FargateTrafficMirrorSharedSessionManager';
-const RECONCILER = 'FargateTrafficMirrorSharedReconciler';
+const EVENT_FUNCTION = `${SINGLETON_ID}SessionManager`;
+const RECONCILER = `${SINGLETON_ID}Reconciler`;
+/** Logical id prefix of the shared task state queue. */
+const TASK_STATE_QUEUE = `${SINGLETON_ID}TaskStateQueue`;
 
 /** Every statement of a shared function's role: its default policy and the mirrored services' managed policies. */
 function policyStatements(template: Template, functionPrefix = EVENT_FUNCTION): any[] {
@@ -111,7 +114,7 @@ describe('FargateTrafficMirror', () => {
         }],
       },
       Targets: [Match.objectLike({
-        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FargateTrafficMirrorSharedTaskStateQueue'), 'Arn'] },
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${TASK_STATE_QUEUE}`), 'Arn'] },
         // The whole event, with the service's configuration.
         InputTransformer: { InputPathsMap: { f1: '$' }, InputTemplate: Match.anyValue() },
       })],
@@ -258,10 +261,10 @@ describe('FargateTrafficMirror', () => {
         'ssm:GetParameter',
       ]);
       const queueStatement = statements.find(s => [].concat(s.Action).includes('sqs:GetQueueAttributes' as never));
-      expect(queueStatement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^FargateTrafficMirrorSharedTaskStateQueue/), 'Arn'] });
+      expect(queueStatement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${TASK_STATE_QUEUE}`)), 'Arn'] });
       const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
       const envOf = (prefix: string) => Object.entries(functions).find(([id]) => id.startsWith(prefix))![1].Properties.Environment.Variables;
-      expect(envOf(RECONCILER).MIRROR_EVENT_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^FargateTrafficMirrorSharedTaskStateQueue/) });
+      expect(envOf(RECONCILER).MIRROR_EVENT_QUEUE_URL).toEqual({ Ref: expect.stringMatching(new RegExp(`^${TASK_STATE_QUEUE}`)) });
       // The event path never sweeps: it has no use for the queue's depth.
       expect(envOf(EVENT_FUNCTION).MIRROR_EVENT_QUEUE_URL).toBeUndefined();
       const clusterArn = [{ 'Fn::GetAtt': [expect.stringMatching(/^Cluster/), 'Arn'] }];

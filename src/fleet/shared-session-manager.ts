@@ -21,7 +21,11 @@ export interface SharedSettings {
 // AWS guidance for SQS event sources: a visibility timeout of at least six times the function
 // timeout, so a message is not received again while a throttled or retried invocation still runs.
 const QUEUE_VISIBILITY_TIMEOUT_FACTOR = 6;
-const SINGLETON_ID = 'FargateTrafficMirrorShared';
+/**
+ * The construct id of the stack's `SharedSessionManager`, a direct child of the stack; as such it
+ * is also the prefix of the logical ids of every resource it holds. Not part of the public API.
+ */
+export const SINGLETON_ID = 'FargateTrafficMirrorShared';
 
 /**
  * The session manager every `FargateTrafficMirror` of a stack shares, made by the first one

@@ -3,7 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, NagSuppressions } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { FargateTrafficMirror, MirrorFilter, MirrorTarget } from '../../src';
-import { SharedSessionManager } from '../../src/fleet/shared-session-manager';
+import { SINGLETON_ID, SharedSessionManager } from '../../src/fleet/shared-session-manager';
 import { serviceStack } from '../support/service-stack';
 import { VARIANTS } from '../support/variants';
 
@@ -44,7 +44,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   /** The stack's shared session manager. */
-  const shared = (stack: Stack) => stack.node.findChild('FargateTrafficMirrorShared');
+  const shared = (stack: Stack) => stack.node.findChild(SINGLETON_ID);
   /** The IAM managed policy of the shared function `role` ('SessionManager' or 'Reconciler') for the first mirrored services. */
   const servicePolicy = (stack: Stack, role: string) => shared(stack).node.findChild(`${role}Policies`).node.findChild('Services1');
 
@@ -55,25 +55,27 @@ describe('cdk-nag AwsSolutions', () => {
         c.addMetadata('cdk_nag', { rules_to_suppress: [] });
       }
     }
-    return nagFindings(nagged(built).stack).filter(f => f.path.startsWith(`/TestStack/${mirror.node.id}/`) || f.path.startsWith('/TestStack/FargateTrafficMirrorShared/'));
+    return nagFindings(nagged(built).stack).filter(f => f.path.startsWith(`/TestStack/${mirror.node.id}/`) || f.path.startsWith(`/TestStack/${SINGLETON_ID}/`));
   }
 
   test('the suppressions are what keeps IAM5 quiet: stripping them brings every wildcard back', () => {
     const built = serviceStack();
     const mirror = new FargateTrafficMirror(built.stack, 'Mirror', { service: built.service, target: MirrorTarget.networkLoadBalancer(built.nlb) });
     const found = unsuppressedFindings(built, mirror).map(f => f.message);
+    /** IAM5 on `<...Arn>:*` (every version) of the shared function whose logical id is the shared prefix, `fn` and a hash. */
+    const versionsOf = (fn: string) => new RegExp(`^AwsSolutions-IAM5\\[Resource::<${SINGLETON_ID}${fn}[0-9A-F]+\\.Arn>:\\*\\]`);
     expect(found).toEqual(expect.arrayContaining([
       expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ec2:us-east-1:123456789012:network-interface\/\*\]/),
       expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ec2:us-east-1:123456789012:traffic-mirror-session\/\*\]/),
       expect.stringMatching(/^AwsSolutions-IAM5\[Resource::\*\]/),
       expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:ecs:us-east-1:123456789012:task\/<Cluster[0-9A-F]+>\/\*\]/),
-      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<FargateTrafficMirrorSharedReconciler[0-9A-F]+\.Arn>:\*\]/),
-      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<FargateTrafficMirrorSharedEnrollmentProviderframeworkisComplete[0-9A-F]+\.Arn>:\*\]/),
-      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<FargateTrafficMirrorSharedEnrollmentProviderframeworkonTimeout[0-9A-F]+\.Arn>:\*\]/),
+      expect.stringMatching(versionsOf('Reconciler')),
+      expect.stringMatching(versionsOf('EnrollmentProviderframeworkisComplete')),
+      expect.stringMatching(versionsOf('EnrollmentProviderframeworkonTimeout')),
       expect.stringMatching(/^AwsSolutions-SF2:/),
     ]));
     // The reconciler's versions: for each of the framework's three functions, the session manager and the scheduler.
-    expect(found.filter(m => /^AwsSolutions-IAM5\[Resource::<FargateTrafficMirrorSharedReconciler[0-9A-F]+\.Arn>:\*\]/.test(m))).toHaveLength(5);
+    expect(found.filter(m => versionsOf('Reconciler').test(m))).toHaveLength(5);
   });
 
   test('a target imported without its owner account is reported for its account wildcard, and suppressed for exactly that', () => {
@@ -88,8 +90,8 @@ describe('cdk-nag AwsSolutions', () => {
     // Create (both functions) and modify (the reconciler) name the target.
     const found = unsuppressedFindings(built, mirror).filter(f => accountWildcard.test(f.message));
     expect(found.map(f => f.path).sort()).toEqual([
-      '/TestStack/FargateTrafficMirrorShared/ReconcilerPolicies/Services1/Resource',
-      '/TestStack/FargateTrafficMirrorShared/SessionManagerPolicies/Services1/Resource',
+      `/TestStack/${SINGLETON_ID}/ReconcilerPolicies/Services1/Resource`,
+      `/TestStack/${SINGLETON_ID}/SessionManagerPolicies/Services1/Resource`,
     ]);
   });
 
@@ -110,7 +112,7 @@ describe('cdk-nag AwsSolutions', () => {
     mirror.sessionManager.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:DeleteTrafficMirrorSession'], resources: ['arn:aws:ec2:us-east-1:123456789012:*'] }));
     const findings = nagFindings(nagged(built).stack);
     expect(findings).toContainEqual(expect.objectContaining({
-      path: '/TestStack/FargateTrafficMirrorShared/SessionManagerRole/DefaultPolicy/Resource',
+      path: `/TestStack/${SINGLETON_ID}/SessionManagerRole/DefaultPolicy/Resource`,
       message: expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:aws:ec2:us-east-1:123456789012:\*\]/),
     }));
   });

@@ -2,6 +2,7 @@ import { aws_logs as logs } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ofType, resourcesOf, synthesized, text } from './template-helpers';
 import { FargateTrafficMirror, MirrorFilter, MirrorTarget, TrafficDirection } from '../../src';
+import { SINGLETON_ID } from '../../src/fleet/shared-session-manager';
 import { serviceStack } from '../support/service-stack';
 import { VARIANTS } from '../support/variants';
 
@@ -10,7 +11,7 @@ const cases = VARIANTS.map(v => {
   const { stack } = v.build();
   const { resources, mirrors } = synthesized(stack);
   const own = {
-    ...Object.fromEntries(Object.entries(resources).filter(([id]) => id.startsWith('FargateTrafficMirrorShared'))),
+    ...Object.fromEntries(Object.entries(resources).filter(([id]) => id.startsWith(SINGLETON_ID))),
     ...Object.assign({}, ...mirrors.map(m => resourcesOf(m, resources))),
   };
   return [v.name, { resources, own, variant: v.name, mirrors: mirrors.length }] as const;

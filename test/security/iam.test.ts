@@ -1,4 +1,5 @@
 import { isStar, ofType, referrersOf, resourcesOf, statementsOf, synthesized, text } from './template-helpers';
+import { SINGLETON_ID as SHARED } from '../../src/fleet/shared-session-manager';
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
 import { VARIANTS } from '../support/variants';
 
@@ -27,9 +28,6 @@ const STEP_FUNCTIONS_LOG_DELIVERY = [
 function trustedService(role: any): string {
   return role.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service;
 }
-
-/** Logical id prefix of the stack's shared session manager. */
-const SHARED = 'FargateTrafficMirrorShared';
 
 // Every variant: each target kind and option set, plus an imported service, an
 // environment-agnostic stack and two mirrors sharing a stack (and so one session manager).

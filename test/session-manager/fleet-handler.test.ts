@@ -1,4 +1,3 @@
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -62,8 +61,7 @@ describe('triggers of the shared session manager', () => {
       h.ecs.tasks.set(taskArn, { taskArn, group: 'service:x', lastStatus: 'PENDING', desiredStatus: 'RUNNING', networkInterfaceId: eniOf(i) });
     }
     const other = { ...OTHER, serviceName: CONFIG.serviceName, targetId: 'tmt-0fedcba9876543210' };
-    const ec2 = (h.deps.sessions as unknown as { ec2: EC2Client }).ec2;
-    const depsFor = (config: SessionManagerConfig) => ({ ...h.deps, config, sessions: new MirrorSessions(ec2, config) });
+    const depsFor = (config: SessionManagerConfig) => ({ ...h.deps, config, sessions: new MirrorSessions(h.ec2Client, config) });
     const response = await routeTrigger({
       Records: [
         message(CONFIG, taskEvent({ taskId: taskIdOf(0), eni: eniOf(0), lastStatus: 'PENDING', version: 1 }), 'm0'),

@@ -38,6 +38,15 @@ function stopTask(h: ReturnType<typeof harness>, i: number) {
   for (const [id, s] of h.ec2.sessions) if (s.networkInterfaceId === eniOf(i)) h.ec2.sessions.delete(id);
 }
 
+/** Makes each create of `h`'s sessions take a simulated second; returns the spy on it. */
+function slowCreates(h: ReturnType<typeof harness>) {
+  const create = h.deps.sessions.create.bind(h.deps.sessions);
+  return jest.spyOn(h.deps.sessions, 'create').mockImplementation(async (...args) => {
+    h.advance(1000);
+    return create(...args);
+  });
+}
+
 function ownedEnis(h: ReturnType<typeof harness>): string[] {
   return [...h.ec2.sessions.values()].filter(s => s.tags[OWNER_TAG_KEY] === h.config.ownerId).map(s => s.networkInterfaceId).sort();
 }
@@ -178,11 +187,7 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       const h2 = withTasks(20);
       const second: any = await route({ RequestType: 'Create', ResourceProperties: {} }, h2.deps);
       h2.advance(ENROLLMENT_WORK_LIMIT_MS - 5_000);
-      const create = h2.deps.sessions.create.bind(h2.deps.sessions);
-      jest.spyOn(h2.deps.sessions, 'create').mockImplementation(async (...args) => {
-        h2.advance(1000);
-        return create(...args);
-      });
+      slowCreates(h2);
       const answer: any = await route({ RequestType: 'Create', ResourceProperties: {}, ...second }, h2.deps, { getRemainingTimeInMillis: () => 900_000 });
       expect(answer).toEqual({ IsComplete: false });
       expect(h2.ec2.count('CreateTrafficMirrorSession')).toBeLessThan(20);
@@ -194,11 +199,7 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       let calls = 0;
       const limited = { ...h.deps, sessions: h.deps.sessions };
       // Each create takes a simulated second; each call may start actions for five.
-      const create = h.deps.sessions.create.bind(h.deps.sessions);
-      const spy = jest.spyOn(h.deps.sessions, 'create').mockImplementation(async (...args) => {
-        h.advance(1000);
-        return create(...args);
-      });
+      const spy = slowCreates(h);
       const context = { getRemainingTimeInMillis: () => 60_000 + 5_000 };
       const first: any = await route({ RequestType: 'Create', ResourceProperties: {} }, limited, context);
       const event = { RequestType: 'Create', ResourceProperties: {}, ...first };
@@ -502,11 +503,7 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
 
     test('a scheduled sweep works for at most its budget, however long the function may run', async () => {
       const h = withTasks(100);
-      const create = h.deps.sessions.create.bind(h.deps.sessions);
-      jest.spyOn(h.deps.sessions, 'create').mockImplementation(async (...args) => {
-        h.advance(1000);
-        return create(...args);
-      });
+      slowCreates(h);
       const result = await route(SCHEDULED, h.deps, { getRemainingTimeInMillis: () => 900_000 }) as SweepResult;
       // Four at a time, a simulated second each, for SCHEDULED_SWEEP_BUDGET_MS.
       expect(result.created).toBeLessThanOrEqual((SCHEDULED_SWEEP_BUDGET_MS / 1000 + 1) * 4);
@@ -515,12 +512,8 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
 
     test('a scheduled sweep stops starting actions before its timeout, and the next run carries on', async () => {
       const h = withTasks(12);
-      const create = h.deps.sessions.create.bind(h.deps.sessions);
       // Each create takes a simulated second; the sweep has 65 s left, 60 of them kept back.
-      jest.spyOn(h.deps.sessions, 'create').mockImplementation(async (...args) => {
-        h.advance(1000);
-        return create(...args);
-      });
+      slowCreates(h);
       const context = { getRemainingTimeInMillis: () => 65_000 };
       const first = await route(SCHEDULED, h.deps, context) as SweepResult;
       expect(first.created).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { withPlaceholders } from './event-pattern';
 import { FargateTrafficMirror, MirrorTarget } from '../../src';
+import { SINGLETON_ID as MANAGER } from '../../src/fleet/shared-session-manager';
 import { serviceStack } from '../support/service-stack';
 
 /** The event path and sweep settings the simulator runs with. */
@@ -23,9 +24,6 @@ export interface DeploymentSettings {
 }
 
 let cached: DeploymentSettings | undefined;
-/** The logical id prefix of the stack's shared session manager. */
-const MANAGER = 'FargateTrafficMirrorShared';
-
 /**
  * Reads the settings from a template the real construct synthesizes, so the simulation runs
  * the same batch size, concurrency, timeouts, redrive and schedule as a deployment would.

@@ -1,5 +1,6 @@
 import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
 import { SimClock, TokenBucket } from './clock';
+import { hangUpIfFrozen } from './sim-endpoint';
 import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
 import { bodyText } from '../support/body-text';
 import { Ec2MirrorModel, Ec2MirrorModelOptions, FakeSession, OtherSessions, SessionChecks, SessionMap } from '../support/ec2-model';
@@ -106,7 +107,7 @@ export class SimEc2 {
     const who = typeof caller === 'string' ? () => caller : caller;
     return {
       handle: async (request: HttpRequest) => {
-        if (!alive()) throw Object.assign(new Error('the Lambda container is frozen'), { name: 'TimeoutError' });
+        hangUpIfFrozen(alive);
         const params = new URLSearchParams(bodyText(request));
         const [min, max] = this.options.latencyMs ?? [30, 90];
         await this.clock.sleep(this.clock.random.between(min, max) / 2);

@@ -1,9 +1,9 @@
-import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
+import { HttpResponse } from '@smithy/protocol-http';
 import { SIM_EPOCH_MS, SimClock } from './clock';
 import { SimEc2 } from './sim-ec2';
+import { simJsonHandler } from './sim-endpoint';
 import { CLUSTER_ARN, SERVICE_NAME, taskArnOf, taskEvent } from '../fixtures/task-events';
-import { bodyText } from '../support/body-text';
-import { json } from '../support/fake-ecs-endpoint';
+import { json, jsonError } from '../support/json-protocol';
 
 /** A simulated Fargate task. */
 export interface SimTask {
@@ -196,16 +196,10 @@ export class SimEcs {
   /** A smithy request handler for one caller. */
   public handlerFor(caller: string | (() => string), alive: () => boolean = () => true) {
     const who = typeof caller === 'string' ? () => caller : caller;
-    return {
-      handle: async (request: HttpRequest) => {
-        if (!alive()) throw Object.assign(new Error('the Lambda container is frozen'), { name: 'TimeoutError' });
-        const action = String(request.headers['x-amz-target'] ?? '').split('.').pop()!;
-        await this.clock.sleep(this.clock.random.between(20, 60));
-        this.clock.activity++;
-        this.calls.push({ at: this.clock.now, action, caller: who() });
-        return { response: this.answer(action, JSON.parse(bodyText(request) || '{}')) };
-      },
-    };
+    return simJsonHandler(this.clock, [20, 60], alive, (action, input) => {
+      this.calls.push({ at: this.clock.now, action, caller: who() });
+      return this.answer(action, input);
+    });
   }
 
   private nextZone(serviceName: string): string {
@@ -298,7 +292,7 @@ export class SimEcs {
 
   private answer(action: string, input: any): HttpResponse {
     if (input.cluster !== this.clusterArn) {
-      return json(400, { __type: 'ClusterNotFoundException', message: 'Cluster not found.' });
+      return jsonError('ClusterNotFoundException', 'Cluster not found.');
     }
     if (action === 'ListTasks') {
       // ListTasks with desiredStatus RUNNING lists tasks meant to run, in every state up to RUNNING.
@@ -313,7 +307,7 @@ export class SimEcs {
     }
     if (action === 'DescribeTasks') {
       if (!Array.isArray(input.tasks) || input.tasks.length > 100) {
-        return json(400, { __type: 'InvalidParameterException', message: 'Tasks cannot be longer than 100.' });
+        return jsonError('InvalidParameterException', 'Tasks cannot be longer than 100.');
       }
       const found = (input.tasks as string[]).map(arn => this.tasks.get(arn)).filter((t): t is SimTask => !!t && t.lastStatus !== 'NONE');
       return json(200, {
@@ -335,6 +329,6 @@ export class SimEcs {
         failures: (input.tasks as string[]).filter(arn => !this.tasks.has(arn)).map(arn => ({ arn, reason: 'MISSING' })),
       });
     }
-    return json(400, { __type: 'UnknownOperationException' });
+    return jsonError('UnknownOperationException');
   }
 }

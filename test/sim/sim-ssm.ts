@@ -1,7 +1,6 @@
-import { HttpRequest } from '@smithy/protocol-http';
 import { SimClock, TokenBucket } from './clock';
-import { bodyText } from '../support/body-text';
-import { json } from '../support/fake-ecs-endpoint';
+import { simJsonHandler } from './sim-endpoint';
+import { json, jsonError } from '../support/json-protocol';
 
 /**
  * Parameter Store's default throughput: 40 transactions per second per account and region,
@@ -34,28 +33,20 @@ export class SimSsm {
 
   /** A smithy request handler for one caller; `alive()` false makes every request hang up. */
   public handlerFor(caller: string, alive: () => boolean = () => true) {
-    return {
-      handle: async (request: HttpRequest) => {
-        if (!alive()) throw Object.assign(new Error('the Lambda container is frozen'), { name: 'TimeoutError' });
-        const action = String(request.headers['x-amz-target'] ?? '').split('.').pop()!;
-        await this.clock.sleep(this.clock.random.between(10, 30));
-        this.clock.activity++;
-        return { response: this.answer(action, JSON.parse(bodyText(request) || '{}'), caller) };
-      },
-    };
+    return simJsonHandler(this.clock, [10, 30], alive, (action, input) => this.answer(action, input, caller));
   }
 
   private answer(action: string, input: any, caller: string) {
     const record = (result: SsmCall['result']) => this.calls.push({ at: this.clock.now, action, caller, result });
-    if (action !== 'GetParameter') return json(400, { __type: 'UnknownOperationException' });
+    if (action !== 'GetParameter') return jsonError('UnknownOperationException');
     if (!this.bucket.take()) {
       record('throttled');
-      return json(400, { __type: 'ThrottlingException', message: 'Rate exceeded' });
+      return jsonError('ThrottlingException', 'Rate exceeded');
     }
     const value = this.parameters.get(input.Name);
     if (value === undefined) {
       record('not-found');
-      return json(400, { __type: 'ParameterNotFound' });
+      return jsonError('ParameterNotFound');
     }
     record('ok');
     return json(200, { Parameter: { Name: input.Name, Type: 'String', Value: value, Version: 1 } });

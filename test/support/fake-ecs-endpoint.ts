@@ -1,6 +1,5 @@
-import { Readable } from 'stream';
 import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
-import { bodyText } from './body-text';
+import { json, jsonError, jsonRequest } from './json-protocol';
 
 /** A task as the fake ECS endpoint stores it. */
 export interface FakeTask {
@@ -33,9 +32,8 @@ export class FakeEcsEndpoint {
 
   public readonly requestHandler = {
     handle: async (request: HttpRequest) => {
-      const action = String(request.headers['x-amz-target'] ?? '').split('.').pop()!;
+      const { action, input } = jsonRequest(request);
       this.calls.push(action);
-      const input = JSON.parse(bodyText(request) || '{}');
       return { response: this.answer(action, input) };
     },
   };
@@ -48,7 +46,7 @@ export class FakeEcsEndpoint {
 
   private answer(action: string, input: any): HttpResponse {
     if (input.cluster !== this.clusterArn) {
-      return json(400, { __type: 'ClusterNotFoundException', message: 'Cluster not found.' });
+      return jsonError('ClusterNotFoundException', 'Cluster not found.');
     }
     if (action === 'ListTasks') {
       const all = [...this.tasks.values()]
@@ -63,11 +61,11 @@ export class FakeEcsEndpoint {
     }
     if (action === 'DescribeTasks') {
       if (input.tasks.length > 100) {
-        return json(400, { __type: 'InvalidParameterException', message: 'Tasks cannot be longer than 100.' });
+        return jsonError('InvalidParameterException', 'Tasks cannot be longer than 100.');
       }
       const clusterName = this.clusterArn.slice(this.clusterArn.lastIndexOf('/') + 1);
       if (this.refuseOtherClusters && input.tasks.some((t: string) => t.startsWith('arn:') && !t.includes(`:task/${clusterName}/`))) {
-        return json(400, { __type: 'AccessDeniedException', message: 'not authorized to perform: ecs:DescribeTasks' });
+        return jsonError('AccessDeniedException', 'not authorized to perform: ecs:DescribeTasks');
       }
       // "tasks: A list of up to 100 task IDs or full ARN entries" (DescribeTasks API reference).
       const lookup = (ref: string) => this.tasks.get(ref) ?? [...this.tasks.values()].find(t => t.taskArn.endsWith(`/${ref}`));
@@ -90,13 +88,6 @@ export class FakeEcsEndpoint {
         failures: input.tasks.filter((ref: string) => !lookup(ref)).map((arn: string) => ({ arn, reason: 'MISSING' })),
       });
     }
-    return json(400, { __type: 'UnknownOperationException' });
+    return jsonError('UnknownOperationException');
   }
-}
-
-/** A JSON 1.1 answer with the given status. */
-export function json(statusCode: number, body: object): HttpResponse {
-  return new HttpResponse({
-    statusCode, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: Readable.from([Buffer.from(JSON.stringify(body))]),
-  });
 }

@@ -30,7 +30,9 @@ const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
 /**
  * The session manager's real modules and real SDK clients, wired to in-process fake EC2 and
  * ECS endpoints. Only the backoff delay is zero, so retries happen without sleeping, and waits
- * of the reconciler advance the clock it reads instead of sleeping.
+ * of the reconciler advance the clock it reads instead of sleeping. `ec2` and `ecs` are the fake
+ * endpoints; `ec2Client` is the SDK client through which `deps.sessions` reaches the fake EC2, for
+ * building more `MirrorSessions` (say, with another service's configuration) on the same endpoint.
  */
 export function harness(config: Partial<SessionManagerConfig> = {}, ec2Options: Ec2MirrorModelOptions = {}) {
   const cfg = { ...TEST_CONFIG, ...config };
@@ -59,5 +61,5 @@ export function harness(config: Partial<SessionManagerConfig> = {}, ec2Options: 
     // Removal passes, sweep rounds and settle times wait in production; here time jumps.
     sleep: async (ms: number) => advance(ms),
   };
-  return { ec2, ecs, metrics, logger, deps, config: cfg, advance };
+  return { ec2, ecs, ec2Client, metrics, logger, deps, config: cfg, advance };
 }
