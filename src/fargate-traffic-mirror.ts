@@ -93,6 +93,10 @@ export interface FargateTrafficMirrorProps {
   /**
    * Reconcile the whole service on a schedule: mirror tasks whose events were lost, remove
    * sessions whose task is gone, recreate sessions deleted by hand.
+   *
+   * Without it, only task state changes and deployments mirror tasks: a task whose PENDING event
+   * is lost, or whose create failed for good (its target full, say), stays unmirrored until it
+   * stops or the stack is deployed again (or the switch is turned off and on).
    * @default true
    */
   readonly periodicReconcile?: boolean;
@@ -122,8 +126,12 @@ export interface FargateTrafficMirrorProps {
    * Not reserved by default because a reservation fails to deploy in accounts whose concurrency
    * limit would leave fewer than 100 unreserved executions (new accounts have a limit of 10).
    * Concurrency is bounded without it: the session manager is polled from the queue by at most
-   * 2 concurrent invocations, and the reconciler runs once per `reconcileInterval` and on
-   * deployment. Reserve to guarantee that other functions can never starve the mirroring.
+   * 2 concurrent invocations, and the reconciler runs once per `reconcileInterval` per mirrored
+   * service and on deployment. A sweep that leaves young tasks to their events waits up to about
+   * 40 seconds to look at them again, so while services start tasks, the reconciler runs about
+   * as many invocations at once as the stack has mirrored services: reserve at least that many,
+   * or a throttled sweep's event is dropped after 60 s and the next sweep does its work. Reserve
+   * to guarantee that other functions can never starve the mirroring.
    * @default - no reservation; concurrency bounded by the queue's maximum concurrency (2)
    */
   readonly reservedConcurrentExecutions?: number;

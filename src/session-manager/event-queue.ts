@@ -7,8 +7,9 @@ const WAITING_ATTRIBUTES = ['ApproximateNumberOfMessages', 'ApproximateNumberOfM
  * How many task state changes wait in the event queue to be received. Messages in flight are
  * not counted: they are being handled now, or belong to a batch whose function died and come
  * back only after the visibility timeout (6 minutes), which a sweep should not wait for. SQS
- * documents the counts as approximate; the sweep only asks whether the sum is zero, and an
- * error either way costs time to heal or one extra write, never a lost or a second session.
+ * documents the counts as approximate; the sweep only asks whether the sum is within what one
+ * round of polls takes (timing.ts KEEPING_UP_BACKLOG), and an error either way costs time to
+ * heal or one extra write, never a lost or a second session.
  */
 export function eventBacklogOf(sqs: SQSClient, queueUrl: string): () => Promise<number> {
   return async () => {

@@ -22,7 +22,10 @@ export interface ReconcilerDeps {
   readonly metrics: MirrorMetrics;
   /** Waits between rounds and removal passes; tests pass one that does not. @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Tasks this container has seen mirrored (event path). @default none remembered */
+  /**
+   * What this container has seen of starting tasks (event path): those mirrored, and those whose
+   * PENDING event came without an attached ENI. @default none remembered
+   */
   readonly recent?: RecentTasks;
   /**
    * Task state changes waiting in the event queue to be received (scheduled sweeps).
@@ -50,10 +53,11 @@ export interface SweepOptions extends InvocationLimits {
   /** Fields the deployment at hand took out of the configuration, to remove from sessions. */
   readonly removedFields?: readonly RemovableField[];
   /**
-   * Create sessions only for tasks ECS created before this time (epoch ms); younger ones are
-   * left to their task state changes (timing.ts: IDLE_HEAL_AGE_MS, BUSY_HEAL_AGE_MS). @default every task
+   * Create sessions only for tasks whose PENDING event was due before this time (epoch ms: they
+   * were created before it; service-tasks.ts `eventsDueFrom`); younger ones are left to their task state changes (timing.ts: IDLE_HEAL_AGE_MS,
+   * BUSY_HEAL_AGE_MS). @default every task
    */
-  readonly createdBefore?: number;
+  readonly eventsDueBefore?: number;
   /**
    * Bring owned sessions to the configuration only when at most this many differ from it: more
    * means a deployment is changing it, or this sweep runs the previous one.
@@ -84,7 +88,7 @@ export interface SweepResult {
   readonly transientFailures: number;
   /** Actions not started because the invocation's deadline came; the next run does them. */
   readonly unfinished: number;
-  /** Unmirrored tasks left to the task state changes still on their way (see `createdBefore`). */
+  /** Unmirrored tasks left to the task state changes still on their way (see `eventsDueBefore`). */
   readonly deferred: number;
   /** Failed actions and conflicts by reason (`FailureReason` values). */
   readonly failuresByReason: Readonly<Record<string, number>>;
@@ -92,6 +96,24 @@ export interface SweepResult {
   readonly unmirroredByReason: Readonly<Record<string, number>>;
   /** A line for each of those tasks (the first 10): task, ENI, AWS code or reason, and message. */
   readonly unmirroredErrors: readonly string[];
+  /** What a scheduled sweep's second look at the young tasks it left did (scheduled-sweep.ts); absent when it took none. */
+  readonly secondLook?: SecondLookResult;
+}
+
+/** What a scheduled sweep's second look did, apart from the sweep's own counts. */
+export interface SecondLookResult {
+  /** Young tasks it looked at. */
+  readonly looked: number;
+  /** Of those, tasks that had no ENI at the sweep and run now. */
+  readonly started: number;
+  /** Tasks it found mirrored already (their events came). */
+  readonly alreadyMirrored: number;
+  /** Sessions it created (the tasks' events were lost), and creates that found one made meanwhile. */
+  readonly created: number;
+  readonly raced: number;
+  /** Failed creates, and the tasks still too young or waiting behind a backlog, left to the next sweep. */
+  readonly failures: number;
+  readonly left: number;
 }
 
 /** What removing every owned session did. */

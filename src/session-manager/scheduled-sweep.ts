@@ -4,16 +4,17 @@
  * a minute later in the next.
  */
 import { errorMessageOf } from './errors';
-import { ReconcilerDeps, SweepResult, pause, planFor } from './reconciler';
+import { ReconcilerDeps, SecondLookResult, SweepResult, pause, planFor } from './reconciler';
 import { runActions } from './run-actions';
 import { isSampled } from './sampling';
-import { StartingTask } from './service-tasks';
+import { StartingTask, eventsDueFrom } from './service-tasks';
 import { sweepService } from './sweep';
 import { BUSY_HEAL_AGE_MS, IDLE_HEAL_AGE_MS, KEEPING_UP_BACKLOG, SCHEDULED_SWEEP_MODIFY_LIMIT } from './timing';
 
 /**
- * Time the second look needs before the sweep's deadline: a DescribeTasks, a listing by ENI and
- * the creates' first round. A task that turns old enough later is left to the next sweep.
+ * Time the second look keeps before the sweep's deadline: a queue depth, a DescribeTasks, a
+ * switch read, a listing by ENI and the creates' first round. A task whose event is due later is
+ * left to the next sweep.
  */
 export const SECOND_LOOK_MARGIN_MS = 5_000;
 
@@ -29,31 +30,31 @@ export interface ScheduledSweepOptions {
 }
 
 /**
- * Sweeps the service, creating sessions only for tasks its events had time to reach (timing.ts:
- * IDLE_HEAL_AGE_MS with nothing queued, BUSY_HEAL_AGE_MS otherwise). If it left younger tasks
- * unmirrored, it waits, within its deadline, until they are {@link IDLE_HEAL_AGE_MS} old, and
- * when no event then waits in the queue, mirrors those still without a session: their events
- * were lost. That look reads only those tasks (one DescribeTasks, one DescribeTrafficMirrorSessions
- * by the documented `network-interface-id` filter), never the account.
+ * Sweeps the service, creating sessions only for tasks whose PENDING events had time to arrive
+ * (timing.ts: IDLE_HEAL_AGE_MS while the event queue keeps up, BUSY_HEAL_AGE_MS while it holds a
+ * backlog). If it left younger tasks to their events, it waits, within its deadline, until their
+ * events are {@link IDLE_HEAL_AGE_MS} overdue, and if the queue keeps up then, mirrors those
+ * still without a session: their events were lost. That look reads only those tasks (one
+ * DescribeTasks, one DescribeTrafficMirrorSessions by the documented `network-interface-id`
+ * filter), never the account, and is reported apart (`secondLook`).
  */
 export async function scheduledSweep(deps: ReconcilerDeps, options: ScheduledSweepOptions): Promise<SweepResult> {
   const now = Date.now();
   const { summary, deferredTasks } = await sweepService(deps, {
     deadline: options.deadline,
-    createdBefore: options.immediate ? undefined : now - (await eventPathKeepsUp(deps) ? IDLE_HEAL_AGE_MS : BUSY_HEAL_AGE_MS),
+    eventsDueBefore: options.immediate ? undefined : now - (await eventPathKeepsUp(deps) ? IDLE_HEAL_AGE_MS : BUSY_HEAL_AGE_MS),
     freshSwitch: options.immediate,
     maxModifies: SCHEDULED_SWEEP_MODIFY_LIMIT,
   });
   if (deferredTasks.length === 0) return summary;
-  const look = await secondLook(deps, deferredTasks, options.deadline);
-  return {
-    ...summary,
-    // Tasks that were still provisioning have come to run since.
-    runningTasks: summary.runningTasks + look.started,
-    created: summary.created + look.created,
-    mirroredTasks: summary.mirroredTasks + look.created,
-    deferred: Math.max(0, summary.deferred - look.created),
-  };
+  try {
+    const secondLook = await lookAgain(deps, deferredTasks, options.deadline - SECOND_LOOK_MARGIN_MS, options.deadline);
+    return secondLook ? { ...summary, secondLook } : summary;
+  } catch (error) {
+    // The sweep's work is done and reported; the next sweep looks at these tasks again.
+    deps.logger.warn('the second look at young tasks failed; the next sweep looks again', { action: 'sweep', errorMessage: errorMessageOf(error) });
+    return summary;
+  }
 }
 
 /**
@@ -72,43 +73,57 @@ export async function eventPathKeepsUp(deps: ReconcilerDeps): Promise<boolean> {
   }
 }
 
-/** What the second look did. */
-interface SecondLook {
-  /** Sessions created. */
-  readonly created: number;
-  /** Tasks that had no ENI at the sweep and run now. */
-  readonly started: number;
-}
-
 /**
- * Looks again at tasks the sweep left to their events, once they are old enough that their
- * PENDING event would have been handled, and mirrors those it was not.
+ * Looks again at tasks the sweep left to their events, once those events are overdue, and
+ * mirrors the tasks whose events never came.
+ *
+ * @param lookAt the latest time the look may start
+ * @returns what it did, or nothing when no task's event is overdue by then
  */
-async function secondLook(deps: ReconcilerDeps, young: readonly StartingTask[], deadline: number): Promise<SecondLook> {
+async function lookAgain(
+  deps: ReconcilerDeps, young: readonly StartingTask[], lookAt: number, deadline: number,
+): Promise<SecondLookResult | undefined> {
   const { logger, config } = deps;
-  const lookAt = deadline - SECOND_LOOK_MARGIN_MS;
-  const due = young.filter(t => t.createdAt !== undefined && t.createdAt + IDLE_HEAL_AGE_MS <= lookAt);
-  const none = { created: 0, started: 0 };
-  if (due.length === 0) return none;
-  const wait = Math.max(...due.map(t => t.createdAt! + IDLE_HEAL_AGE_MS)) - Date.now();
-  if (wait > 0) await pause(deps, wait);
-  if (!(await eventPathKeepsUp(deps))) {
-    logger.info('young unmirrored tasks left to their queued events and the next sweep', { action: 'sweep', tasks: due.length });
-    return none;
-  }
+  const overdueAt = (t: StartingTask) => (eventsDueFrom(t) ?? Infinity) + IDLE_HEAL_AGE_MS;
+  const due = young.filter(t => overdueAt(t) <= lookAt);
+  // The sweep itself may have worked past the time the look had.
+  if (due.length === 0 || Date.now() > lookAt) return undefined;
+  await waitUntil(deps, Math.max(...due.map(overdueAt)));
   // Still active (a stopped task's ENI is gone), still wanted (the switch may have turned off).
   const live = await deps.tasks.describeLive(due.map(t => t.taskArn));
   const off = (await deps.switchState?.()) === 'off';
-  const active = live.active.filter(t => !off && isSampled(t.taskArn, config.sampling));
   const hadEni = new Set(young.filter(y => 'networkInterfaceId' in y).map(y => y.taskArn));
+  const active = live.active.filter(t => !off && isSampled(t.taskArn, config.sampling));
+  // A task that was still provisioning gets its own network's time: its PENDING event came after.
+  const overdue = active.filter(t => overdueAt(t) <= lookAt);
+  await waitUntil(deps, Math.max(0, ...overdue.map(overdueAt)));
   const started = active.filter(t => !hadEni.has(t.taskArn)).length;
-  const onEni = await deps.sessions.listOnInterfaces(active.map(t => t.networkInterfaceId));
-  const plan = planFor(deps, active, onEni);
-  if (plan.creates.length === 0) return { created: 0, started };
+  const result = { looked: due.length, started, alreadyMirrored: 0, created: 0, raced: 0, failures: 0, left: active.length };
+  if (!(await eventPathKeepsUp(deps))) {
+    logger.info('young unmirrored tasks left to their queued events and the next sweep', { action: 'sweep', tasks: active.length });
+    return result;
+  }
+  const onEni = await deps.sessions.listOnInterfaces(overdue.map(t => t.networkInterfaceId));
+  const plan = planFor(deps, overdue, onEni);
   // Only creates: duplicates and orphans are the whole-service sweep's, which sees every session.
-  const result = await runActions(deps, { ...plan, deletes: [] }, [], `second-look-${Date.now()}-${Math.random()}`, { deadline });
-  logger.info('tasks whose events were lost mirrored by the sweep\'s second look', {
-    action: 'sweep', looked: due.length, created: result.created, failures: result.createFailures,
-  });
-  return { created: result.created, started };
+  const actions = plan.creates.length > 0
+    ? await runActions(deps, { ...plan, deletes: [] }, [], `second-look-${Date.now()}-${Math.random()}`, { deadline })
+    : undefined;
+  const done = {
+    ...result,
+    alreadyMirrored: plan.alreadyMirrored,
+    created: actions?.created ?? 0,
+    raced: actions?.raced ?? 0,
+    failures: (actions?.createFailures ?? 0) + plan.conflicts.length,
+    left: active.length - overdue.length + (actions?.unfinished ?? 0),
+  };
+  if (done.created > 0 || done.failures > 0) {
+    logger.info('the sweep\'s second look mirrored tasks whose events were lost', { action: 'sweep', ...done });
+  }
+  return done;
+}
+
+async function waitUntil(deps: ReconcilerDeps, time: number): Promise<void> {
+  const wait = time - Date.now();
+  if (wait > 0) await pause(deps, wait);
 }

@@ -18,15 +18,27 @@ export interface LiveTasks {
   readonly active: DesiredTask[];
   /** Ids of tasks told to stop but not STOPPED yet: their sessions stay until EC2 removes them with the ENI. */
   readonly draining: Set<string>;
-  /** Tasks meant to run whose ENI is not attached yet (PROVISIONING): their PENDING event is still to come. */
+  /**
+   * Tasks meant to run that are still PROVISIONING: their PENDING event is still to come. Their
+   * sessions stay too (ECS's answer may lag behind the PENDING event that made one).
+   */
   readonly starting: StartingTask[];
 }
 
-/** A task meant to run that has no attached ENI yet. */
+/** A task meant to run, and when its PENDING event can come. */
 export interface StartingTask {
   readonly taskArn: string;
   /** When ECS created the task (epoch ms). */
   readonly createdAt?: number;
+}
+
+/**
+ * From when a task's PENDING event can come (epoch ms): its creation, as DescribeTasks gives it.
+ * ECS attaches the ENI and sends PENDING within seconds; the sweep gives the event 30 s from
+ * then (timing.ts IDLE_HEAL_AGE_MS).
+ */
+export function eventsDueFrom(task: StartingTask): number | undefined {
+  return task.createdAt;
 }
 
 /**
@@ -53,8 +65,8 @@ export class ServiceTasks {
   }
 
   /**
-   * Of the given tasks (ARNs or ids), those still active (to mirror) and those draining: told
-   * to stop but not STOPPED yet. The sweep asks this about the tasks of sessions it would
+   * Of the given tasks (ARNs or ids), those still active (to mirror), those still PROVISIONING,
+   * and those draining: told to stop but not STOPPED yet. The sweep asks this about the tasks of sessions it would
    * delete, so a task too new to appear in ListTasks keeps its session. A task of another
    * cluster (the service moved) is not asked about: it is no task of this service now, and the
    * function may not describe it, which would fail the whole sweep.
@@ -73,11 +85,12 @@ export class ServiceTasks {
           continue;
         }
         const eni = networkInterfaceIdOf(task.attachments);
+        const times = { createdAt: task.createdAt?.getTime() };
         if (eni && task.desiredStatus === 'RUNNING' && ACTIVE_STATES.has(task.lastStatus ?? '')) {
           // DescribeTasks names the task's Availability Zone (Task.availabilityZone).
-          active.push({ taskArn: task.taskArn, networkInterfaceId: eni, createdAt: task.createdAt?.getTime(), ...zoneOf(task.availabilityZone) });
+          active.push({ taskArn: task.taskArn, networkInterfaceId: eni, ...times, ...zoneOf(task.availabilityZone) });
         } else if (task.desiredStatus === 'RUNNING' && task.lastStatus === 'PROVISIONING') {
-          starting.push({ taskArn: task.taskArn, createdAt: task.createdAt?.getTime() });
+          starting.push({ taskArn: task.taskArn, ...times });
         } else if (task.lastStatus !== 'STOPPED') {
           draining.add(taskIdOf(task.taskArn));
         }

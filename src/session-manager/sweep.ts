@@ -5,7 +5,7 @@ import { MirrorSession } from './mirror-sessions';
 import { ReconcilerDeps, SweepOptions, SweepResult, planFor } from './reconciler';
 import { ModifyAction, runActions } from './run-actions';
 import { isSampled } from './sampling';
-import { StartingTask, taskIdOf } from './service-tasks';
+import { StartingTask, eventsDueFrom, taskIdOf } from './service-tasks';
 import { changeFor } from './session-parameters';
 import { TargetLoad } from './targets';
 
@@ -27,8 +27,8 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
 export interface SweepOutcome {
   readonly summary: SweepResult;
   /**
-   * Tasks created at or after `createdBefore` that are left to their PENDING events: unmirrored
-   * ones, and ones whose ENI is not attached yet.
+   * Tasks whose PENDING event was due at or after `eventsDueBefore`, left to those events:
+   * unmirrored ones, and ones still PROVISIONING.
    */
   readonly deferredTasks: readonly StartingTask[];
 }
@@ -50,7 +50,8 @@ export async function sweepService(deps: ReconcilerDeps, limits: SweepOptions = 
 
   // ListTasks can lag behind a task that just started. Before deleting a session, ask ECS
   // directly about its task; if it is active, it stays desired; if it is draining, its
-  // session is left alone (EC2 deletes it with the ENI).
+  // session is left alone (EC2 deletes it with the ENI); if ECS still says PROVISIONING, its
+  // PENDING event made the session before DescribeTasks caught up: it stays too.
   const orphanTasks = listed.filter(s => !desiredEnis.has(s.networkInterfaceId)).map(s => s.taskTag).filter((t): t is string => !!t);
   const live = orphanTasks.length ? await tasks.describeLive(orphanTasks) : { active: [], draining: new Set<string>(), starting: [] };
   for (const task of live.active.filter(wanted)) {
@@ -59,15 +60,16 @@ export async function sweepService(deps: ReconcilerDeps, limits: SweepOptions = 
       desiredEnis.add(task.networkInterfaceId);
     }
   }
-  const draining = (s: MirrorSession) => !desiredEnis.has(s.networkInterfaceId) && !!s.taskTag && live.draining.has(taskIdOf(s.taskTag));
-  const owned = listed.filter(s => !draining(s));
+  const kept = new Set([...live.draining, ...live.starting.map(t => taskIdOf(t.taskArn))]);
+  const leftAlone = (s: MirrorSession) => !desiredEnis.has(s.networkInterfaceId) && !!s.taskTag && kept.has(taskIdOf(s.taskTag));
+  const owned = listed.filter(s => !leftAlone(s));
 
   // Other tools' sessions matter only on ENIs that are to be mirrored (their numbers are taken).
   const foreign = all.filter(s => !sessions.isOwned(s) && desiredEnis.has(s.networkInterfaceId));
 
   const planned = planFor(deps, desired, [...owned, ...foreign]);
   // A young task's PENDING event may still be on its way: its create is left to it.
-  const isYoung = (t: StartingTask) => limits.createdBefore !== undefined && t.createdAt !== undefined && t.createdAt >= limits.createdBefore;
+  const isYoung = (t: StartingTask) => limits.eventsDueBefore !== undefined && (eventsDueFrom(t) ?? -Infinity) >= limits.eventsDueBefore;
   const plan = { ...planned, creates: planned.creates.filter(c => !isYoung(c)) };
   const deferredCreates = planned.creates.filter(isYoung);
   const deferredTasks = [...deferredCreates, ...listedTasks.starting.filter(t => wanted(t) && isYoung(t))];

@@ -415,14 +415,18 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       const deps = { ...h.deps, eventBacklog: async () => backlog };
       // A backlog: only the task older than 5 minutes is the sweep's to mirror. Its second look
       // at the young tasks finds the backlog still there, and leaves them to the next sweep.
-      expect(await route(SCHEDULED, deps)).toMatchObject({ runningTasks: 3, created: 1, deferred: 2, mirroredTasks: 1 });
+      expect(await route(SCHEDULED, deps))
+        .toMatchObject({ runningTasks: 3, created: 1, deferred: 2, mirroredTasks: 1, secondLook: { looked: 2, created: 0, left: 2 } });
       expect(ownedEnis(h)).toEqual([eniOf(0)]);
       // The queue keeps up (one round of polls takes what waits): a task older than 30 s without
       // a session lost its events; one just created is mirrored by the second look, 30 s later.
       backlog = KEEPING_UP_BACKLOG;
+      // The look waited until the youngest task was 30 s old; a second later it is older.
+      await h.deps.sleep!(1000);
       created(3, 0);
       const sweptAt = Date.now();
-      expect(await route(SCHEDULED, deps)).toMatchObject({ runningTasks: 4, created: 3, deferred: 0, mirroredTasks: 4 });
+      expect(await route(SCHEDULED, deps))
+        .toMatchObject({ runningTasks: 4, created: 2, deferred: 1, mirroredTasks: 3, secondLook: { looked: 1, created: 1 } });
       expect(Date.now() - sweptAt).toBeGreaterThanOrEqual(IDLE_HEAL_AGE_MS);
       expect(ownedEnis(h)).toEqual([0, 1, 2, 3].map(eniOf).sort());
       // The deploy-time enrollment waits for nothing: it mirrors every task.
@@ -437,7 +441,17 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       const deps = { ...h.deps, eventBacklog: async () => 0 };
       // Its ENI attaches and its PENDING event is lost while the sweep waits.
       const sleep = async (ms: number) => { await h.deps.sleep!(ms); h.ecs.tasks.get(arn)!.lastStatus = 'PENDING'; };
-      expect(await route(SCHEDULED, { ...deps, sleep })).toMatchObject({ runningTasks: 1, created: 1, mirroredTasks: 1 });
+      expect(await route(SCHEDULED, { ...deps, sleep }))
+        .toMatchObject({ runningTasks: 0, created: 0, secondLook: { looked: 1, started: 1, created: 1 } });
+      expect(ownedEnis(h)).toEqual([eniOf(0)]);
+    });
+
+    test('the session of a task ECS still says is PROVISIONING stays: its PENDING event made it before DescribeTasks caught up', async () => {
+      const h = withTasks(0);
+      const arn = addTask(h, 0);
+      await route(sqs(taskEvent({ taskId: taskIdOf(0), eni: eniOf(0), lastStatus: 'PENDING', version: 1 })), h.deps);
+      h.ecs.tasks.get(arn)!.lastStatus = 'PROVISIONING';
+      expect(await route(SCHEDULED, h.deps)).toMatchObject({ deleted: 0 });
       expect(ownedEnis(h)).toEqual([eniOf(0)]);
     });
 
@@ -696,7 +710,8 @@ describe.each(TAG_FILTER_MODES.flatMap(t => ERROR_SPELLINGS.map(e => [t, e] as c
       // the queue keep up, and reads only that task's ENI before the create.
       const sweptAt = Date.now();
       const result = await route(SCHEDULED, { ...h.deps, eventBacklog: async () => 0 }) as SweepResult;
-      expect(result).toMatchObject({ created: 1, mirroredTasks: 1, deferred: 0 });
+      expect(result).toMatchObject({ runningTasks: 1, created: 0, deferred: 1 });
+      expect(result.secondLook).toEqual({ looked: 1, started: 0, alreadyMirrored: 0, created: 1, raced: 0, failures: 0, left: 0 });
       expect(Date.now() - sweptAt).toBeGreaterThanOrEqual(IDLE_HEAL_AGE_MS);
       expect(ownedEnis(h)).toEqual([eniOf(0)]);
       // DescribeTrafficMirrorSessions documents the network-interface-id filter.
