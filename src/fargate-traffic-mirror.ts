@@ -5,6 +5,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ServiceEnrollment } from './fleet/service-enrollment';
+import { MAX_TARGETS_PER_SERVICE } from './fleet/service-policies';
 import { ServiceWiring } from './fleet/service-wiring';
 import { SharedSessionManager } from './fleet/shared-session-manager';
 import { IMirrorFilter, MirrorFilter } from './mirror-filter';
@@ -560,15 +561,12 @@ function validateTriggerSize(config: Record<string, string>, targetCount: number
   }
 }
 
-/**
- * Targets one mirror may have. Each is in the configuration every trigger carries and twice in
- * each function's IAM policy (create and modify; 6,144 characters for a managed policy).
- */
-const MAX_TARGETS = 32;
 
 function validateProps(props: FargateTrafficMirrorProps, bound: readonly MirrorTargetConfig[]): void {
-  if (bound.length > MAX_TARGETS) {
-    throw new Error(`target must hold at most ${MAX_TARGETS} targets (the configuration and IAM policies list each one), got ${bound.length}`);
+  // Each target is in the configuration every trigger carries and twice in each function's IAM
+  // policy; a service's statements must fit in one managed policy (6,144 characters).
+  if (bound.length > MAX_TARGETS_PER_SERVICE) {
+    throw new Error(`target must hold at most ${MAX_TARGETS_PER_SERVICE} targets (the configuration and IAM policies list each one), got ${bound.length}`);
   }
   if (props.allowCrossZone && !bound.some(t => t.availabilityZone !== undefined)) {
     throw new Error('allowCrossZone has an effect only with MirrorTarget.perAvailabilityZone() targets; remove it or give target a target per zone');

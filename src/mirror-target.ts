@@ -162,7 +162,7 @@ export abstract class MirrorTarget {
       if (target instanceof ZonedMirrorTargets) {
         throw new Error('MirrorTarget.pool targets cannot hold MirrorTarget.perAvailabilityZone(); put the pools inside perAvailabilityZone instead');
       }
-      members.push(...(target instanceof MirrorTargetPool ? target.members : [target]));
+      members.push(...leaves(target));
     }
     rejectDuplicates('MirrorTarget.pool targets', members);
     return new MirrorTargetPool(members);

@@ -1,7 +1,8 @@
 import { App, Stack, aws_ec2 as ec2, aws_ecs as ecs, aws_iam as iam, aws_logs as logs } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { FargateTrafficMirror, MirrorFilter, MirrorTarget } from '../src';
-import { MAX_SERVICES_PER_STACK, SERVICES_PER_POLICY } from '../src/fleet/service-policies';
+import { MANAGED_POLICY_LIMIT, fleetTemplateFigures } from './sim/fleet-stack';
+import { MAX_SERVICES_PER_STACK, MAX_TARGETS_PER_SERVICE, SERVICES_PER_POLICY } from '../src/fleet/service-policies';
 
 /** A stack of `count` imported services mirrored to one existing target through one existing filter. */
 function fleet(count: number, props: Partial<ConstructorParameters<typeof FargateTrafficMirror>[2]> = {}) {
@@ -60,6 +61,17 @@ describe('one session manager per stack', () => {
     // Every SERVICES_PER_POLICY services, each shared function's role takes one more managed policy.
     expect(fifty - one).toBeLessThanOrEqual(49 * 4 + 2 * Math.ceil(50 / SERVICES_PER_POLICY));
     expect(fifty).toBeLessThan(500);
+  });
+
+  // A managed policy holds at most 6,144 characters (IAM quotas); each target is listed twice.
+  test.each([
+    [1, MAX_TARGETS_PER_SERVICE],
+    [3, MAX_TARGETS_PER_SERVICE],
+    [8, 5],
+    [50, 1],
+  ])('%s services of %s targets each: every managed policy stays within IAM\'s 6,144 characters', (services, targets) => {
+    const figures = fleetTemplateFigures(services, true, targets);
+    expect(figures.largestManagedPolicyChars).toBeLessThanOrEqual(MANAGED_POLICY_LIMIT);
   });
 
   test('the services\' IAM goes into managed policies of a few services each, within IAM\'s 6,144 characters', () => {

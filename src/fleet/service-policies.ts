@@ -37,12 +37,27 @@ export interface ServicePoliciesProps {
 }
 
 /**
- * Services per managed policy. A managed policy holds at most 6,144 characters; one service adds
- * at most about 650 (owner id three times, target and filter ARNs twice, cluster ARN twice, a
- * task ARN prefix), the fixed statements about 1,500, so seven fit with room to spare. A role
- * takes 10 managed policies by default.
+ * Policy characters one service adds with one target (owner id three times, target and filter
+ * ARNs twice, cluster ARN twice, switch parameter), and each further target (its ARN in the
+ * create and modify statements). `npx projen bench` measures about 480 and 140.
  */
-export const SERVICES_PER_POLICY = 7;
+const SERVICE_CHARS = 500;
+const TARGET_CHARS = 150;
+/**
+ * What a managed policy holds for its services. It holds at most 6,144 characters, the fixed
+ * statements take about 2,000 (1 service with 1 target measures 2,498), so seven single-target
+ * services fit with room to spare. A role takes 10 managed policies by default.
+ */
+const POLICY_SERVICE_BUDGET = 3500;
+/** Single-target services per managed policy. */
+export const SERVICES_PER_POLICY = Math.floor(POLICY_SERVICE_BUDGET / SERVICE_CHARS);
+/** Targets one mirror may have, so that its service alone fits in a managed policy. */
+export const MAX_TARGETS_PER_SERVICE = 1 + Math.floor((POLICY_SERVICE_BUDGET - SERVICE_CHARS) / TARGET_CHARS);
+
+/** The estimated characters a service adds to a managed policy. */
+function policyCharsOf(grant: ServiceGrant): number {
+  return SERVICE_CHARS + TARGET_CHARS * Math.max(0, grant.targets.length - 1);
+}
 /**
  * Mirrored services one stack can hold. Each queue's policy lists every service's rule ARN (up
  * to about 110 characters each) in one statement, and SQS takes 8,192 bytes per queue policy
@@ -55,13 +70,13 @@ export const MAX_SERVICES_PER_STACK = 50;
  * may be created only with a registered owner tag, from a task ENI to a registered target
  * through a registered filter, and deleted or modified only when they carry a registered owner
  * tag. Statements list the services side by side, so their size grows with the services; they
- * go into managed policies of {@link SERVICES_PER_POLICY} services each, attached to the role.
+ * go into managed policies of as many services as fit (seven with one target each), attached to the role.
  * Which service an invocation works for is checked in code (each session's owner tag): IAM
  * cannot tell the services of one function apart, and confines the function to this stack's
  * mirrors.
  */
 export class ServicePolicies extends Construct {
-  private chunk?: { readonly services: ServiceGrant[]; readonly grow: (grant: ServiceGrant) => void };
+  private chunk?: { readonly services: ServiceGrant[]; readonly grow: (grant: ServiceGrant) => void; chars: number };
   private policies = 0;
 
   constructor(scope: Construct, id: string, private readonly props: ServicePoliciesProps) {
@@ -70,9 +85,11 @@ export class ServicePolicies extends Construct {
 
   /** Grants the function what one more mirrored service needs. */
   public add(grant: ServiceGrant): void {
-    if (!this.chunk || this.chunk.services.length === SERVICES_PER_POLICY) {
-      this.chunk = this.newPolicy();
+    const chars = policyCharsOf(grant);
+    if (!this.chunk || this.chunk.chars + chars > POLICY_SERVICE_BUDGET) {
+      this.chunk = { ...this.newPolicy(), chars: 0 };
     }
+    this.chunk.chars += chars;
     this.chunk.services.push(grant);
     this.chunk.grow(grant);
   }

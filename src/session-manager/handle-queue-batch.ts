@@ -23,8 +23,8 @@ type TaskAction = StartAction | StopAction;
 function newer(a: TaskAction, b: TaskAction): TaskAction {
   if (a.action !== b.action) return a.action === 'stop' ? a : b;
   const latest = (b.version ?? -1) > (a.version ?? -1) ? b : a;
-  // The task's PENDING event is in the batch: it is the first with the ENI, so no look is
-  // needed before the create, whichever event is newer.
+  // The task's PENDING event is in the batch: it is the first with the ENI, so the task is
+  // created from it even when a RUNNING event (which takes no action) is newer.
   return latest.action === 'start' && a.action === 'start' && b.action === 'start' && (a.early || b.early) ? { ...latest, early: true } : latest;
 }
 

@@ -63,9 +63,9 @@ function needsLook(cls: ErrorClass): boolean {
  * ClientToken (no reads on the common path), to the first of the task's targets (targets.ts:
  * its own zone's, spread by rendezvous hashing of its ENI). Only when EC2 refuses that target
  * (full, or gone) does it try the next; only when EC2 refuses otherwise does it look at the
- * ENI's sessions. An answer with the result of an earlier request (the same token) is trusted. It never modifies or deletes
- * an existing owned session: an invocation may run the previous deployment's configuration, and
- * only the sweep reconciles configuration.
+ * ENI's sessions. An answer with the result of an earlier request (the same token) is trusted.
+ * It never modifies or deletes an existing owned session: an invocation may run the previous
+ * deployment's configuration, and only the sweep reconciles configuration.
  *
  * @returns the id of the session mirroring the task, or the reason it is not mirrored
  */

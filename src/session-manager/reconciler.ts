@@ -10,6 +10,7 @@ import { MirrorSession, MirrorSessions } from './mirror-sessions';
 import { SwitchState } from './mirror-switch';
 import { RecentTasks } from './recent-tasks';
 import { DesiredTask, ExistingSession, ReconcilePlan, reconcile } from './reconcile';
+import { isSampled } from './sampling';
 import { ServiceTasks } from './service-tasks';
 import { RemovableField } from './session-parameters';
 
@@ -53,11 +54,10 @@ export interface SweepOptions extends InvocationLimits {
   /** Fields the deployment at hand took out of the configuration, to remove from sessions. */
   readonly removedFields?: readonly RemovableField[];
   /**
-   * Create sessions only for tasks whose PENDING event was due before this time (epoch ms: they
-   * were created before it; service-tasks.ts `eventsDueFrom`); younger ones are left to their task state changes (timing.ts: IDLE_HEAL_AGE_MS,
-   * BUSY_HEAL_AGE_MS). @default every task
+   * Create sessions only for tasks ECS created before this time (epoch ms); younger ones are
+   * left to their task state changes (timing.ts: IDLE_HEAL_AGE_MS, BUSY_HEAL_AGE_MS). @default every task
    */
-  readonly eventsDueBefore?: number;
+  readonly createdBefore?: number;
   /**
    * Bring owned sessions to the configuration only when at most this many differ from it: more
    * means a deployment is changing it, or this sweep runs the previous one.
@@ -88,7 +88,7 @@ export interface SweepResult {
   readonly transientFailures: number;
   /** Actions not started because the invocation's deadline came; the next run does them. */
   readonly unfinished: number;
-  /** Unmirrored tasks left to the task state changes still on their way (see `eventsDueBefore`). */
+  /** Unmirrored tasks left to the task state changes still on their way (see `createdBefore`). */
   readonly deferred: number;
   /** Failed actions and conflicts by reason (`FailureReason` values). */
   readonly failuresByReason: Readonly<Record<string, number>>;
@@ -137,6 +137,17 @@ export function pause(deps: ReconcilerDeps, ms: number): Promise<void> {
 /** Whether the invocation's deadline has come. */
 export function pastDeadline(limits: InvocationLimits): boolean {
   return limits.deadline !== undefined && Date.now() >= limits.deadline;
+}
+
+/**
+ * Which tasks the service mirrors now: none while its switch is off, otherwise those `sampling`
+ * chooses. Whole-service work reads the switch once and filters with the answer.
+ *
+ * @param fresh read the switch afresh (a sweep a flip started)
+ */
+export async function wantedTasks(deps: ReconcilerDeps, fresh?: boolean): Promise<(task: { readonly taskArn: string }) => boolean> {
+  const off = (await deps.switchState?.(fresh)) === 'off';
+  return task => !off && isSampled(task.taskArn, deps.config.sampling);
 }
 
 /** Runs the pure core on what the adapters found, with this deployment's settings. */

@@ -4,10 +4,10 @@
  * a minute later in the next.
  */
 import { errorMessageOf } from './errors';
-import { ReconcilerDeps, SecondLookResult, SweepResult, pause, planFor } from './reconciler';
+import { DesiredTask } from './reconcile';
+import { ReconcilerDeps, SecondLookResult, SweepResult, pause, planFor, wantedTasks } from './reconciler';
 import { runActions } from './run-actions';
-import { isSampled } from './sampling';
-import { StartingTask, eventsDueFrom } from './service-tasks';
+import { StartingTask } from './service-tasks';
 import { sweepService } from './sweep';
 import { BUSY_HEAL_AGE_MS, IDLE_HEAL_AGE_MS, KEEPING_UP_BACKLOG, SCHEDULED_SWEEP_MODIFY_LIMIT } from './timing';
 
@@ -16,7 +16,7 @@ import { BUSY_HEAL_AGE_MS, IDLE_HEAL_AGE_MS, KEEPING_UP_BACKLOG, SCHEDULED_SWEEP
  * switch read, a listing by ENI and the creates' first round. A task whose event is due later is
  * left to the next sweep.
  */
-export const SECOND_LOOK_MARGIN_MS = 5_000;
+const SECOND_LOOK_MARGIN_MS = 5_000;
 
 /** How a scheduled sweep runs. */
 export interface ScheduledSweepOptions {
@@ -40,15 +40,15 @@ export interface ScheduledSweepOptions {
  */
 export async function scheduledSweep(deps: ReconcilerDeps, options: ScheduledSweepOptions): Promise<SweepResult> {
   const now = Date.now();
-  const { summary, deferredTasks } = await sweepService(deps, {
+  const { summary, deferredTasks, startingTasks } = await sweepService(deps, {
     deadline: options.deadline,
-    eventsDueBefore: options.immediate ? undefined : now - (await eventPathKeepsUp(deps) ? IDLE_HEAL_AGE_MS : BUSY_HEAL_AGE_MS),
+    createdBefore: options.immediate ? undefined : now - (await eventPathKeepsUp(deps) ? IDLE_HEAL_AGE_MS : BUSY_HEAL_AGE_MS),
     freshSwitch: options.immediate,
     maxModifies: SCHEDULED_SWEEP_MODIFY_LIMIT,
   });
-  if (deferredTasks.length === 0) return summary;
+  if (deferredTasks.length + startingTasks.length === 0) return summary;
   try {
-    const secondLook = await lookAgain(deps, deferredTasks, options.deadline - SECOND_LOOK_MARGIN_MS, options.deadline);
+    const secondLook = await lookAgain(deps, deferredTasks, startingTasks, options.deadline);
     return secondLook ? { ...summary, secondLook } : summary;
   } catch (error) {
     // The sweep's work is done and reported; the next sweep looks at these tasks again.
@@ -63,7 +63,7 @@ export async function scheduledSweep(deps: ReconcilerDeps, options: ScheduledSwe
  * as busy: the sweep then leaves young tasks to their events, which costs time to heal, never a
  * duplicate write.
  */
-export async function eventPathKeepsUp(deps: ReconcilerDeps): Promise<boolean> {
+async function eventPathKeepsUp(deps: ReconcilerDeps): Promise<boolean> {
   if (!deps.eventBacklog) return false;
   try {
     return (await deps.eventBacklog()) <= KEEPING_UP_BACKLOG;
@@ -74,37 +74,33 @@ export async function eventPathKeepsUp(deps: ReconcilerDeps): Promise<boolean> {
 }
 
 /**
- * Looks again at tasks the sweep left to their events, once those events are overdue, and
- * mirrors the tasks whose events never came.
+ * Looks again at tasks the sweep left to their events (unmirrored, or still provisioning), once
+ * those events are overdue, and mirrors the tasks whose events never came.
  *
- * @param lookAt the latest time the look may start
- * @returns what it did, or nothing when no task's event is overdue by then
+ * @returns what it did, or nothing when no task's event is overdue before the look must start
  */
 async function lookAgain(
-  deps: ReconcilerDeps, young: readonly StartingTask[], lookAt: number, deadline: number,
+  deps: ReconcilerDeps, deferred: readonly DesiredTask[], starting: readonly StartingTask[], deadline: number,
 ): Promise<SecondLookResult | undefined> {
-  const { logger, config } = deps;
-  const overdueAt = (t: StartingTask) => (eventsDueFrom(t) ?? Infinity) + IDLE_HEAL_AGE_MS;
-  const due = young.filter(t => overdueAt(t) <= lookAt);
+  const { logger } = deps;
+  const lookAt = deadline - SECOND_LOOK_MARGIN_MS;
+  const overdueAt = (t: StartingTask) => (t.createdAt ?? Infinity) + IDLE_HEAL_AGE_MS;
+  const due = [...deferred, ...starting].filter(t => overdueAt(t) <= lookAt);
   // The sweep itself may have worked past the time the look had.
   if (due.length === 0 || Date.now() > lookAt) return undefined;
   await waitUntil(deps, Math.max(...due.map(overdueAt)));
   // Still active (a stopped task's ENI is gone), still wanted (the switch may have turned off).
-  const live = await deps.tasks.describeLive(due.map(t => t.taskArn));
-  const off = (await deps.switchState?.()) === 'off';
-  const hadEni = new Set(young.filter(y => 'networkInterfaceId' in y).map(y => y.taskArn));
-  const active = live.active.filter(t => !off && isSampled(t.taskArn, config.sampling));
-  // A task that was still provisioning gets its own network's time: its PENDING event came after.
-  const overdue = active.filter(t => overdueAt(t) <= lookAt);
-  await waitUntil(deps, Math.max(0, ...overdue.map(overdueAt)));
-  const started = active.filter(t => !hadEni.has(t.taskArn)).length;
+  const wanted = await wantedTasks(deps);
+  const active = (await deps.tasks.describeLive(due.map(t => t.taskArn))).active.filter(wanted);
+  const startingArns = new Set(starting.map(t => t.taskArn));
+  const started = active.filter(t => startingArns.has(t.taskArn)).length;
   const result = { looked: due.length, started, alreadyMirrored: 0, created: 0, raced: 0, failures: 0, left: active.length };
   if (!(await eventPathKeepsUp(deps))) {
     logger.info('young unmirrored tasks left to their queued events and the next sweep', { action: 'sweep', tasks: active.length });
     return result;
   }
-  const onEni = await deps.sessions.listOnInterfaces(overdue.map(t => t.networkInterfaceId));
-  const plan = planFor(deps, overdue, onEni);
+  const onEni = await deps.sessions.listOnInterfaces(active.map(t => t.networkInterfaceId));
+  const plan = planFor(deps, active, onEni);
   // Only creates: duplicates and orphans are the whole-service sweep's, which sees every session.
   const actions = plan.creates.length > 0
     ? await runActions(deps, { ...plan, deletes: [] }, [], `second-look-${Date.now()}-${Math.random()}`, { deadline })
@@ -115,7 +111,7 @@ async function lookAgain(
     created: actions?.created ?? 0,
     raced: actions?.raced ?? 0,
     failures: (actions?.createFailures ?? 0) + plan.conflicts.length,
-    left: active.length - overdue.length + (actions?.unfinished ?? 0),
+    left: actions?.unfinished ?? 0,
   };
   if (done.created > 0 || done.failures > 0) {
     logger.info('the sweep\'s second look mirrored tasks whose events were lost', { action: 'sweep', ...done });

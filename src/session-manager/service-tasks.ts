@@ -25,7 +25,7 @@ export interface LiveTasks {
   readonly starting: StartingTask[];
 }
 
-/** A task meant to run, and when its PENDING event can come. */
+/** A task meant to run that is still PROVISIONING. */
 export interface StartingTask {
   readonly taskArn: string;
   /** When ECS created the task (epoch ms). */
@@ -33,24 +33,10 @@ export interface StartingTask {
 }
 
 /**
- * From when a task's PENDING event can come (epoch ms): its creation, as DescribeTasks gives it.
- * ECS attaches the ENI and sends PENDING within seconds; the sweep gives the event 30 s from
- * then (timing.ts IDLE_HEAL_AGE_MS).
- */
-export function eventsDueFrom(task: StartingTask): number | undefined {
-  return task.createdAt;
-}
-
-/**
  * The ECS side of the sweep: which tasks of the service are running, with their ENIs.
  */
 export class ServiceTasks {
   constructor(private readonly ecs: ECSClient, private readonly clusterArn: string, private readonly serviceName: string) {}
-
-  /** Every task of the service that should be mirrored now. */
-  public async listActive(): Promise<DesiredTask[]> {
-    return (await this.listLive()).active;
-  }
 
   /** Every task of the service meant to run: those to mirror now, and those still without an ENI. */
   public async listLive(): Promise<LiveTasks> {
@@ -85,12 +71,12 @@ export class ServiceTasks {
           continue;
         }
         const eni = networkInterfaceIdOf(task.attachments);
-        const times = { createdAt: task.createdAt?.getTime() };
+        const createdAt = task.createdAt?.getTime();
         if (eni && task.desiredStatus === 'RUNNING' && ACTIVE_STATES.has(task.lastStatus ?? '')) {
           // DescribeTasks names the task's Availability Zone (Task.availabilityZone).
-          active.push({ taskArn: task.taskArn, networkInterfaceId: eni, ...times, ...zoneOf(task.availabilityZone) });
+          active.push({ taskArn: task.taskArn, networkInterfaceId: eni, createdAt, ...zoneOf(task.availabilityZone) });
         } else if (task.desiredStatus === 'RUNNING' && task.lastStatus === 'PROVISIONING') {
-          starting.push({ taskArn: task.taskArn, ...times });
+          starting.push({ taskArn: task.taskArn, createdAt });
         } else if (task.lastStatus !== 'STOPPED') {
           draining.add(taskIdOf(task.taskArn));
         }

@@ -1,6 +1,6 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SessionManagerConfig, configToEnv } from './config';
-import { CONFIG_KEY, IMMEDIATE_KEY, SWEEP_KEY } from './triggers';
+import { CONFIG_KEY, IMMEDIATE_KEY, SWEEP_KEY } from './trigger-keys';
 
 /**
  * Starts a sweep of one service now, on the reconciler, asynchronously: the event path's answer

@@ -2,10 +2,10 @@
  * Reconcile the whole service: the periodic sweep and the deploy-time enrollment.
  */
 import { MirrorSession } from './mirror-sessions';
-import { ReconcilerDeps, SweepOptions, SweepResult, planFor } from './reconciler';
+import { DesiredTask } from './reconcile';
+import { ReconcilerDeps, SweepOptions, SweepResult, planFor, wantedTasks } from './reconciler';
 import { ModifyAction, runActions } from './run-actions';
-import { isSampled } from './sampling';
-import { StartingTask, eventsDueFrom, taskIdOf } from './service-tasks';
+import { StartingTask, taskIdOf } from './service-tasks';
 import { changeFor } from './session-parameters';
 import { TargetLoad } from './targets';
 
@@ -26,11 +26,10 @@ export async function sweep(deps: ReconcilerDeps, limits: SweepOptions = {}): Pr
 /** What {@link sweepService} did, and the young tasks it left to their events. */
 export interface SweepOutcome {
   readonly summary: SweepResult;
-  /**
-   * Tasks whose PENDING event was due at or after `eventsDueBefore`, left to those events:
-   * unmirrored ones, and ones still PROVISIONING.
-   */
-  readonly deferredTasks: readonly StartingTask[];
+  /** Unmirrored tasks created at or after `createdBefore`, whose creates were left to their PENDING events. */
+  readonly deferredTasks: readonly DesiredTask[];
+  /** Wanted tasks created at or after `createdBefore` that are still PROVISIONING. */
+  readonly startingTasks: readonly StartingTask[];
 }
 
 /** {@link sweep}, also returning the tasks it left to their events (scheduled-sweep.ts looks at them again). */
@@ -42,8 +41,7 @@ export async function sweepService(deps: ReconcilerDeps, limits: SweepOptions = 
   const all = await sessions.listAll();
   const listed = all.filter(s => sessions.isOwned(s));
   // Switched off, no task is to be mirrored: every owned session goes. Otherwise the sampled ones.
-  const off = (await deps.switchState?.(limits.freshSwitch)) === 'off';
-  const wanted = (t: StartingTask) => !off && isSampled(t.taskArn, config.sampling);
+  const wanted = await wantedTasks(deps, limits.freshSwitch);
   const listedTasks = await tasks.listLive();
   const desired = listedTasks.active.filter(wanted);
   const desiredEnis = new Set(desired.map(t => t.networkInterfaceId));
@@ -69,11 +67,11 @@ export async function sweepService(deps: ReconcilerDeps, limits: SweepOptions = 
 
   const planned = planFor(deps, desired, [...owned, ...foreign]);
   // A young task's PENDING event may still be on its way: its create is left to it.
-  const isYoung = (t: StartingTask) => limits.eventsDueBefore !== undefined && (eventsDueFrom(t) ?? -Infinity) >= limits.eventsDueBefore;
+  const isYoung = (t: StartingTask) => limits.createdBefore !== undefined && t.createdAt !== undefined && t.createdAt >= limits.createdBefore;
   const plan = { ...planned, creates: planned.creates.filter(c => !isYoung(c)) };
-  const deferredCreates = planned.creates.filter(isYoung);
-  const deferredTasks = [...deferredCreates, ...listedTasks.starting.filter(t => wanted(t) && isYoung(t))];
-  const deferred = deferredCreates.length;
+  const deferredTasks = planned.creates.filter(isYoung);
+  const startingTasks = listedTasks.starting.filter(t => wanted(t) && isYoung(t));
+  const deferred = deferredTasks.length;
   const deleting = new Set(plan.deletes.map(d => d.sessionId));
   const modifies: ModifyAction[] = [];
   // Which target each session is on changes only when its target left the configuration, or
@@ -146,5 +144,5 @@ export async function sweepService(deps: ReconcilerDeps, limits: SweepOptions = 
     });
   }
   logger.info('sweep finished', { action: 'sweep', ...summary, crossZoneTasks: crossZone });
-  return { summary, deferredTasks };
+  return { summary, deferredTasks, startingTasks };
 }

@@ -11,8 +11,6 @@ import { ReconcilerDeps } from './reconciler';
 
 import { CONFIG_KEY, EVENT_KEY, IMMEDIATE_KEY, SWEEP_KEY } from './trigger-keys';
 
-export { CONFIG_KEY, EVENT_KEY, IMMEDIATE_KEY, SWEEP_KEY };
-
 /** The dependencies of one service's work; the Lambda builds them per configuration and keeps its clients. */
 export type DepsFor = (config: SessionManagerConfig) => ReconcilerDeps;
 

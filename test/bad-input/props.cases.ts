@@ -302,15 +302,15 @@ export const PROPS_CASES: PropsCase[] = [
   },
   {
     category: 'targets',
-    name: 'more than 32 targets',
-    build: mirrorTo(() => MirrorTarget.pool(Array.from({ length: 33 }, (_, i) => existing(i)))),
-    error: 'target must hold at most 32 targets (the configuration and IAM policies list each one), got 33',
+    name: 'more than 21 targets',
+    build: mirrorTo(() => MirrorTarget.pool(Array.from({ length: 22 }, (_, i) => existing(i)))),
+    error: 'target must hold at most 21 targets (the configuration and IAM policies list each one), got 22',
   },
   {
     category: 'targets',
     name: 'more than the 4 KB of configuration every trigger carries',
-    build: mirrorTo(() => MirrorTarget.pool(Array.from({ length: 32 }, (_, i) => existing(i))), { description: 'd'.repeat(3000) }),
-    error: 'the configuration every trigger carries would take about 4436 bytes (32 targets, the description and the ids); '
+    build: mirrorTo(() => MirrorTarget.pool(Array.from({ length: 21 }, (_, i) => existing(i))), { description: 'd'.repeat(3000) }),
+    error: 'the configuration every trigger carries would take about 4194 bytes (21 targets, the description and the ids); '
       + 'at most 4096 fit: use fewer targets or a shorter description',
   },
 ];

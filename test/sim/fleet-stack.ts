@@ -15,14 +15,16 @@ const REGION = 'us-east-1';
 /**
  * A stack that mirrors `services` imported Fargate services of one imported cluster, all to one
  * existing target through one existing filter (`distinct`: each to a target and through a filter
- * of its own, which IAM statements then list one by one): the resources are the mirrors' own.
+ * of its own, which IAM statements then list one by one; `targetsPerService` more than 1: a pool
+ * of that many targets of its own): the resources are the mirrors' own.
  */
-export function fleetStack(services: number, distinct = false): Stack {
+export function fleetStack(services: number, distinct = false, targetsPerService = 1): Stack {
   const stack = new Stack(new App(), 'FleetStack', { env: { account: ACCOUNT, region: REGION } });
   const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: [`${REGION}a`] });
   const cluster = ecs.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'prod', vpc });
   const id = (i: number) => (distinct ? i : 0).toString(16).padStart(17, '0');
-  const target = (i: number) => MirrorTarget.fromTrafficMirrorTargetId(`tmt-${id(i)}`);
+  const target = (i: number) => (targetsPerService === 1 ? MirrorTarget.fromTrafficMirrorTargetId(`tmt-${id(i)}`)
+    : MirrorTarget.pool(Array.from({ length: targetsPerService }, (_, k) => MirrorTarget.fromTrafficMirrorTargetId(`tmt-${(i * 1000 + k).toString(16).padStart(17, '0')}`))));
   const filters = new Map<string, ReturnType<typeof MirrorFilter.fromMirrorFilterId>>();
   const filter = (i: number) => {
     if (!filters.has(id(i))) filters.set(id(i), MirrorFilter.fromMirrorFilterId(stack, `Filter${id(i)}`, `tmf-${id(i)}`));
@@ -58,8 +60,8 @@ export interface FleetTemplateFigures {
 }
 
 /** Synthesizes a stack of `services` mirrored services and measures its template. */
-export function fleetTemplateFigures(services: number, distinct = false): FleetTemplateFigures {
-  const template = Template.fromStack(fleetStack(services, distinct)).toJSON();
+export function fleetTemplateFigures(services: number, distinct = false, targetsPerService = 1): FleetTemplateFigures {
+  const template = Template.fromStack(fleetStack(services, distinct, targetsPerService)).toJSON();
   const resources = Object.values(template.Resources) as Array<{ Type: string; Properties?: any }>;
   const byType: Record<string, number> = {};
   for (const r of resources) byType[r.Type] = (byType[r.Type] ?? 0) + 1;

@@ -19,7 +19,8 @@ import { isSampled } from '../../src/session-manager/sampling';
 import { ServiceTasks } from '../../src/session-manager/service-tasks';
 import { SwitchReader } from '../../src/session-manager/switch-reader';
 import { TargetSpec, candidateTargets } from '../../src/session-manager/targets';
-import { CONFIG_KEY, EVENT_KEY, IMMEDIATE_KEY, SWEEP_KEY, routeTrigger } from '../../src/session-manager/triggers';
+import { CONFIG_KEY, EVENT_KEY, IMMEDIATE_KEY, SWEEP_KEY } from '../../src/session-manager/trigger-keys';
+import { routeTrigger } from '../../src/session-manager/triggers';
 import { ACCOUNT, CLUSTER_ARN, SERVICE_NAME } from '../fixtures/task-events';
 import { RecordingMetrics } from '../support/recording-metrics';
 

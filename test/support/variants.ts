@@ -1,6 +1,6 @@
 import { App, Duration, Stack, aws_ecs as ecs, aws_logs as logs } from 'aws-cdk-lib';
-import { serviceStack } from './service-stack';
-import { FargateTrafficMirror, MirrorFilter, MirrorProtocol, MirrorRuleAction, MirrorTarget, TrafficDirection } from '../../src';
+import { ServiceStackOptions, serviceStack } from './service-stack';
+import { FargateTrafficMirror, FargateTrafficMirrorProps, MirrorFilter, MirrorProtocol, MirrorRuleAction, MirrorTarget, TrafficDirection } from '../../src';
 
 /** One way of using the construct, in a stack of its own. */
 export interface Variant {
@@ -9,66 +9,43 @@ export interface Variant {
   readonly build: () => { readonly app: App; readonly stack: Stack };
 }
 
+/** A variant with one mirror of the test service, given the props other than the service. */
+function oneMirror(
+  name: string, props: (s: ReturnType<typeof serviceStack>) => Omit<FargateTrafficMirrorProps, 'service'>, options?: ServiceStackOptions,
+): Variant {
+  return {
+    name,
+    build: () => {
+      const s = options ? serviceStack(options) : serviceStack();
+      new FargateTrafficMirror(s.stack, 'Mirror', { service: s.service, ...props(s) });
+      return { app: s.app, stack: s.stack };
+    },
+  };
+}
+
 /**
  * Every target kind and every option set, each in its own stack. The security tests (cdk-nag,
  * IAM, hygiene) and the cfn-lint run (`test/support/synth-variants.ts`) all walk this list, so a
  * new option added here is checked by all of them.
  */
 export const VARIANTS: Variant[] = [
-  {
-    name: 'nlb-target-defaults',
-    build: () => {
-      const { app, stack, service, nlb } = serviceStack();
-      new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
-      return { app, stack };
-    },
-  },
-  {
-    name: 'eni-target',
-    build: () => {
-      const { app, stack, service } = serviceStack();
-      new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkInterface('eni-0123456789abcdef0') });
-      return { app, stack };
-    },
-  },
-  {
-    name: 'gwlb-endpoint-target',
-    build: () => {
-      const { app, stack, service } = serviceStack();
-      new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.gatewayLoadBalancerEndpoint('vpce-0123456789abcdef0') });
-      return { app, stack };
-    },
-  },
-  {
-    name: 'eni-target-pool',
-    build: () => {
-      const { app, stack, service } = serviceStack();
-      new FargateTrafficMirror(stack, 'Mirror', {
-        service,
-        target: MirrorTarget.pool([1, 2, 3].map(n => MirrorTarget.networkInterface(`eni-0123456789abcdef${n}`))),
-      });
-      return { app, stack };
-    },
-  },
-  {
-    name: 'gwlb-endpoint-per-zone',
-    build: () => {
-      const { app, stack, service } = serviceStack();
-      new FargateTrafficMirror(stack, 'Mirror', {
-        service,
-        target: MirrorTarget.perAvailabilityZone({
-          'us-east-1a': MirrorTarget.gatewayLoadBalancerEndpoint('vpce-0123456789abcdef1'),
-          'us-east-1b': MirrorTarget.pool([
-            MirrorTarget.gatewayLoadBalancerEndpoint('vpce-0123456789abcdef2'),
-            MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef3', { ownerAccount: '210987654321' }),
-            MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef4'),
-          ]),
-        }),
-        allowCrossZone: true,
-      });
-      return { app, stack };
-    },
-  },
+  oneMirror('nlb-target-defaults', ({ nlb }) => ({ target: MirrorTarget.networkLoadBalancer(nlb) })),
+  oneMirror('eni-target', () => ({ target: MirrorTarget.networkInterface('eni-0123456789abcdef0') })),
+  oneMirror('gwlb-endpoint-target', () => ({ target: MirrorTarget.gatewayLoadBalancerEndpoint('vpce-0123456789abcdef0') })),
+  oneMirror('eni-target-pool', () => ({
+    target: MirrorTarget.pool([1, 2, 3].map(n => MirrorTarget.networkInterface(`eni-0123456789abcdef${n}`))),
+  })),
+  oneMirror('gwlb-endpoint-per-zone', () => ({
+    target: MirrorTarget.perAvailabilityZone({
+      'us-east-1a': MirrorTarget.gatewayLoadBalancerEndpoint('vpce-0123456789abcdef1'),
+      'us-east-1b': MirrorTarget.pool([
+        MirrorTarget.gatewayLoadBalancerEndpoint('vpce-0123456789abcdef2'),
+        MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef3', { ownerAccount: '210987654321' }),
+        MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef4'),
+      ]),
+    }),
+    allowCrossZone: true,
+  })),
   {
     name: 'existing-target-and-filter',
     build: () => {
@@ -81,17 +58,9 @@ export const VARIANTS: Variant[] = [
       return { app, stack };
     },
   },
-  {
-    name: 'target-shared-through-ram',
-    build: () => {
-      const { app, stack, service } = serviceStack();
-      new FargateTrafficMirror(stack, 'Mirror', {
-        service,
-        target: MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0', { ownerAccount: '210987654321' }),
-      });
-      return { app, stack };
-    },
-  },
+  oneMirror('target-shared-through-ram', () => ({
+    target: MirrorTarget.fromTrafficMirrorTargetId('tmt-0123456789abcdef0', { ownerAccount: '210987654321' }),
+  })),
   {
     name: 'all-options',
     build: () => {
@@ -124,14 +93,7 @@ export const VARIANTS: Variant[] = [
       return { app, stack };
     },
   },
-  {
-    name: 'no-periodic-reconcile',
-    build: () => {
-      const { app, stack, service, nlb } = serviceStack();
-      new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb), periodicReconcile: false });
-      return { app, stack };
-    },
-  },
+  oneMirror('no-periodic-reconcile', ({ nlb }) => ({ target: MirrorTarget.networkLoadBalancer(nlb), periodicReconcile: false })),
   {
     name: 'imported-service',
     build: () => {
@@ -142,14 +104,7 @@ export const VARIANTS: Variant[] = [
       return { app, stack };
     },
   },
-  {
-    name: 'environment-agnostic',
-    build: () => {
-      const { app, stack, service, nlb } = serviceStack({ env: undefined });
-      new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
-      return { app, stack };
-    },
-  },
+  oneMirror('environment-agnostic', ({ nlb }) => ({ target: MirrorTarget.networkLoadBalancer(nlb) }), { env: undefined }),
   {
     name: 'two-mirrors-one-stack',
     build: () => {
