@@ -1,4 +1,5 @@
 import { awscdk, javascript } from 'projen';
+import { applyLayoutRules } from './projenrc/layout-rules';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-fargate-traffic-mirror',
@@ -43,21 +44,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     moduleName: 'github.com/fargate-traffic-mirror/fargate-traffic-mirror-go',
   },
 
-  lambdaOptions: {
-    // A fixed runtime that matches the esbuild target, so the bundle runs on the Node.js it was
-    // built and tested for. determineLatestNodeRuntime() would pick nodejs20.x (end of life) on
-    // our aws-cdk-lib floor.
-    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
-    // The SDK v3 reuses connections by default; the v2 environment variable is noise.
-    awsSdkConnectionReuse: false,
-    // Bundle the AWS SDK instead of using the runtime's copy, so the code that ships is the
-    // code the tests ran (same SDK version, same retry behaviour). `minify` is an esbuild
-    // option projen's bundler honours but does not declare on BundlingOptions.
-    // `module` first: the SDK's ES module builds let esbuild drop what the handler never calls
-    // (measured: 1.14 MB instead of 2.06 MB, 299 KB instead of 507 KB gzipped), which keeps every
-    // package under its 1 MB budget. aws-cdk-lib's NodejsFunction bundles the same way.
-    bundlingOptions: { externals: [], minify: true, mainFields: ['module', 'main'] } as awscdk.LambdaFunctionCommonOptions['bundlingOptions'],
-  },
+  // The one handler is declared below (not auto-discovered), so its generated construct lands on
+  // the construct side (src/private/) while its entry stays in src/runtime/.
+  lambdaAutoDiscover: false,
 
   // Handler-only libraries: bundled into the Lambda asset at build time, never needed by
   // consumers of the package.
@@ -101,6 +90,28 @@ const project = new awscdk.AwsCdkConstructLibrary({
   npmignoreEnabled: false,
 });
 
+// The session manager's Lambda: bundled from its entry in src/runtime/ (one asset), loaded by a
+// generated construct in src/private/, the construct side's one link to the runtime.
+new awscdk.LambdaFunction(project, {
+  entrypoint: 'src/runtime/session-manager.lambda.ts',
+  constructFile: 'src/private/session-manager-function.ts',
+  constructName: 'SessionManagerFunction',
+  cdkDeps: project.cdkDeps,
+  // A fixed runtime that matches the esbuild target, so the bundle runs on the Node.js it was
+  // built and tested for. determineLatestNodeRuntime() would pick nodejs20.x (end of life) on
+  // our aws-cdk-lib floor.
+  runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+  // The SDK v3 reuses connections by default; the v2 environment variable is noise.
+  awsSdkConnectionReuse: false,
+  // Bundle the AWS SDK instead of using the runtime's copy, so the code that ships is the
+  // code the tests ran (same SDK version, same retry behaviour). `minify` is an esbuild
+  // option projen's bundler honours but does not declare on BundlingOptions.
+  // `module` first: the SDK's ES module builds let esbuild drop what the handler never calls
+  // (measured: 1.14 MB instead of 2.06 MB, 299 KB instead of 507 KB gzipped), which keeps every
+  // package under its 1 MB budget. aws-cdk-lib's NodejsFunction bundles the same way.
+  bundlingOptions: { externals: [], minify: true, mainFields: ['module', 'main'] } as awscdk.LambdaFunctionCommonOptions['bundlingOptions'],
+});
+
 project.package.addField('files', [
   'lib/**/*.js',
   'lib/**/*.d.ts',
@@ -112,8 +123,11 @@ project.package.addField('files', [
   'LICENSE',
 ]);
 
-// Handler modules import the bundled, dev-only SDK and Powertools; only the bundle ships them.
-project.eslint?.allowDevDeps('src/session-manager/**');
+// The rooms of src/ and the arrows allowed between them (docs/ARCHITECTURE.md), enforced by lint;
+// test/architecture/lint-rules.test.ts shows each fence fails on a violating import. Handler
+// modules import the bundled, dev-only SDK and Powertools; only the bundle ships them.
+project.eslint?.allowDevDeps('src/runtime/**');
+applyLayoutRules(project);
 // Lint src, test, examples and projenrc through one config that sees all of them.
 project.tsconfigDev.addInclude('.projenrc.ts');
 // The integration test's packet receiver (test/integ/receiver/receiver.js) is plain JavaScript, so

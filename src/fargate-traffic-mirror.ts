@@ -1,218 +1,24 @@
+/**
+ * Public API: the `FargateTrafficMirror` construct (constructor, alarms, grants, metric methods).
+ */
 import {
-  Annotations, CfnOutput, Duration, Stack, Token, Tokenization,
+  Annotations, CfnOutput, Duration, Stack, Token,
   aws_cloudwatch as cloudwatch, aws_ecs as ecs, aws_events as events, aws_iam as iam, aws_lambda as lambda, aws_logs as logs, aws_sqs as sqs,
   aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { FAIL_ON_UNMIRRORED_PROPERTY, REPORT_ATTRIBUTE } from './contract/enrollment-attributes';
+import { FailureReason } from './contract/failure-reason';
+import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, REASON_DIMENSION, SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE } from './contract/metric-names';
+import { ownerIdFor } from './contract/ownership';
+import { EnrollmentReport, FargateTrafficMirrorProps } from './fargate-traffic-mirror-props';
+import { validateProps } from './fleet/props-validation';
+import { serviceConfig } from './fleet/service-config';
 import { ServiceEnrollment } from './fleet/service-enrollment';
-import { MAX_TARGETS_PER_SERVICE } from './fleet/service-policies';
 import { ServiceWiring } from './fleet/service-wiring';
 import { SharedSessionManager } from './fleet/shared-session-manager';
-import { IMirrorFilter, MirrorFilter } from './mirror-filter';
-import { MirrorTarget, MirrorTargetConfig, MirrorTargetKind } from './mirror-target';
-import { ENV } from './session-manager/config';
-import { FAIL_ON_UNMIRRORED_PROPERTY, REPORT_ATTRIBUTE } from './session-manager/enrollment-report';
-import { FailureReason } from './session-manager/errors';
-import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, REASON_DIMENSION, SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE } from './session-manager/metric-names';
-import { switchStateOf } from './session-manager/mirror-switch';
-import { ownerIdFor } from './session-manager/ownership';
-import { formatTargets } from './session-manager/targets';
-import { EVENT_SOURCE_MAX_CONCURRENCY } from './session-manager/timing';
-import { validateIntegerRange } from './validation';
+import { MirrorFilter } from './mirror-filter';
 
-/** Properties of a `FargateTrafficMirror`. */
-export interface FargateTrafficMirrorProps {
-  /**
-   * The ECS service whose tasks are mirrored: a `FargateService` of the same app, or one
-   * imported with `FargateService.fromFargateServiceAttributes` (cluster and service name).
-   */
-  readonly service: ecs.IBaseService;
-
-  /**
-   * Where mirrored packets go: one target, a `MirrorTarget.pool()` of targets that share the
-   * load, or a target (or pool) per Availability Zone with `MirrorTarget.perAvailabilityZone()`.
-   */
-  readonly target: MirrorTarget;
-
-  /**
-   * With `MirrorTarget.perAvailabilityZone()`: when a task's zone has no target, or none with
-   * room, mirror the task to another zone's target instead of leaving it unmirrored until one
-   * frees up. Mirrored packets that cross zones are billed as inter-AZ data transfer; each such
-   * session is logged and counted (`metricCrossZoneSessions()`), and the sweep moves it back to
-   * its zone as soon as a target there has room.
-   * @default false
-   */
-  readonly allowCrossZone?: boolean;
-
-  /**
-   * Which packets are mirrored.
-   * @default - a new `MirrorFilter` that accepts all traffic in both directions
-   */
-  readonly filter?: IMirrorFilter;
-
-  /**
-   * Session number (1..32766). A network interface holds at most 3 sessions, each with its own
-   * number; the lowest number is evaluated first when packets match several sessions.
-   * @default 1
-   */
-  readonly sessionNumber?: number;
-
-  /**
-   * Bytes of each packet to mirror. With a Network Load Balancer target, 1..8500.
-   * @default - the whole packet
-   */
-  readonly packetLength?: number;
-
-  /**
-   * VXLAN network identifier stamped on mirrored packets (0..16777215).
-   * @default - chosen by AWS, unique in the account
-   */
-  readonly virtualNetworkId?: number;
-
-  /**
-   * Description of every session created, and of the target if one is created.
-   * @default - a description naming this library
-   */
-  readonly description?: string;
-
-  /**
-   * How long the logs of the construct's functions (session manager, reconciler and the custom
-   * resource provider) are kept.
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-
-  /**
-   * When the configured `sessionNumber` is already used on a task's ENI by another tool, use
-   * the lowest free number after it instead of reporting the task as unmirrored. Never a lower
-   * one: EC2 evaluates an ENI's sessions in number order and the first whose filter matches
-   * mirrors the packet, so a lower number would take packets from the other tool's session.
-   * @default false
-   */
-  readonly pickFreeSessionNumber?: boolean;
-
-  /**
-   * Reconcile the whole service on a schedule: mirror tasks whose events were lost, remove
-   * sessions whose task is gone, recreate sessions deleted by hand.
-   *
-   * Without it, only task state changes and deployments mirror tasks: a task whose PENDING event
-   * is lost, or whose create failed for good (its target full, say), stays unmirrored until it
-   * stops or the stack is deployed again (or the switch is turned off and on).
-   * @default true
-   */
-  readonly periodicReconcile?: boolean;
-
-  /**
-   * How often the periodic reconciliation runs (whole minutes, at least 1). A task whose
-   * PENDING event was lost is mirrored by it: RUNNING events do not check. Each run lists the
-   * service's tasks and the account's sessions (reads only, when nothing needs fixing), reads
-   * the event queue's depth, and starts actions for at most 45 seconds. It leaves tasks younger
-   * than 30 seconds (5 minutes while the queue holds a backlog) to their task state changes,
-   * then, within those 45 seconds, looks once more at those it left, when they are 30 seconds
-   * old, by their ENIs only.
-   * @default Duration.minutes(1)
-   */
-  readonly reconcileInterval?: Duration;
-
-  /**
-   * Create CloudWatch alarms for tasks that stay unmirrored (every reconciliation for 15 minutes)
-   * and for events in the dead-letter queue. Attach actions through `alarms`.
-   * @default false
-   */
-  readonly createAlarms?: boolean;
-
-  /**
-   * Reserve this many concurrent executions for each of the construct's two functions (2..100).
-   *
-   * Not reserved by default because a reservation fails to deploy in accounts whose concurrency
-   * limit would leave fewer than 100 unreserved executions (new accounts have a limit of 10).
-   * Concurrency is bounded without it: the session manager is polled from the queue by at most
-   * 2 concurrent invocations, and the reconciler runs once per `reconcileInterval` per mirrored
-   * service and on deployment. A sweep that leaves young tasks to their events waits up to about
-   * 40 seconds to look at them again, so while services start tasks, the reconciler runs about
-   * as many invocations at once as the stack has mirrored services: reserve at least that many,
-   * or a throttled sweep's event is dropped after 60 s and the next sweep does its work. Reserve
-   * to guarantee that other functions can never starve the mirroring.
-   * @default - no reservation; concurrency bounded by the queue's maximum concurrency (2)
-   */
-  readonly reservedConcurrentExecutions?: number;
-
-  /**
-   * Share of the service's tasks to mirror (greater than 0, at most 1). A task is chosen by a
-   * hash of its id, so it is mirrored for its whole life or not at all, and the event path and
-   * the sweeps agree on it. Sessions cost per ENI-hour: 0.1 mirrors about a tenth of the tasks.
-   * Coverage metrics count the tasks chosen.
-   * @default 1 (every task)
-   */
-  readonly sampling?: number;
-
-  /**
-   * The initial value of the mirroring switch (`switchParameter`): `on`, `off`, or
-   * `on until <ISO 8601 time>`. Deploys leave a value changed at run time alone unless this
-   * prop changes.
-   * @default 'on'
-   */
-  readonly initialSwitch?: string;
-
-  /**
-   * Fail the deployment when running tasks of the service could not be mirrored for a reason that
-   * retrying will not fix: EC2 refused the source or the target, a session quota is reached,
-   * another tool holds the session number, or IAM denied the call. The error names the reasons and
-   * the first tasks, with EC2's error codes.
-   *
-   * Checked when the enrollment is created (the first deployment of this construct, which then
-   * rolls back and removes the sessions it made) and on the update that turns this on. Not on later
-   * updates: CloudFormation would roll a failed update back with another update that meets the same
-   * refusal, and leave the stack in UPDATE_ROLLBACK_FAILED. Transient failures (throttling, 5xx)
-   * are retried and never fail the deployment, nor does a task that stopped while it was enrolled.
-   * Whatever this says, `enrollmentReport` tells what the enrollment found.
-   * @default false
-   */
-  readonly failDeploymentOnUnmirroredTasks?: boolean;
-
-  /**
-   * Add the enrollment's report (`enrollmentReport`) to the stack's outputs: running, mirrored and
-   * unmirrored tasks, sessions created and modified, failures, failures by reason, and a summary.
-   * @default false
-   */
-  readonly enrollmentReportOutputs?: boolean;
-}
-
-/**
- * What the enrollment found on the last deployment: attributes of its custom resource, as
- * `Fn::GetAtt` tokens, set by the sweep that completed the Create or Update. Every value is a
- * string, numbers in decimal, so each can go into a `CfnOutput`, a `Fn::Sub` or another stack.
- */
-export interface EnrollmentReport {
-  /** Tasks of the service that were running (or starting) when the enrollment completed. */
-  readonly runningTasks: string;
-  /** Running tasks that had a session of this construct. */
-  readonly mirroredTasks: string;
-  /** Running tasks without one: `runningTasks` minus `mirroredTasks`. */
-  readonly unmirroredTasks: string;
-  /** Sessions the completing sweep created. */
-  readonly sessionsCreated: string;
-  /** Sessions the completing sweep brought to a changed configuration in place. */
-  readonly sessionsModified: string;
-  /** Actions that failed (creates, modifications, deletes) and tasks whose session number was taken. */
-  readonly failures: string;
-  /**
-   * The failures by reason, as `Reason=count` pairs joined by commas (the `Reason` values of the
-   * `SessionFailures` metric, for example `NoUsableTarget=1,SourceUnsupported=2`), or `none`.
-   */
-  readonly failuresByReason: string;
-  /** One line for people, for example `3 of 3 running tasks mirrored; no failures`. */
-  readonly summary: string;
-}
-
-const MAX_SESSION_NUMBER = 32766;
-const MAX_VNI = 16777215;
-const MAX_NLB_PACKET_LENGTH = 8500;
-// AWS documents no limit for other targets; packets never exceed the largest jumbo frame
-// plus headers, and the API field is an integer, so the 16-bit bound is the honest one.
-const MAX_PACKET_LENGTH = 65535;
-// More than 100 reserved executions are never used.
-const MAX_RESERVED_CONCURRENCY = 100;
 // Sweeps heal what events missed: a task whose PENDING event was lost waits for the next one (or
 // its second look). Each minute is affordable because a sweep creates sessions for young tasks
 // only while the event queue keeps up (IDLE_HEAL_AGE_MS, BUSY_HEAL_AGE_MS): otherwise, during a
@@ -319,38 +125,22 @@ export class FargateTrafficMirror extends Construct {
       ? ownerIdFor(stack.node.path, this.node.path)
       : ownerIdFor(stack.stackName, this.node.path);
 
-    // The service's configuration: every trigger of the shared session manager carries it.
-    const config: Record<string, string> = {
-      [ENV.OWNER_ID]: this.ownerId,
-      [ENV.CLUSTER_ARN]: cluster.clusterArn,
-      [ENV.SERVICE_NAME]: props.service.serviceName,
-      // One target serving every zone keeps the plain id; several, or zones, are a layout.
-      ...(bound.length === 1 && bound[0].availabilityZone === undefined
-        ? { [ENV.TARGET_ID]: this.trafficMirrorTargetId }
-        : {
-          [ENV.TARGETS]: formatTargets(bound.map(t => ({
-            targetId: t.trafficMirrorTargetId, availabilityZone: t.availabilityZone, maxSources: t.maxSources,
-          }))),
-        }),
-      ...(props.allowCrossZone ? { [ENV.ALLOW_CROSS_ZONE]: 'true' } : {}),
-      [ENV.FILTER_ID]: this.trafficMirrorFilterId,
-      [ENV.SESSION_NUMBER]: String(props.sessionNumber ?? 1),
-      ...(props.packetLength !== undefined ? { [ENV.PACKET_LENGTH]: String(props.packetLength) } : {}),
-      ...(props.virtualNetworkId !== undefined ? { [ENV.VIRTUAL_NETWORK_ID]: String(props.virtualNetworkId) } : {}),
-      ...(props.description !== undefined ? { [ENV.DESCRIPTION]: props.description } : {}),
-      ...(props.pickFreeSessionNumber ? { [ENV.PICK_FREE_SESSION_NUMBER]: 'true' } : {}),
-      // Events from any other account or region are refused by the handler.
-      [ENV.ACCOUNT]: stack.account,
-      [ENV.REGION]: stack.region,
-    };
     // The run-time switch; its changes reach the session manager through the service's rule.
     this.switchParameter = new ssm.StringParameter(this, 'Switch', {
       description: `Mirroring of ECS service ${props.service.serviceName}: on, off, or on until <ISO 8601 time> (cdk-fargate-traffic-mirror)`,
       stringValue: props.initialSwitch ?? 'on',
     });
-    config[ENV.SWITCH_PARAMETER] = this.switchParameter.parameterName;
-    if (props.sampling !== undefined) config[ENV.SAMPLING] = String(props.sampling);
-    validateTriggerSize(config, bound.length);
+    // The service's configuration: every trigger of the shared session manager carries it.
+    const config = serviceConfig(props, {
+      ownerId: this.ownerId,
+      clusterArn: cluster.clusterArn,
+      serviceName: props.service.serviceName,
+      targets: bound,
+      filterId: this.trafficMirrorFilterId,
+      account: stack.account,
+      region: stack.region,
+      switchParameterName: this.switchParameter.parameterName,
+    });
     // One session manager per stack, shared by every FargateTrafficMirror in it; this service
     // adds only its own: its triggers (rule and schedule), its enrollment, its IAM scope.
     const manager = SharedSessionManager.of(this, {
@@ -536,71 +326,3 @@ export class FargateTrafficMirror extends Construct {
   }
 }
 
-/**
- * Every trigger carries the configuration: the rule's input template and the schedule's input
- * take at most 8,192 characters each (EventBridge and EventBridge Scheduler quotas), and the
- * rule's template wraps the configuration. Kept well below: 4 KB. Unresolved values count as
- * this many characters: a target id (`tmt-` and 17 hex digits) is 21, ARNs and names of the
- * app's resources are longer.
- */
-const MAX_CONFIG_BYTES = 4096;
-const TARGET_ID_LENGTH = 21;
-const UNRESOLVED_VALUE_LENGTH = 128;
-
-/** Throws when the configuration the triggers carry may grow too large (many targets, long names). */
-function validateTriggerSize(config: Record<string, string>, targetCount: number): void {
-  let bytes = 0;
-  for (const [key, value] of Object.entries(config)) {
-    const placeholder = 'x'.repeat(key === ENV.TARGETS || key === ENV.TARGET_ID ? TARGET_ID_LENGTH : UNRESOLVED_VALUE_LENGTH);
-    const estimate = Tokenization.reverseString(value).mapTokens({ mapToken: () => placeholder }).join({ join: (l: unknown, r: unknown) => `${l}${r}` });
-    bytes += Buffer.byteLength(key) + Buffer.byteLength(String(estimate));
-  }
-  if (bytes > MAX_CONFIG_BYTES) {
-    throw new Error(`the configuration every trigger carries would take about ${bytes} bytes (${targetCount} targets, the description and the ids); `
-      + `at most ${MAX_CONFIG_BYTES} fit: use fewer targets or a shorter description`);
-  }
-}
-
-
-function validateProps(props: FargateTrafficMirrorProps, bound: readonly MirrorTargetConfig[]): void {
-  // Each target is in the configuration every trigger carries and twice in each function's IAM
-  // policy; a service's statements must fit in one managed policy (6,144 characters).
-  if (bound.length > MAX_TARGETS_PER_SERVICE) {
-    throw new Error(`target must hold at most ${MAX_TARGETS_PER_SERVICE} targets (the configuration and IAM policies list each one), got ${bound.length}`);
-  }
-  if (props.allowCrossZone && !bound.some(t => t.availabilityZone !== undefined)) {
-    throw new Error('allowCrossZone has an effect only with MirrorTarget.perAvailabilityZone() targets; remove it or give target a target per zone');
-  }
-  const nlb = bound.filter(t => t.kind === MirrorTargetKind.NETWORK_LOAD_BALANCER).length;
-  const known = bound.filter(t => t.kind !== MirrorTargetKind.UNKNOWN).length;
-  if (nlb > 0 && nlb < known) {
-    throw new Error('target mixes Network Load Balancer targets (packet length at most 8500 bytes, 8500 by default) with targets that take '
-      + 'whole packets: a task\'s mirrored packets would be cut or not depending on its target. Use targets of one kind.');
-  }
-  if (props.sampling !== undefined && !Token.isUnresolved(props.sampling) && !(props.sampling > 0 && props.sampling <= 1)) {
-    throw new Error(`sampling must be greater than 0 and at most 1, got ${props.sampling}`);
-  }
-  if (props.initialSwitch !== undefined && !Token.isUnresolved(props.initialSwitch)
-    && !switchStateOf(props.initialSwitch, Date.now()).understood) {
-    throw new Error(`initialSwitch must be 'on', 'off' or 'on until <ISO 8601 time>', got '${props.initialSwitch}'`);
-  }
-  const interval = props.reconcileInterval;
-  if (interval && !interval.isUnresolved()) {
-    const seconds = interval.toSeconds();
-    if (seconds < 60 || seconds % 60 !== 0) {
-      throw new Error(`reconcileInterval must be a whole number of minutes, at least 1, got ${interval.toHumanString()}`);
-    }
-  }
-  if (props.reconcileInterval && props.periodicReconcile === false) {
-    throw new Error('reconcileInterval has no effect when periodicReconcile is false; remove one of them');
-  }
-  validateIntegerRange('reservedConcurrentExecutions', props.reservedConcurrentExecutions, EVENT_SOURCE_MAX_CONCURRENCY, MAX_RESERVED_CONCURRENCY,
-    ' (the queue runs up to 2 session managers at once)');
-  validateIntegerRange('sessionNumber', props.sessionNumber, 1, MAX_SESSION_NUMBER);
-  validateIntegerRange('virtualNetworkId', props.virtualNetworkId, 0, MAX_VNI);
-  if (nlb > 0) {
-    validateIntegerRange('packetLength', props.packetLength, 1, MAX_NLB_PACKET_LENGTH, ' for a Network Load Balancer target');
-  } else {
-    validateIntegerRange('packetLength', props.packetLength, 1, MAX_PACKET_LENGTH);
-  }
-}

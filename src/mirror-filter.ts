@@ -1,6 +1,7 @@
+/** Public API: `MirrorFilter`, typed 5-tuple rules of a traffic mirror filter. */
 import { IResource, Resource, Token, aws_ec2 as ec2 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { cidrFamily, validateIntegerRange } from './validation';
+import { cidrFamily, validateIntegerRange } from './private/validation';
 
 /** Which way a filter rule looks at traffic, from the source network interface's view. */
 export enum TrafficDirection {

@@ -1,6 +1,7 @@
+/** Public API: `MirrorTarget` and its factories: where mirrored packets go. */
 import { Stack, Token, aws_ec2 as ec2, aws_elasticloadbalancingv2 as elbv2 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { validateIntegerRange, validatePattern } from './validation';
+import { validateIntegerRange, validatePattern } from './private/validation';
 
 /**
  * The kind of resource a traffic mirror target points at. It decides which packet lengths

@@ -2,10 +2,10 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { FargateTrafficMirror, MirrorTarget } from '../src';
 import { serviceStack } from './support/service-stack';
+import { RECONCILER_MAX_EVENT_AGE_SEC, SCHEDULED_SWEEP_BUDGET_MS, SETTLE_MS } from '../src/contract/timing';
 import { SINGLETON_ID as SHARED } from '../src/fleet/shared-session-manager';
-import { enrollmentReport } from '../src/session-manager/enrollment-report';
-import { SweepResult } from '../src/session-manager/reconciler';
-import { RECONCILER_MAX_EVENT_AGE_SEC, SCHEDULED_SWEEP_BUDGET_MS, SETTLE_MS } from '../src/session-manager/timing';
+import { enrollmentReport } from '../src/runtime/operations/enrollment-report';
+import { SweepResult } from '../src/runtime/operations/operation-deps';
 
 /** A dependency cycle among `resources` (as logical ids), or undefined when there is none. */
 function findCycle(resources: Record<string, any>): string[] | undefined {

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { FargateTrafficMirror, MirrorTarget, MirrorTargetKind } from '../src';
 import { serviceStack } from './support/service-stack';
-import { parseTargets } from '../src/session-manager/targets';
+import { parseTargets } from '../src/contract/target-layout';
 
 const eni = (n: number) => MirrorTarget.networkInterface(`eni-0123456789abcde${n.toString(16).padStart(2, '0')}`);
 const endpoint = (n: number) => MirrorTarget.gatewayLoadBalancerEndpoint(`vpce-0123456789abcde${n.toString(16).padStart(2, '0')}`);

@@ -1,8 +1,12 @@
+/**
+ * Construct side: the stack's one custom-resource provider that runs the reconciler on deploy and
+ * delete.
+ */
 import { Stack, aws_iam as iam, aws_lambda as lambda, aws_logs as logs, aws_stepfunctions as sfn, custom_resources as cr, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { restrictToOwnLogGroup } from '../function-role';
-import { suppressNagFindings } from '../nag-suppressions';
-import { ENROLLMENT_QUERY_INTERVAL_SEC, ENROLLMENT_TOTAL_TIMEOUT_SEC } from '../session-manager/timing';
+import { ENROLLMENT_QUERY_INTERVAL_SEC, ENROLLMENT_TOTAL_TIMEOUT_SEC } from '../contract/timing';
+import { restrictToOwnLogGroup } from '../private/function-role';
+import { suppressNagFindings } from '../private/nag-suppressions';
 
 // The enrollment is asynchronous: after onEvent, the provider framework's waiter asks the
 // reconciler every 10 s whether the enrollment is complete. The handler gives up 50 minutes

@@ -1,7 +1,10 @@
+/**
+ * Construct side: one service's enrollment custom resource and the order it deploys and deletes in.
+ */
 import { CfnResource, CustomResource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SharedSessionManager } from './shared-session-manager';
-import { ENROLLMENT_SERVICE_TIMEOUT_SEC } from '../session-manager/timing';
+import { ENROLLMENT_SERVICE_TIMEOUT_SEC } from '../contract/timing';
 
 /** What a service's enrollment needs. */
 export interface ServiceEnrollmentProps {

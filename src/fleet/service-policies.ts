@@ -1,7 +1,11 @@
+/**
+ * Construct side: the IAM the shared functions get for each mirrored service (managed policies,
+ * least privilege).
+ */
 import { ArnFormat, Stack, aws_iam as iam } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { suppressNagFindings } from '../nag-suppressions';
-import { OWNER_TAG_KEY } from '../session-manager/ownership';
+import { OWNER_TAG_KEY } from '../contract/ownership';
+import { suppressNagFindings } from '../private/nag-suppressions';
 
 /** What one mirrored service's sessions may use: its owner tag, target, filter and cluster. */
 export interface ServiceGrant {

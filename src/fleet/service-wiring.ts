@@ -1,9 +1,10 @@
+/** Construct side: one service's triggers, its task-state rule and its reconcile schedule. */
 import { Duration, Stack, aws_events as events, aws_scheduler as scheduler } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SharedSessionManager } from './shared-session-manager';
-import { EARLY_START_STATE, START_STATE, STOP_STATE } from '../session-manager/task-event';
-import { RECONCILER_MAX_EVENT_AGE_SEC } from '../session-manager/timing';
-import { CONFIG_KEY, EVENT_KEY, SWEEP_KEY } from '../session-manager/trigger-keys';
+import { EARLY_START_STATE, START_STATE, STOP_STATE } from '../contract/task-states';
+import { RECONCILER_MAX_EVENT_AGE_SEC } from '../contract/timing';
+import { CONFIG_KEY, EVENT_KEY, SWEEP_KEY } from '../contract/trigger-keys';
 
 /** What a service's triggers carry and where they go. */
 export interface ServiceWiringProps {

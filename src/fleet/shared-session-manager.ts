@@ -1,3 +1,7 @@
+/**
+ * Construct side: the stack's one session manager (functions, queues, provider) that every mirror
+ * shares.
+ */
 import {
   Duration, Stack, aws_cloudwatch as cloudwatch, aws_events as events, aws_iam as iam, aws_lambda as lambda, aws_lambda_event_sources as sources,
   aws_logs as logs, aws_sqs as sqs,
@@ -5,12 +9,12 @@ import {
 import { Construct, IConstruct } from 'constructs';
 import { enrollmentProvider } from './enrollment-provider';
 import { MAX_SERVICES_PER_STACK, ServiceGrant, ServicePolicies } from './service-policies';
-import { functionRole } from '../function-role';
-import { suppressNagFindings } from '../nag-suppressions';
-import { ENV } from '../session-manager/config';
-import { SERVICE_DIMENSION_VALUE } from '../session-manager/metric-names';
-import { SessionManagerFunction } from '../session-manager/session-manager-function';
-import { EVENT_BATCH_SIZE, EVENT_SOURCE_MAX_CONCURRENCY, EVENT_TIMEOUT_SEC, RECONCILER_MAX_EVENT_AGE_SEC, RECONCILER_TIMEOUT_SEC } from '../session-manager/timing';
+import { SERVICE_DIMENSION_VALUE } from '../contract/metric-names';
+import { ENV } from '../contract/session-manager-config';
+import { EVENT_BATCH_SIZE, EVENT_SOURCE_MAX_CONCURRENCY, EVENT_TIMEOUT_SEC, RECONCILER_MAX_EVENT_AGE_SEC, RECONCILER_TIMEOUT_SEC } from '../contract/timing';
+import { functionRole } from '../private/function-role';
+import { suppressNagFindings } from '../private/nag-suppressions';
+import { SessionManagerFunction } from '../private/session-manager-function';
 
 /** Settings every mirrored service of a stack must agree on, since they share the functions. */
 export interface SharedSettings {

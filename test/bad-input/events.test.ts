@@ -3,10 +3,10 @@ import { CreateTrafficMirrorSessionCommand, EC2Client } from '@aws-sdk/client-ec
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EVENT_CASES, SCOPE } from './events.cases';
-import { SessionManagerConfig } from '../../src/session-manager/config';
-import { route } from '../../src/session-manager/entry';
-import { ReconcilerDeps } from '../../src/session-manager/reconciler';
-import { MAX_EVENT_BODY_LENGTH } from '../../src/session-manager/task-event';
+import { SessionManagerConfig } from '../../src/contract/session-manager-config';
+import { MAX_EVENT_BODY_LENGTH } from '../../src/runtime/core/parse-task-event';
+import { OperationDeps } from '../../src/runtime/operations/operation-deps';
+import { routeInvocation } from '../../src/runtime/route-invocation';
 import { SERVICE_NAME, taskEvent } from '../fixtures/task-events';
 import { mockedDeps } from '../support/mocked-deps';
 import { RecordingMetrics } from '../support/recording-metrics';
@@ -25,7 +25,7 @@ const ec2Mock = mockClient(EC2Client);
 const ecsMock = mockClient(ECSClient);
 let logger: Logger;
 let metrics: RecordingMetrics;
-let deps: ReconcilerDeps;
+let deps: OperationDeps;
 
 beforeEach(() => {
   ec2Mock.reset();
@@ -63,7 +63,7 @@ describe('bad input to the session manager is skipped, logged, and makes no AWS 
 
   describe('delivered directly', () => {
     test.each(catalogue.filter(([, c]) => c.event !== undefined || c.body === undefined))('%s', async (_name, c) => {
-      const outcome = await route(c.event, deps);
+      const outcome = await routeInvocation(c.event, deps);
       expect(outcome).toEqual(expect.objectContaining({ action: 'skip', outcome: 'skipped', reason: c.reason }));
       expectLoggedSkipWithoutAwsCalls(c.reason, c.level);
     });
@@ -71,7 +71,7 @@ describe('bad input to the session manager is skipped, logged, and makes no AWS 
 
   describe('delivered through the queue: acknowledged, never retried', () => {
     test.each(asBody)('%s', async (_name, c) => {
-      const response = await route({ Records: [{ messageId: 'm-1', body: c.body }] }, deps);
+      const response = await routeInvocation({ Records: [{ messageId: 'm-1', body: c.body }] }, deps);
       // Not a batch item failure: a message that can never succeed must not loop until the DLQ.
       expect(response).toEqual({ batchItemFailures: [] });
       expectLoggedSkipWithoutAwsCalls(c.reason, c.level);
@@ -79,7 +79,7 @@ describe('bad input to the session manager is skipped, logged, and makes no AWS 
   });
 
   test('a prototype-pollution key pollutes nothing', async () => {
-    await route({ Records: [{ messageId: 'm-1', body: '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}' }] }, deps);
+    await routeInvocation({ Records: [{ messageId: 'm-1', body: '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}' }] }, deps);
     expect(({} as any).polluted).toBeUndefined();
   });
 });
@@ -89,7 +89,7 @@ describe('bad records next to good ones', () => {
 
   test('malformed records are acknowledged while the valid one in the batch is applied', async () => {
     ec2Mock.on(CreateTrafficMirrorSessionCommand).resolves({ TrafficMirrorSession: { TrafficMirrorSessionId: 'tms-1' } });
-    const response = await route({
+    const response = await routeInvocation({
       Records: [
         { messageId: 'bad-json', body: '{' },
         { messageId: 'good', body: good('0d2a4b8c3e1f4a5b9c7d6e5f4a3b2c1d') },
@@ -106,7 +106,7 @@ describe('bad records next to good ones', () => {
 
   test('a transient failure returns only the valid record for retry, never the malformed ones', async () => {
     ec2Mock.on(CreateTrafficMirrorSessionCommand).rejects(Object.assign(new Error('slow down'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } }));
-    const response = await route({
+    const response = await routeInvocation({
       Records: [
         { messageId: 'bad-json', body: 'nope' },
         { messageId: 'good', body: good('0d2a4b8c3e1f4a5b9c7d6e5f4a3b2c1d') },

@@ -11,7 +11,7 @@ import * as path from 'path';
  */
 
 const STACK = 'FargateTrafficMirrorExample';
-const BUNDLE = path.join('assets', 'session-manager', 'session-manager.lambda', 'index.js');
+const BUNDLE = path.join('assets', 'runtime', 'session-manager.lambda', 'index.js');
 /** The resources the construct creates or configures, compared property by property. */
 const COMPARED_TYPES = [
   'AWS::EC2::TrafficMirrorTarget',

@@ -31,7 +31,7 @@ import {
   aws_lambda as lambda, aws_logs as logs,
 } from 'aws-cdk-lib';
 import { FargateTrafficMirror, MirrorTarget } from '../../src';
-import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
+import { OWNER_TAG_KEY } from '../../src/contract/ownership';
 
 /** What the generator sends and the receiver looks for inside the decapsulated packets. */
 const MARKER = 'ftm-integ-marker-7f3c';

@@ -2,7 +2,7 @@
 import * as dgram from 'node:dgram';
 import * as http from 'node:http';
 import * as fc from 'fast-check';
-import { Malformed, VXLAN_I_FLAG, decode, ipv6Text, startReceiver } from './receiver/receiver';
+import { Malformed, VXLAN_I_FLAG, decode, ipv6Text, startReceiver } from './receiver/receiver.js';
 
 /**
  * The integration test's packet receiver, fed real VXLAN datagrams over the loopback interface.

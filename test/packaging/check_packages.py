@@ -30,7 +30,7 @@ import zipfile
 RANGES = {"aws-cdk-lib": ("2.170.0", "3.0.0"), "constructs": ("10.3.0", "11.0.0")}
 # Goal from the issue that set up packaging: every artifact under 1 MB.
 MAX_BYTES = 1_000_000
-ASSET = "assets/session-manager/session-manager.lambda/index.js"
+ASSET = "assets/runtime/session-manager.lambda/index.js"
 
 NPM_NAME = "cdk-fargate-traffic-mirror"
 PY_DIST = "cdk_fargate_traffic_mirror"  # distribution and module name

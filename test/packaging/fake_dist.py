@@ -15,7 +15,7 @@ import tarfile
 import zipfile
 
 VERSION = "0.0.0"
-ASSET = "assets/session-manager/session-manager.lambda/index.js"
+ASSET = "assets/runtime/session-manager.lambda/index.js"
 BUNDLE = b"exports.handler = async () => {};\n"
 TGZ = f"cdk-fargate-traffic-mirror@{VERSION}.jsii.tgz"
 MOD = "cdk_fargate_traffic_mirror"

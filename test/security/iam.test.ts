@@ -1,6 +1,6 @@
 import { isStar, ofType, referrersOf, resourcesOf, statementsOf, synthesized, text } from './template-helpers';
+import { OWNER_TAG_KEY } from '../../src/contract/ownership';
 import { SINGLETON_ID as SHARED } from '../../src/fleet/shared-session-manager';
-import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
 import { VARIANTS } from '../support/variants';
 
 /** The only actions any function role of the construct may hold. */

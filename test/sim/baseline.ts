@@ -2,9 +2,9 @@ import {
   CreateTrafficMirrorSessionCommand, DeleteTrafficMirrorSessionCommand, DescribeTrafficMirrorSessionsCommand, EC2Client,
 } from '@aws-sdk/client-ec2';
 import { DescribeTasksCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { SessionManagerConfig } from '../../src/session-manager/config';
-import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/session-manager/ownership';
-import { networkInterfaceIdOf } from '../../src/session-manager/task-event';
+import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/contract/ownership';
+import { SessionManagerConfig } from '../../src/contract/session-manager-config';
+import { networkInterfaceIdOf } from '../../src/runtime/core/parse-task-event';
 
 /** Where the baseline sends its calls. */
 export interface BaselineEndpoints {

@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 import { join } from 'path';
 
 /** The handler bundle the `bundle` task builds and every package ships. */
-export const BUNDLE = join(__dirname, '..', '..', 'assets', 'session-manager', 'session-manager.lambda', 'index.js');
+export const BUNDLE = join(__dirname, '..', '..', 'assets', 'runtime', 'session-manager.lambda', 'index.js');
 
 /**
  * The environment a deployment gives the functions: the region only (and the shared queue and

@@ -1,6 +1,6 @@
 import { Measure } from './measure';
 import { MirroredService, World } from './world';
-import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/session-manager/ownership';
+import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/contract/ownership';
 
 jest.setTimeout(60_000);
 

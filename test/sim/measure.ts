@@ -1,8 +1,8 @@
 import { EC2_LIMITS, Ec2Call, SessionWrite } from './sim-ec2';
 import { SimTask } from './sim-ecs';
 import { MirroredService, World } from './world';
-import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
-import { isConfiguredTarget } from '../../src/session-manager/targets';
+import { OWNER_TAG_KEY } from '../../src/contract/ownership';
+import { isConfiguredTarget } from '../../src/runtime/core/target-placement';
 import { DOCUMENTED_SESSION_FILTERS, FakeSession } from '../support/ec2-model';
 
 /** What a scenario expects once the system has settled. */

@@ -2,7 +2,7 @@ import { Figures, Measure } from './measure';
 import { SCALE_SCENARIOS, SCENARIOS, Scenario } from './scenarios';
 import { ZONES } from './sim-ecs';
 import { World } from './world';
-import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
+import { OWNER_TAG_KEY } from '../../src/contract/ownership';
 import { TAG_FILTER_MODES, TARGET_LIMIT_CODES, TagFilterMode } from '../support/ec2-model';
 
 // Simulated minutes take real milliseconds; the larger scenarios still need a few seconds.

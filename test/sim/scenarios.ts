@@ -2,8 +2,8 @@ import { Expectation, Figures, Measure, tokenBucketBoundSec } from './measure';
 import { SimEc2Options } from './sim-ec2';
 import { SimTask, ZONES } from './sim-ecs';
 import { Strategy, World, WorldOptions } from './world';
-import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
-import { isSampled } from '../../src/session-manager/sampling';
+import { OWNER_TAG_KEY } from '../../src/contract/ownership';
+import { isSampled } from '../../src/runtime/core/sampling';
 
 /** One simulated situation, run the same way for every strategy. */
 export interface Scenario {

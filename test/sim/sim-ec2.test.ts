@@ -5,7 +5,7 @@ import {
 import { SimClock } from './clock';
 import { Random } from './random';
 import { EC2_LIMITS, SimEc2, SimEc2Options } from './sim-ec2';
-import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
+import { OWNER_TAG_KEY } from '../../src/contract/ownership';
 import { ERROR_SPELLINGS, notFoundCode, TAG_FILTER_MODES } from '../support/ec2-model';
 
 /** Runs `fn` on a fresh simulated clock until it settles. */

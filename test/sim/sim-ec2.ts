@@ -1,7 +1,7 @@
 import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
 import { SimClock, TokenBucket } from './clock';
 import { hangUpIfFrozen } from './sim-endpoint';
-import { OWNER_TAG_KEY } from '../../src/session-manager/ownership';
+import { OWNER_TAG_KEY } from '../../src/contract/ownership';
 import { bodyText } from '../support/body-text';
 import { Ec2MirrorModel, Ec2MirrorModelOptions, FakeSession, OtherSessions, SessionChecks, SessionMap } from '../support/ec2-model';
 import { error, queryFilters } from '../support/ec2-query';

@@ -9,18 +9,19 @@ import { DeliveryFaults, SimContext, SimEventBus, SimEventSourceMapping, SimFunc
 import { SimEc2, SimEc2Options } from './sim-ec2';
 import { ContainerEvents, SimEcs, SimTask, TaskTimings, ZONES } from './sim-ecs';
 import { SimSsm } from './sim-ssm';
-import { newEc2Client, newEcsClient } from '../../src/session-manager/clients';
-import { SessionManagerConfig, configToEnv } from '../../src/session-manager/config';
-import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
-import { switchStateOf } from '../../src/session-manager/mirror-switch';
-import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/session-manager/ownership';
-import { RecentTasks } from '../../src/session-manager/recent-tasks';
-import { isSampled } from '../../src/session-manager/sampling';
-import { ServiceTasks } from '../../src/session-manager/service-tasks';
-import { SwitchReader } from '../../src/session-manager/switch-reader';
-import { TargetSpec, candidateTargets } from '../../src/session-manager/targets';
-import { CONFIG_KEY, EVENT_KEY, IMMEDIATE_KEY, SWEEP_KEY } from '../../src/session-manager/trigger-keys';
-import { routeTrigger } from '../../src/session-manager/triggers';
+import { switchStateOf } from '../../src/contract/mirror-switch';
+import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/contract/ownership';
+import { SessionManagerConfig, configToEnv } from '../../src/contract/session-manager-config';
+import { TargetSpec } from '../../src/contract/target-layout';
+import { CONFIG_KEY, EVENT_KEY, IMMEDIATE_KEY, SWEEP_KEY } from '../../src/contract/trigger-keys';
+import { newEc2Client, newEcsClient } from '../../src/runtime/adapters/clients';
+import { MirrorSessions } from '../../src/runtime/adapters/mirror-sessions';
+import { RecentTasks } from '../../src/runtime/adapters/recent-tasks';
+import { ServiceTasks } from '../../src/runtime/adapters/service-tasks';
+import { SwitchReader } from '../../src/runtime/adapters/switch-reader';
+import { isSampled } from '../../src/runtime/core/sampling';
+import { candidateTargets } from '../../src/runtime/core/target-placement';
+import { routeTrigger } from '../../src/runtime/route-trigger';
 import { ACCOUNT, CLUSTER_ARN, SERVICE_NAME } from '../fixtures/task-events';
 import { RecordingMetrics } from '../support/recording-metrics';
 
@@ -372,7 +373,7 @@ export class World {
   }
 
   /**
-   * The event function's `startSweep` (sweep-starter.ts): an asynchronous Lambda Invoke of the
+   * The event function's `startSweep` (src/runtime/adapters/sweep-starter.ts): an asynchronous Lambda Invoke of the
    * reconciler, which answers once the invocation is queued; the sweep runs shortly after.
    */
   private async startSweep(config: SessionManagerConfig): Promise<void> {

@@ -5,12 +5,12 @@ import { Ec2MirrorModelOptions } from './ec2-model';
 import { FakeEc2Endpoint } from './fake-ec2-endpoint';
 import { FakeEcsEndpoint } from './fake-ecs-endpoint';
 import { RecordingMetrics } from './recording-metrics';
-import { EC2_MAX_ATTEMPTS, newEc2Client } from '../../src/session-manager/clients';
-import { SessionManagerConfig } from '../../src/session-manager/config';
-import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
-import { RecentTasks } from '../../src/session-manager/recent-tasks';
-import { ReconcilerDeps } from '../../src/session-manager/reconciler';
-import { ServiceTasks } from '../../src/session-manager/service-tasks';
+import { SessionManagerConfig } from '../../src/contract/session-manager-config';
+import { EC2_MAX_ATTEMPTS, newEc2Client } from '../../src/runtime/adapters/clients';
+import { MirrorSessions } from '../../src/runtime/adapters/mirror-sessions';
+import { RecentTasks } from '../../src/runtime/adapters/recent-tasks';
+import { ServiceTasks } from '../../src/runtime/adapters/service-tasks';
+import { OperationDeps } from '../../src/runtime/operations/operation-deps';
 import { CLUSTER_ARN, SERVICE_NAME } from '../fixtures/task-events';
 
 export const TEST_CONFIG: SessionManagerConfig = {
@@ -50,7 +50,7 @@ export function harness(config: Partial<SessionManagerConfig> = {}, ec2Options: 
   const ecsClient = new ECSClient({ region: 'us-east-1', credentials, requestHandler: ecs.requestHandler as any, retryStrategy });
   const metrics = new RecordingMetrics();
   const logger = new Logger({ logLevel: 'SILENT' });
-  const deps: ReconcilerDeps = {
+  const deps: OperationDeps = {
     config: cfg,
     logger,
     metrics,

@@ -2,10 +2,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { RecordingMetrics } from './recording-metrics';
-import { SessionManagerConfig } from '../../src/session-manager/config';
-import { MirrorSessions } from '../../src/session-manager/mirror-sessions';
-import { ReconcilerDeps } from '../../src/session-manager/reconciler';
-import { ServiceTasks } from '../../src/session-manager/service-tasks';
+import { SessionManagerConfig } from '../../src/contract/session-manager-config';
+import { MirrorSessions } from '../../src/runtime/adapters/mirror-sessions';
+import { ServiceTasks } from '../../src/runtime/adapters/service-tasks';
+import { OperationDeps } from '../../src/runtime/operations/operation-deps';
 
 /**
  * The session manager's real modules on plain SDK clients, for tests that intercept the clients
@@ -15,7 +15,7 @@ export function mockedDeps(config: SessionManagerConfig) {
   const logger = new Logger({ logLevel: 'SILENT' });
   for (const level of ['debug', 'info', 'warn', 'error'] as const) jest.spyOn(logger, level);
   const metrics = new RecordingMetrics();
-  const deps: ReconcilerDeps = {
+  const deps: OperationDeps = {
     config,
     logger,
     metrics,

@@ -1,5 +1,5 @@
-import { route } from '../../src/session-manager/entry';
-import { ReconcilerDeps } from '../../src/session-manager/reconciler';
+import { OperationDeps } from '../../src/runtime/operations/operation-deps';
+import { routeInvocation } from '../../src/runtime/route-invocation';
 
 /** What the provider framework finally sends CloudFormation. */
 export interface ProviderResponse {
@@ -19,11 +19,11 @@ export const QUERY_INTERVAL_MS = 10_000;
  * `IsComplete: true`, an isComplete answer with Data but not complete is an error, a thrown
  * error fails the resource, and the final Data is onEvent's merged with isComplete's.
  */
-export async function provide(request: Record<string, unknown>, deps: ReconcilerDeps, maxPolls = 50): Promise<ProviderResponse> {
-  const onEvent = await route({ ResourceProperties: {}, ...request }, deps) as Record<string, any>;
+export async function provide(request: Record<string, unknown>, deps: OperationDeps, maxPolls = 50): Promise<ProviderResponse> {
+  const onEvent = await routeInvocation({ ResourceProperties: {}, ...request }, deps) as Record<string, any>;
   const event: Record<string, any> = { ResourceProperties: {}, ...request, ...onEvent, PhysicalResourceId: onEvent.PhysicalResourceId ?? request.PhysicalResourceId ?? 'request-id' };
   for (let polls = 1; polls <= maxPolls; polls++) {
-    const answer = await route(event, deps) as Record<string, any>;
+    const answer = await routeInvocation(event, deps) as Record<string, any>;
     if (answer.IsComplete) {
       return { PhysicalResourceId: event.PhysicalResourceId, Data: { ...event.Data, ...answer.Data }, polls };
     }

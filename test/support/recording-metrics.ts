@@ -1,4 +1,4 @@
-import { MirrorMetrics } from '../../src/session-manager/metrics';
+import { MirrorMetrics } from '../../src/runtime/adapters/metrics';
 
 /** Counts what the session manager reports, for assertions. */
 export class RecordingMetrics implements MirrorMetrics {

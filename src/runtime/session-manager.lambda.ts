@@ -1,0 +1,60 @@
+/**
+ * Runtime entry: the Lambda handler; builds the clients once per container and routes each trigger.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { newEc2Client, newEcsClient } from './adapters/clients';
+import { eventBacklogOf } from './adapters/event-queue';
+import { EmfMirrorMetrics } from './adapters/metrics';
+import { MirrorSessions } from './adapters/mirror-sessions';
+import { RecentTasks } from './adapters/recent-tasks';
+import { ServiceTasks } from './adapters/service-tasks';
+import { sweepStarterOf } from './adapters/sweep-starter';
+import { SwitchReader } from './adapters/switch-reader';
+import { OperationDeps } from './operations/operation-deps';
+import { InvocationContext } from './route-invocation';
+import { routeTrigger } from './route-trigger';
+import { ENV, SessionManagerConfig } from '../contract/session-manager-config';
+
+// Built once per container, outside the handler, so warm invocations reuse the clients'
+// connections. The SDK retries throttling and 5xx with backoff before we see an error. The
+// functions are shared by every mirrored service of the stack: each trigger carries its
+// service's configuration, and the per-service pieces are made from it.
+const logger = new Logger({ serviceName: 'fargate-traffic-mirror' });
+const ec2 = newEc2Client();
+const ecs = newEcsClient();
+const recent = new RecentTasks();
+const queueUrl = process.env[ENV.EVENT_QUEUE_URL];
+const eventBacklog = queueUrl ? eventBacklogOf(new SQSClient({}), queueUrl) : undefined;
+const switches = new SwitchReader(new SSMClient({}));
+const reconcilerName = process.env[ENV.RECONCILER_FUNCTION];
+const startSweep = reconcilerName ? sweepStarterOf(new LambdaClient({}), reconcilerName) : undefined;
+
+function depsFor(config: SessionManagerConfig): OperationDeps {
+  const log = logger.createChild({ persistentKeys: { owner: config.ownerId, serviceName: config.serviceName } });
+  const name = config.switchParameter;
+  return {
+    config,
+    logger: log,
+    metrics: new EmfMirrorMetrics(config.ownerId),
+    sessions: new MirrorSessions(ec2, config),
+    tasks: new ServiceTasks(ecs, config.clusterArn, config.serviceName),
+    recent,
+    eventBacklog,
+    switchState: name ? async (fresh?: boolean) => {
+      const { state, unknownValue } = await switches.state(name, fresh);
+      if (unknownValue !== undefined) log.warn('switch value not understood; mirroring stays on', { switchParameter: name, value: unknownValue });
+      return state;
+    } : undefined,
+  };
+}
+
+/**
+ * Lambda entry point for every trigger: SQS batches of task state changes, the periodic sweep
+ * (the schedule's input), and the CloudFormation custom resource (through the provider framework).
+ */
+export async function handler(event: unknown, context?: InvocationContext): Promise<unknown> {
+  return routeTrigger(event, depsFor, { log: (message, details) => logger.warn(message, { ...details }), startSweep }, context);
+}
