@@ -157,10 +157,14 @@ func (f *Filter) family(a *asm, fam int, o CompileOptions, accept bpf.Instructio
 	}
 	// M[proto], M[hasPorts], M[sport], M[dport] as Parse computes them.
 	ports, done := a.fresh("ports"), a.fresh("portsdone")
+	// Every slot is written on every path before it is read: the kernel's checker rejects a
+	// program that may read an unwritten slot, even on a path that never does at run time.
+	a.emit(bpf.LoadConstant{Dst: bpf.RegA, Val: 0})
+	for _, m := range []int{memSport, memDport, memHasPorts} {
+		a.emit(bpf.StoreScratch{Src: bpf.RegA, N: m})
+	}
 	a.emit(bpf.LoadAbsolute{Off: protoOff, Size: 1})
 	a.emit(bpf.StoreScratch{Src: bpf.RegA, N: memProto})
-	a.emit(bpf.LoadConstant{Dst: bpf.RegA, Val: 0})
-	a.emit(bpf.StoreScratch{Src: bpf.RegA, N: memHasPorts})
 	a.emit(bpf.LoadScratch{Dst: bpf.RegA, N: memProto})
 	a.jif(bpf.JumpEqual, protoTCP, ports, "")
 	a.jif(bpf.JumpEqual, protoUDP, ports, done)
