@@ -422,8 +422,8 @@ func mirrorCase(t *testing.T, vni uint32, packetLen int) {
 		}
 		return string(b)
 	}
-	seen := map[string]int{}     // every frame tcpdump saw (after truncation)
-	expected := map[string]int{} // accepted frames inside the traffic window
+	seen := map[string]int{}        // every frame tcpdump saw (after truncation)
+	expected := map[string]int{}    // accepted frames inside the traffic window
 	markers := map[string]int{}     // marked frames received
 	wantMarkers := map[string]int{} // marked frames tcpdump saw that the filter accepts
 	tcpdumpMarkers := map[string]int{}
