@@ -121,6 +121,15 @@ project.package.addField('files', [
   'API.md',
   'README.md',
   'LICENSE',
+  // The capture agent's sources and Dockerfile: CaptureMethod.sidecar() builds its image from them
+  // with ContainerImage.fromAsset at deploy (not the binary, tests or benchmark).
+  'capture-agent/Dockerfile',
+  'capture-agent/.dockerignore',
+  'capture-agent/go.mod',
+  'capture-agent/go.sum',
+  'capture-agent/cmd/capture-agent/',
+  'capture-agent/internal/',
+  '!capture-agent/**/*_test.go',
 ]);
 
 // The rooms of src/ and the arrows allowed between them (docs/ARCHITECTURE.md), enforced by lint;
@@ -224,6 +233,28 @@ integDeploy.exec(`${INTEG_RUNNER} --force --no-update-workflow --parallel-region
 // The snapshot's asset directories are the bundled handler and integ-tests' assertion provider
 // (about 2 MB), which the snapshot comparison does not read (it ignores asset hashes).
 project.gitignore.addPatterns('/test/integ/*.snapshot/asset.*');
+
+// The capture sidecar's agent (capture-agent/, a Go module of its own). The build leaves a static
+// Linux x86-64 executable at capture-agent/bin/capture-agent (gitignored, never packaged); the
+// tests run its unit tests and the end-to-end test in network namespaces it creates (root,
+// iproute2 and tcpdump: .ci/run installs them; CAPTURE_E2E_REQUIRED=1 makes a missing one fail).
+const buildAgent = project.addTask('build:capture-agent', {
+  description: 'Build the capture agent into capture-agent/bin/capture-agent (static, linux/amd64)',
+  exec: 'sh capture-agent/scripts/build.sh',
+});
+project.preCompileTask.spawn(buildAgent);
+const testAgent = project.addTask('test:capture-agent', {
+  description: 'gofmt, go vet and go test of the capture agent (the end-to-end test needs root, ip and tcpdump)',
+  exec: 'sh capture-agent/scripts/check.sh',
+});
+project.testTask.spawn(testAgent);
+// Loss-free packet rates of the agent against tcpdump in network namespaces (root); figures in
+// README and bench/capture-results.json, never asserted in a test.
+project.addTask('bench:capture', {
+  description: 'Benchmark the capture agent against tcpdump in network namespaces; writes bench/capture-results.json',
+  exec: 'go run ./cmd/capture-bench -out ../bench/capture-results.json',
+  cwd: 'capture-agent',
+});
 
 // Every TypeScript snippet in the README and in @example tags must compile (fixtures in rosetta/).
 // The tablet it writes (.jsii.tabl.json) is what jsii-pacmak uses to translate the snippets into

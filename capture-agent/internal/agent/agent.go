@@ -70,6 +70,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Agent, err
 		log.Warn("task metadata unreadable; task id and zone unknown", "error", err.Error())
 	}
 	a.task = task
+	a.counters.AgentRestarts.Add(taskmeta.RestartCount(ctx, cfg.MetadataURI))
 	a.sampled = targets.Sampled(task.ID, cfg.Sampling)
 	a.iface = cfg.Interface
 	if a.iface == "" {

@@ -18,14 +18,24 @@ type Counters struct {
 	KernelDrops                    atomic.Uint64
 	SendErrors                     atomic.Uint64
 	TruncatedFrames                atomic.Uint64
+	// AgentRestarts is ECS's restart count of this container (container restart policy), added
+	// once at start: a count above 0 in a line means the container was restarted.
+	AgentRestarts atomic.Uint64
 }
 
+// ServiceDimension and ServiceValue are the dimension every metric of this library carries (the
+// session manager's Powertools adds the same), so the construct's metric() reads both methods.
+const (
+	ServiceDimension = "service"
+	ServiceValue     = "fargate-traffic-mirror"
+)
+
 // Names in the order they are printed.
-var Names = []string{"CapturedPackets", "CapturedBytes", "MirroredPackets", "MirroredBytes", "FilteredPackets", "KernelDrops", "SendErrors", "TruncatedFrames"}
+var Names = []string{"CapturedPackets", "CapturedBytes", "MirroredPackets", "MirroredBytes", "FilteredPackets", "KernelDrops", "SendErrors", "TruncatedFrames", "AgentRestarts"}
 
 func (c *Counters) values() []uint64 {
 	return []uint64{c.CapturedPackets.Load(), c.CapturedBytes.Load(), c.MirroredPackets.Load(), c.MirroredBytes.Load(),
-		c.FilteredPackets.Load(), c.KernelDrops.Load(), c.SendErrors.Load(), c.TruncatedFrames.Load()}
+		c.FilteredPackets.Load(), c.KernelDrops.Load(), c.SendErrors.Load(), c.TruncatedFrames.Load(), c.AgentRestarts.Load()}
 }
 
 // Emitter prints the counts since its previous line.
@@ -61,7 +71,8 @@ func (e *Emitter) Flush(now time.Time) error {
 		defs = append(defs, metric{n, unit})
 		doc[n] = cur[i] - e.last[i]
 	}
-	dims := []string{}
+	dims := []string{ServiceDimension}
+	doc[ServiceDimension] = ServiceValue
 	if e.Owner != "" {
 		dims = append(dims, "Owner")
 		doc["Owner"] = e.Owner

@@ -29,7 +29,7 @@ func TestFlushDeltas(t *testing.T) {
 	}
 	aws := first["_aws"].(map[string]any)
 	cw := aws["CloudWatchMetrics"].([]any)[0].(map[string]any)
-	if aws["Timestamp"] != 1000.0 || cw["Namespace"] != "NS" || cw["Dimensions"].([]any)[0].([]any)[0] != "Owner" || len(cw["Metrics"].([]any)) != len(Names) {
+	if aws["Timestamp"] != 1000.0 || cw["Namespace"] != "NS" || cw["Dimensions"].([]any)[0].([]any)[0] != "service" || cw["Dimensions"].([]any)[0].([]any)[1] != "Owner" || first["service"] != "fargate-traffic-mirror" || len(cw["Metrics"].([]any)) != len(Names) {
 		t.Fatalf("%s", lines[0])
 	}
 }

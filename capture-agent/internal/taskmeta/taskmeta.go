@@ -74,3 +74,27 @@ func TaskID(arn string) string {
 	}
 	return arn
 }
+
+// RestartCount reads <uri> (this container's own metadata) and returns its RestartCount, which
+// ECS reports for a container with a restart policy; 0 when absent or unreadable.
+func RestartCount(ctx context.Context, uri string) uint64 {
+	if uri == "" {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(uri, "/"), nil)
+	if err != nil {
+		return 0
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	var body struct{ RestartCount uint64 }
+	if resp.StatusCode != 200 || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body) != nil {
+		return 0
+	}
+	return body.RestartCount
+}

@@ -29,3 +29,32 @@ func TestFetch(t *testing.T) {
 		t.Fatal("TaskID")
 	}
 }
+
+// The container's own metadata (the endpoint itself, not /task) carries RestartCount when the
+// container has a restart policy (ECS task metadata endpoint v4, "Container metadata response").
+func TestRestartCount(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v4/restarted":
+			io.WriteString(w, `{"Name":"traffic-capture","RestartCount":2,"DockerId":"x"}`)
+		case "/v4/fresh":
+			io.WriteString(w, `{"Name":"traffic-capture"}`)
+		default:
+			w.WriteHeader(404)
+		}
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	if n := RestartCount(ctx, srv.URL+"/v4/restarted"); n != 2 {
+		t.Fatalf("restarted: %d", n)
+	}
+	if n := RestartCount(ctx, srv.URL+"/v4/fresh"); n != 0 {
+		t.Fatalf("fresh: %d", n)
+	}
+	if n := RestartCount(ctx, srv.URL+"/v4/missing"); n != 0 {
+		t.Fatalf("missing: %d", n)
+	}
+	if n := RestartCount(ctx, ""); n != 0 {
+		t.Fatalf("no endpoint: %d", n)
+	}
+}
