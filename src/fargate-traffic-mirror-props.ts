@@ -1,5 +1,6 @@
 /** Public API: what a `FargateTrafficMirror` takes (its props) and what its enrollment reports. */
 import { Duration, aws_ecs as ecs, aws_logs as logs } from 'aws-cdk-lib';
+import { CaptureMethod } from './capture-method';
 import { IMirrorFilter } from './mirror-filter';
 import { MirrorTarget } from './mirror-target';
 
@@ -32,6 +33,18 @@ export interface FargateTrafficMirrorProps {
    * @default - a new `MirrorFilter` that accepts all traffic in both directions
    */
   readonly filter?: IMirrorFilter;
+
+  /**
+   * How packets are captured: a VPC Traffic Mirroring session per task network interface, or a
+   * `traffic-capture` sidecar container in each task (`CaptureMethod.sidecar()`), which works
+   * whatever EC2 accepts as a mirror source and sees every packet from the first. Both send the
+   * same VXLAN stream to the same targets through the same filter. The sidecar needs a
+   * `FargateService` of this app (its task definition gets the container), a filter defined with
+   * `new MirrorFilter()` (its rules are applied by the agent), and targets it can address: a
+   * Network Load Balancer, or network interfaces with their `privateIpAddress`.
+   * @default CaptureMethod.trafficMirroring()
+   */
+  readonly captureMethod?: CaptureMethod;
 
   /**
    * Session number (1..32766). A network interface holds at most 3 sessions, each with its own

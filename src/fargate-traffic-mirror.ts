@@ -7,11 +7,14 @@ import {
   aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { CaptureMethod, CaptureMethodKind } from './capture-method';
+import { AGENT_METRIC } from './contract/capture-agent-env';
 import { FAIL_ON_UNMIRRORED_PROPERTY, REPORT_ATTRIBUTE } from './contract/enrollment-attributes';
 import { FailureReason } from './contract/failure-reason';
 import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, REASON_DIMENSION, SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE } from './contract/metric-names';
 import { ownerIdFor } from './contract/ownership';
 import { EnrollmentReport, FargateTrafficMirrorProps } from './fargate-traffic-mirror-props';
+import { captureWithSidecar } from './fleet/capture-sidecar';
 import { validateProps } from './fleet/props-validation';
 import { serviceConfig } from './fleet/service-config';
 import { ServiceEnrollment } from './fleet/service-enrollment';
@@ -46,45 +49,77 @@ const UNMIRRORED_ALARM_WINDOW = Duration.minutes(15);
  * });
  */
 export class FargateTrafficMirror extends Construct {
-  /** The id of the traffic mirror target sessions send packets to; with several targets, the first. */
-  public readonly trafficMirrorTargetId: string;
-  /** The ids of every traffic mirror target sessions may send packets to, in the order given. */
-  public readonly trafficMirrorTargetIds: string[];
-  /** The id of the traffic mirror filter every session uses. */
-  public readonly trafficMirrorFilterId: string;
-  /** The Lambda function that handles task state changes from the queue. */
-  public readonly sessionManager: lambda.IFunction;
+  /** Alarms created when `createAlarms` is true; empty otherwise. */
+  public readonly alarms: cloudwatch.Alarm[] = [];
+  /**
+   * The value of the `fargate-traffic-mirror:owner` tag on every session this construct
+   * creates, and the `Owner` dimension of its metrics; derived from the stack name and construct
+   * path, so it is stable across deploys.
+   */
+  public readonly ownerId: string;
+  /**
+   * The switch that turns mirroring of this service on and off at run time, without a deploy:
+   * an SSM parameter holding `on`, `off`, or `on until <ISO 8601 time>`. With Traffic Mirroring,
+   * off removes every session of the service within a minute and on mirrors every chosen running
+   * task at once; the capture sidecar reads it at least every 10 seconds and stops or resumes
+   * sending. Let automation flip it with `grantSwitch`.
+   */
+  public readonly switchParameter: ssm.IStringParameter;
+  /** How this mirror captures packets. */
+  public readonly captureMethod: CaptureMethodKind;
+  /**
+   * The `traffic-capture` container added to the service's task definition.
+   * @default - none: only with `CaptureMethod.sidecar()`
+   */
+  public readonly captureContainer?: ecs.ContainerDefinition;
+
+  /** What only the Traffic Mirroring path creates; undefined with the sidecar. */
+  private readonly sessions?: SessionParts;
+
+  /** The id of the traffic mirror target sessions send packets to; with several targets, the first. Traffic Mirroring only. */
+  public get trafficMirrorTargetId(): string {
+    return this.sessionPart('trafficMirrorTargetId').targetIds[0];
+  }
+  /** The ids of every traffic mirror target sessions may send packets to, in the order given. Traffic Mirroring only. */
+  public get trafficMirrorTargetIds(): string[] {
+    return [...this.sessionPart('trafficMirrorTargetIds').targetIds];
+  }
+  /** The id of the traffic mirror filter every session uses. Traffic Mirroring only. */
+  public get trafficMirrorFilterId(): string {
+    return this.sessionPart('trafficMirrorFilterId').filterId;
+  }
+  /** The Lambda function that handles task state changes from the queue. Traffic Mirroring only. */
+  public get sessionManager(): lambda.IFunction {
+    return this.sessionPart('sessionManager').sessionManager;
+  }
   /**
    * The Lambda function that reconciles the whole service (schedule, deploy, stack delete).
+   * Traffic Mirroring only.
    *
    * On deploy and stack delete the custom resource provider calls it once (onEvent), then every
    * 10 seconds (isComplete) until it reports the enrollment complete, for up to 50 minutes. Each
    * call must return within the function's 15-minute timeout, so a large service is enrolled in
    * chunks, one per call.
    */
-  public readonly reconciler: lambda.IFunction;
-  /** The EventBridge rule that sends the service's task state changes to the queue. */
-  public readonly rule: events.IRule;
-  /** The encrypted queue between the rule and the session manager. */
-  public readonly queue: sqs.IQueue;
-  /** Task state changes that could not be processed after 5 receives. */
-  public readonly deadLetterQueue: sqs.IQueue;
-  /** Alarms created when `createAlarms` is true; empty otherwise. */
-  public readonly alarms: cloudwatch.Alarm[] = [];
-  /**
-   * The value of the `fargate-traffic-mirror:owner` tag on every session this construct
-   * creates; derived from the stack name and construct path, so it is stable across deploys.
-   */
-  public readonly ownerId: string;
-  /**
-   * The switch that turns mirroring of this service on and off at run time, without a deploy:
-   * an SSM parameter holding `on`, `off`, or `on until <ISO 8601 time>`. Off removes every
-   * session of the service within a minute; on mirrors every chosen running task at once.
-   * Let automation flip it with `grantSwitch`.
-   */
-  public readonly switchParameter: ssm.IStringParameter;
-  /** What the enrollment found when this stack was last deployed (attributes of its custom resource). */
-  public readonly enrollmentReport: EnrollmentReport;
+  public get reconciler(): lambda.IFunction {
+    return this.sessionPart('reconciler').reconciler;
+  }
+  /** The EventBridge rule that sends the service's task state changes to the queue. Traffic Mirroring only. */
+  public get rule(): events.IRule {
+    return this.sessionPart('rule').rule;
+  }
+  /** The encrypted queue between the rule and the session manager. Traffic Mirroring only. */
+  public get queue(): sqs.IQueue {
+    return this.sessionPart('queue').queue;
+  }
+  /** Task state changes that could not be processed after 5 receives. Traffic Mirroring only. */
+  public get deadLetterQueue(): sqs.IQueue {
+    return this.sessionPart('deadLetterQueue').deadLetterQueue;
+  }
+  /** What the enrollment found when this stack was last deployed (attributes of its custom resource). Traffic Mirroring only. */
+  public get enrollmentReport(): EnrollmentReport {
+    return this.sessionPart('enrollmentReport').enrollmentReport;
+  }
 
   /**
    * @param scope The construct to add the mirroring resources to, usually a stack
@@ -103,6 +138,30 @@ export class FargateTrafficMirror extends Construct {
       throw new Error(`FargateTrafficMirror '${this.node.path}': service must have a known service name`);
     }
 
+    // Not Names.uniqueId: the owner tag must stay the same for as long as the sessions live,
+    // and depends only on what the user sees: stack name and construct path.
+    this.ownerId = Token.isUnresolved(stack.stackName)
+      ? ownerIdFor(stack.node.path, this.node.path)
+      : ownerIdFor(stack.stackName, this.node.path);
+    // The run-time switch; its changes reach the session manager through the service's rule, and
+    // the capture sidecar reads it.
+    const method = props.captureMethod ?? CaptureMethod.trafficMirroring();
+    this.switchParameter = new ssm.StringParameter(this, 'Switch', {
+      // The sidecar's task definition names the parameter, and the service needs the task
+      // definition: naming the service here would make a cycle.
+      description: `Mirroring of ${method.kind === CaptureMethodKind.SIDECAR ? `the ECS service of ${this.node.path}` : `ECS service ${props.service.serviceName}`}`
+        + ': on, off, or on until <ISO 8601 time> (cdk-fargate-traffic-mirror)',
+      stringValue: props.initialSwitch ?? 'on',
+    });
+
+    this.captureMethod = method.kind;
+    if (method.kind === CaptureMethodKind.SIDECAR) {
+      const sidecar = captureWithSidecar(this, props, method.sidecarOptions);
+      this.captureContainer = sidecar.container;
+      if (props.createAlarms) this.alarms.push(...this.sidecarAlarms(props.service.serviceName));
+      return;
+    }
+
     const bound = props.target.bindAll(this, { description: props.description });
     validateProps(props, bound);
     const limited = bound.filter(t => t.maxSources !== undefined);
@@ -115,28 +174,15 @@ export class FargateTrafficMirror extends Construct {
         + 'tasks beyond that are not mirrored until a source frees up. Add targets to a MirrorTarget.pool(), or use a Network Load Balancer '
         + 'or Gateway Load Balancer endpoint target, which have no source limit.');
     }
-    this.trafficMirrorTargetIds = bound.map(t => t.trafficMirrorTargetId);
-    this.trafficMirrorTargetId = bound[0].trafficMirrorTargetId;
-    this.trafficMirrorFilterId = (props.filter ?? new MirrorFilter(this, 'Filter')).trafficMirrorFilterId;
-
-    // Not Names.uniqueId: the owner tag must stay the same for as long as the sessions live,
-    // and depends only on what the user sees: stack name and construct path.
-    this.ownerId = Token.isUnresolved(stack.stackName)
-      ? ownerIdFor(stack.node.path, this.node.path)
-      : ownerIdFor(stack.stackName, this.node.path);
-
-    // The run-time switch; its changes reach the session manager through the service's rule.
-    this.switchParameter = new ssm.StringParameter(this, 'Switch', {
-      description: `Mirroring of ECS service ${props.service.serviceName}: on, off, or on until <ISO 8601 time> (cdk-fargate-traffic-mirror)`,
-      stringValue: props.initialSwitch ?? 'on',
-    });
+    const targetIds = bound.map(t => t.trafficMirrorTargetId);
+    const filterId = (props.filter ?? new MirrorFilter(this, 'Filter')).trafficMirrorFilterId;
     // The service's configuration: every trigger of the shared session manager carries it.
     const config = serviceConfig(props, {
       ownerId: this.ownerId,
       clusterArn: cluster.clusterArn,
       serviceName: props.service.serviceName,
       targets: bound,
-      filterId: this.trafficMirrorFilterId,
+      filterId,
       account: stack.account,
       region: stack.region,
       switchParameterName: this.switchParameter.parameterName,
@@ -147,10 +193,6 @@ export class FargateTrafficMirror extends Construct {
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     });
-    this.sessionManager = manager.eventFunction;
-    this.reconciler = manager.reconciler;
-    this.queue = manager.queue;
-    this.deadLetterQueue = manager.deadLetterQueue;
 
     // Deploy and delete: enroll the tasks that are already running; remove every owned session
     // when the mirror goes away.
@@ -161,7 +203,7 @@ export class FargateTrafficMirror extends Construct {
       extraProperties: props.failDeploymentOnUnmirroredTasks ? { [FAIL_ON_UNMIRRORED_PROPERTY]: 'true' } : {},
     });
     const report = (attribute: string) => enrollment.resource.getAttString(attribute);
-    this.enrollmentReport = {
+    const enrollmentReport: EnrollmentReport = {
       runningTasks: report(REPORT_ATTRIBUTE.RUNNING_TASKS),
       mirroredTasks: report(REPORT_ATTRIBUTE.MIRRORED_TASKS),
       unmirroredTasks: report(REPORT_ATTRIBUTE.UNMIRRORED_TASKS),
@@ -171,9 +213,6 @@ export class FargateTrafficMirror extends Construct {
       failuresByReason: report(REPORT_ATTRIBUTE.FAILURES_BY_REASON),
       summary: report(REPORT_ATTRIBUTE.SUMMARY),
     };
-    if (props.enrollmentReportOutputs) {
-      this.addEnrollmentReportOutputs();
-    }
     const interval = props.reconcileInterval ?? DEFAULT_RECONCILE_INTERVAL;
     const wiring = new ServiceWiring(this, 'Triggers', {
       manager,
@@ -183,12 +222,24 @@ export class FargateTrafficMirror extends Construct {
       reconcileInterval: (props.periodicReconcile ?? true) ? interval : undefined,
       switchParameterName: this.switchParameter.parameterName,
     });
-    this.rule = wiring.rule;
+    this.sessions = {
+      targetIds,
+      filterId,
+      enrollmentReport,
+      rule: wiring.rule,
+      sessionManager: manager.eventFunction,
+      reconciler: manager.reconciler,
+      queue: manager.queue,
+      deadLetterQueue: manager.deadLetterQueue,
+    };
+    if (props.enrollmentReportOutputs) {
+      this.addEnrollmentReportOutputs();
+    }
     enrollment.order(wiring.rule, wiring.schedule);
     manager.register({
       ownerId: this.ownerId,
       targets: bound.map(t => ({ targetId: t.trafficMirrorTargetId, account: t.ownerAccount })),
-      filterId: this.trafficMirrorFilterId,
+      filterId,
       cluster: { clusterArn: cluster.clusterArn, clusterName: cluster.clusterName },
       switchParameterArn: this.switchParameter.parameterArn,
     }, enrollment.resource);
@@ -206,6 +257,34 @@ export class FargateTrafficMirror extends Construct {
         manager.deadLetterQueueAlarm(),
       );
     }
+  }
+
+  /** The Traffic Mirroring path's parts, or a clear error for a member the sidecar does not have. */
+  private sessionPart(member: string): SessionParts {
+    if (!this.sessions) {
+      throw new Error(`FargateTrafficMirror '${this.node.path}': ${member} exists only with CaptureMethod.trafficMirroring(); this mirror captures with CaptureMethod.sidecar()`);
+    }
+    return this.sessions;
+  }
+
+  /** The capture sidecar's alarms: packets the kernel ring dropped, and restarts of the container. */
+  private sidecarAlarms(serviceName: string): cloudwatch.Alarm[] {
+    const common = {
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    };
+    return [
+      this.metricCaptureKernelDrops().createAlarm(this, 'CaptureDropsAlarm', {
+        ...common,
+        alarmDescription: `The capture sidecar of ECS service ${serviceName} lost packets: its kernel ring was full (raise the sidecar's cpu)`,
+      }),
+      this.metricCaptureRestarts().createAlarm(this, 'CaptureRestartsAlarm', {
+        ...common,
+        alarmDescription: `The capture sidecar of ECS service ${serviceName} was restarted by ECS: packets of the restart window were not mirrored`,
+      }),
+    ];
   }
 
   /** One stack output per attribute of the enrollment's report. */
@@ -324,5 +403,42 @@ export class FargateTrafficMirror extends Construct {
   public metricRunningTasks(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.RUNNING_TASKS, { statistic: 'Maximum', ...props });
   }
+
+  /**
+   * Frames the capture sidecar sent to the target (sum over 5 minutes unless `props` say otherwise).
+   * @param props Period, statistic, dimensions and other options that override the defaults
+   */
+  public metricCaptureMirroredPackets(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(AGENT_METRIC.MIRRORED_PACKETS, props);
+  }
+
+  /**
+   * Frames the capture sidecar's kernel ring dropped before the agent read them: packets lost to
+   * the mirror, never to the application (sum over 5 minutes unless `props` say otherwise).
+   * @param props Period, statistic, dimensions and other options that override the defaults
+   */
+  public metricCaptureKernelDrops(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(AGENT_METRIC.KERNEL_DROPS, props);
+  }
+
+  /**
+   * Restarts of the capture container by ECS (sum over 5 minutes unless `props` say otherwise).
+   * @param props Period, statistic, dimensions and other options that override the defaults
+   */
+  public metricCaptureRestarts(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(AGENT_METRIC.RESTARTS, props);
+  }
 }
 
+
+/** What the Traffic Mirroring path creates for one mirror. */
+interface SessionParts {
+  readonly targetIds: string[];
+  readonly filterId: string;
+  readonly sessionManager: lambda.IFunction;
+  readonly reconciler: lambda.IFunction;
+  readonly rule: events.IRule;
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly enrollmentReport: EnrollmentReport;
+}

@@ -1,6 +1,7 @@
 /** Public API: `MirrorFilter`, typed 5-tuple rules of a traffic mirror filter. */
 import { IResource, Resource, Token, aws_ec2 as ec2 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { AgentFilter, recordFilter } from './private/agent-filters';
 import { cidrFamily, validateIntegerRange } from './private/validation';
 
 /** Which way a filter rule looks at traffic, from the source network interface's view. */
@@ -161,6 +162,7 @@ export class MirrorFilter extends Resource implements IMirrorFilter {
     [TrafficDirection.EGRESS]: new Set(),
   };
   private ruleCount = 0;
+  private readonly agentFilter: AgentFilter;
 
   /**
    * @param scope The construct to add the filter to, usually a stack
@@ -174,6 +176,8 @@ export class MirrorFilter extends Resource implements IMirrorFilter {
       networkServices: props.mirrorAmazonDns ? ['amazon-dns'] : undefined,
     });
     this.trafficMirrorFilterId = filter.ref;
+    // The same rules for the capture sidecar, which applies them itself (CaptureMethod.sidecar()).
+    this.agentFilter = recordFilter(this, props.mirrorAmazonDns ?? false);
     (props.rules ?? ACCEPT_ALL).forEach(rule => this.addRule(rule));
   }
 
@@ -212,6 +216,16 @@ export class MirrorFilter extends Resource implements IMirrorFilter {
       // above, so only this rule's E3002 is silenced, for users' cfn-lint runs too.
       cfnRule.addMetadata('cfn-lint', { config: { ignore_checks: ['E3002'] } });
     }
+    this.agentFilter.rules.push({
+      direction: rule.direction,
+      ruleNumber,
+      action: rule.action ?? MirrorRuleAction.ACCEPT,
+      ...(rule.protocol !== undefined ? { protocol: rule.protocol } : {}),
+      sourceCidr,
+      destinationCidr,
+      ...(rule.sourcePortRange ? { sourcePortRange: { from: rule.sourcePortRange.from, to: rule.sourcePortRange.to } } : {}),
+      ...(rule.destinationPortRange ? { destinationPortRange: { from: rule.destinationPortRange.from, to: rule.destinationPortRange.to } } : {}),
+    });
     this.ruleCount++;
   }
 

@@ -44,8 +44,33 @@ export interface MirrorTargetConfig {
   readonly maxSources?: number;
 }
 
+/** Where a capture sidecar sends its VXLAN datagrams: one target's address. */
+export interface MirrorTargetAddress {
+  /** An IPv4 address or a DNS name. */
+  readonly host: string;
+  /** The UDP port: 4789, VXLAN's, as Traffic Mirroring sends to. */
+  readonly port: number;
+  /**
+   * The Availability Zone whose tasks the target serves, set by `MirrorTarget.perAvailabilityZone()`.
+   * @default - the tasks of every zone
+   */
+  readonly availabilityZone?: string;
+  /**
+   * Whether `host` is a Network Load Balancer's DNS name, whose zonal name `<zone>.<host>`
+   * answers with that zone's address, so a task sends to its own zone first.
+   * @default false
+   */
+  readonly zonalDns?: boolean;
+}
+
 /** Options for `MirrorTarget.networkInterface()`. */
 export interface NetworkInterfaceTargetOptions {
+  /**
+   * The interface's private IPv4 address. A capture sidecar (`CaptureMethod.sidecar()`) sends to
+   * the address, not the interface id, so it is required there.
+   * @default - unknown: the interface can be a Traffic Mirroring target only
+   */
+  readonly privateIpAddress?: string;
   /**
    * How many sources the network interface accepts as a traffic mirror target: 10, or 100 on
    * the largest instance sizes (Traffic Mirroring quotas list them).
@@ -106,7 +131,11 @@ export abstract class MirrorTarget {
   public static networkInterface(networkInterfaceId: string, options: NetworkInterfaceTargetOptions = {}): MirrorTarget {
     validatePattern('MirrorTarget.networkInterface networkInterfaceId', networkInterfaceId, /^eni-[0-9a-f]{8,17}$/, "a network interface id like 'eni-0123456789abcdef0'");
     validateIntegerRange('MirrorTarget.networkInterface maxSources', options.maxSources, 1, MAX_SOURCES_PER_TARGET);
-    return new NewMirrorTarget(MirrorTargetKind.NETWORK_INTERFACE, { networkInterfaceId }, options.maxSources ?? ENI_TARGET_SOURCES);
+    if (options.privateIpAddress !== undefined) {
+      validatePattern('MirrorTarget.networkInterface privateIpAddress', options.privateIpAddress, IPV4_ADDRESS, "an IPv4 address like '10.0.1.25'");
+    }
+    return new NewMirrorTarget(MirrorTargetKind.NETWORK_INTERFACE, { networkInterfaceId }, options.maxSources ?? ENI_TARGET_SOURCES,
+      options.privateIpAddress !== undefined ? { host: options.privateIpAddress, port: VXLAN_PORT } : undefined);
   }
 
   /**
@@ -115,7 +144,8 @@ export abstract class MirrorTarget {
    * @param nlb The load balancer in front of the sensors
    */
   public static networkLoadBalancer(nlb: elbv2.INetworkLoadBalancer): MirrorTarget {
-    return new NewMirrorTarget(MirrorTargetKind.NETWORK_LOAD_BALANCER, { networkLoadBalancerArn: nlb.loadBalancerArn });
+    return new NewMirrorTarget(MirrorTargetKind.NETWORK_LOAD_BALANCER, { networkLoadBalancerArn: nlb.loadBalancerArn }, undefined,
+      { host: nlb.loadBalancerDnsName, port: VXLAN_PORT, zonalDns: true });
   }
 
   /**
@@ -214,7 +244,20 @@ export abstract class MirrorTarget {
   public bindAll(scope: Construct, options: MirrorTargetBindOptions = {}): MirrorTargetConfig[] {
     return [this.bind(scope, options)];
   }
+
+  /**
+   * The addresses a capture sidecar (`CaptureMethod.sidecar()`) sends to, in order; creates
+   * nothing. Throws for a target a sender cannot address: a Gateway Load Balancer endpoint, an
+   * existing target id, a network interface without its `privateIpAddress`.
+   */
+  public sidecarAddresses(): MirrorTargetAddress[] {
+    throw new Error('this MirrorTarget cannot take packets from a capture sidecar');
+  }
 }
+
+/** VXLAN's UDP port, where Traffic Mirroring sends and targets listen. */
+const VXLAN_PORT = 4789;
+const IPV4_ADDRESS = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 /** Sources a network interface target accepts (Traffic Mirroring quotas), and on the largest instance sizes. */
 const ENI_TARGET_SOURCES = 10;
@@ -247,8 +290,23 @@ function rejectDuplicates(prop: string, targets: readonly MirrorTarget[]): void 
 type NewTargetProperties = Pick<ec2.CfnTrafficMirrorTargetProps, 'networkInterfaceId' | 'networkLoadBalancerArn' | 'gatewayLoadBalancerEndpointId'>;
 
 class NewMirrorTarget extends MirrorTarget {
-  constructor(private readonly kind: MirrorTargetKind, private readonly properties: NewTargetProperties, private readonly maxSources?: number) {
+  constructor(
+    private readonly kind: MirrorTargetKind,
+    private readonly properties: NewTargetProperties,
+    private readonly maxSources?: number,
+    private readonly address?: MirrorTargetAddress,
+  ) {
     super();
+  }
+
+  public sidecarAddresses(): MirrorTargetAddress[] {
+    if (this.address) return [this.address];
+    if (this.kind === MirrorTargetKind.GATEWAY_LOAD_BALANCER_ENDPOINT) {
+      throw new Error('a Gateway Load Balancer endpoint cannot take packets from a capture sidecar (it accepts only what VPC Traffic Mirroring '
+        + 'and route tables send it): use MirrorTarget.networkLoadBalancer() in front of the appliances, or CaptureMethod.trafficMirroring()');
+    }
+    throw new Error(`MirrorTarget.networkInterface('${this.properties.networkInterfaceId}') needs its privateIpAddress for CaptureMethod.sidecar(): `
+      + 'the capture sidecar sends to the address');
   }
 
   /** What makes two targets the same: the resource they point at (a token string for a load balancer of the app). */
@@ -283,6 +341,11 @@ class ExistingMirrorTarget extends MirrorTarget {
     return `existing:${this.targetId}`;
   }
 
+  public sidecarAddresses(): MirrorTargetAddress[] {
+    throw new Error(`MirrorTarget.fromTrafficMirrorTargetId('${this.targetId}') cannot take packets from a capture sidecar: its address is unknown. `
+      + 'Use MirrorTarget.networkLoadBalancer() or MirrorTarget.networkInterface() with privateIpAddress');
+  }
+
   public bind(_scope: Construct, _options?: MirrorTargetBindOptions): MirrorTargetConfig {
     return {
       trafficMirrorTargetId: this.targetId,
@@ -307,6 +370,10 @@ class MirrorTargetPool extends MirrorTarget {
     const id = options.id ?? 'Target';
     return this.members.flatMap((member, i) => member.bindAll(scope, { ...options, id: this.members.length === 1 ? id : `${id}-${i + 1}` }));
   }
+
+  public sidecarAddresses(): MirrorTargetAddress[] {
+    return this.members.flatMap(member => member.sidecarAddresses());
+  }
 }
 
 class ZonedMirrorTargets extends MirrorTarget {
@@ -328,6 +395,10 @@ class ZonedMirrorTargets extends MirrorTarget {
       }
       return target.bindAll(scope, { ...options, id: `${id}-${zone}` }).map(config => ({ ...config, availabilityZone: zone }));
     });
+  }
+
+  public sidecarAddresses(): MirrorTargetAddress[] {
+    return this.zones.flatMap(([zone, target]) => target.sidecarAddresses().map(address => ({ ...address, availabilityZone: zone })));
   }
 }
 
