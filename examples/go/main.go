@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	mirror "github.com/fargate-traffic-mirror/fargate-traffic-mirror-go/cdkfargatetrafficmirror"
@@ -68,6 +69,27 @@ func newExampleStack(scope constructs.Construct, id string, props *awscdk.StackP
 		Target:   mirror.MirrorTarget_FromTrafficMirrorTargetId(jsii.String("tmt-0123456789abcdef0"), nil),
 		Filter:   filter,
 		Sampling: jsii.Number(0.25),
+	})
+
+	// A payments service captured by a sidecar: a traffic-capture container in each task sends the
+	// same VXLAN stream to the sensors' Network Load Balancer, whatever EC2 accepts as a mirror
+	// source, from the task's first packet. No Lambda and no sessions for this one.
+	paymentsTask := awsecs.NewFargateTaskDefinition(stack, jsii.String("PaymentsTask"), &awsecs.FargateTaskDefinitionProps{
+		Cpu: jsii.Number(512), MemoryLimitMiB: jsii.Number(1024),
+	})
+	paymentsTask.AddContainer(jsii.String("payments"), &awsecs.ContainerDefinitionOptions{
+		Image:        awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/nginx/nginx:stable"), nil),
+		PortMappings: &[]*awsecs.PortMapping{{ContainerPort: jsii.Number(80)}},
+	})
+	payments := awsecs.NewFargateService(stack, jsii.String("PaymentsService"), &awsecs.FargateServiceProps{
+		Cluster: cluster, TaskDefinition: paymentsTask,
+	})
+	sensors := awselasticloadbalancingv2.NewNetworkLoadBalancer(stack, jsii.String("Sensors"), &awselasticloadbalancingv2.NetworkLoadBalancerProps{Vpc: vpc})
+	mirror.NewFargateTrafficMirror(stack, jsii.String("PaymentsMirror"), &mirror.FargateTrafficMirrorProps{
+		Service:       payments,
+		Target:        mirror.MirrorTarget_NetworkLoadBalancer(sensors),
+		Filter:        filter,
+		CaptureMethod: mirror.CaptureMethod_Sidecar(nil),
 	})
 	return stack
 }

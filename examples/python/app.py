@@ -8,9 +8,11 @@ test/consumers/run.sh compares the two templates.
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
 from cdk_fargate_traffic_mirror import (
+    CaptureMethod,
     FargateTrafficMirror,
     MirrorFilter,
     MirrorFilterRule,
@@ -78,6 +80,25 @@ class ExampleStack(cdk.Stack):
             target=MirrorTarget.from_traffic_mirror_target_id("tmt-0123456789abcdef0"),
             filter=mirror_filter,
             sampling=0.25,
+        )
+
+        # A payments service captured by a sidecar: a traffic-capture container in each task sends the
+        # same VXLAN stream to the sensors' Network Load Balancer, whatever EC2 accepts as a mirror
+        # source, from the task's first packet. No Lambda and no sessions for this one.
+        payments_task = ecs.FargateTaskDefinition(self, "PaymentsTask", cpu=512, memory_limit_mib=1024)
+        payments_task.add_container(
+            "payments",
+            image=ecs.ContainerImage.from_registry("public.ecr.aws/nginx/nginx:stable"),
+            port_mappings=[ecs.PortMapping(container_port=80)],
+        )
+        payments = ecs.FargateService(self, "PaymentsService", cluster=cluster, task_definition=payments_task)
+        sensors = elbv2.NetworkLoadBalancer(self, "Sensors", vpc=vpc)
+        FargateTrafficMirror(
+            self, "PaymentsMirror",
+            service=payments,
+            target=MirrorTarget.network_load_balancer(sensors),
+            filter=mirror_filter,
+            capture_method=CaptureMethod.sidecar(),
         )
 
 

@@ -9,7 +9,10 @@
  *   (receiver/receiver.js, one task) behind an internal Network Load Balancer with a UDP 4789
  *   listener for the mirrored packets and a TCP 8080 listener for the generator, a traffic
  *   generator service (two tasks, each an HTTP GET carrying the marker every 2 s through the NLB),
- *   and a checker function that counts the generator's running tasks and this test's sessions.
+ *   a second generator service captured by `CaptureMethod.sidecar()` (a `traffic-capture`
+ *   container in its tasks sends VXLAN to the same NLB, VNI 4343; in this stack because the
+ *   sidecar changes the service's task definition), and a checker function that counts the
+ *   generator's running tasks and this test's sessions.
  * - `ftm-integ-mirror`: `FargateTrafficMirror` from the generator to the NLB, with
  *   `failDeploymentOnUnmirroredTasks` (a refused source fails this stack's deployment, naming EC2's
  *   error) and the enrollment report in the stack's outputs. A stack of its own, so the assertions
@@ -17,11 +20,12 @@
  *
  * The assertions, one after the other: each running task has exactly one owned session; the
  * enrollment's report says so; the receiver logged the marker inside VXLAN-decapsulated packets
- * with this test's VNI; after scaling the generator to 4 tasks, 4 tasks with one session each;
+ * with this test's VNI, and the sidecar generator's marker with the sidecar's VNI; after scaling the generator to 4 tasks, 4 tasks with one session each;
  * after deleting `ftm-integ-mirror`, no owned session is left.
  *
- * Both services pull `node:22-slim` from the ECR Public mirror of the Docker official images and
- * get their code on the command line, so nothing is built: no Docker, no image asset.
+ * The services pull `node:22-slim` from the ECR Public mirror of the Docker official images and
+ * get their code on the command line; the one image asset is the capture agent's, built from
+ * capture-agent/ at deploy (Docker is needed for integ:deploy, not for integ:snapshot).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -30,13 +34,15 @@ import {
   App, CfnOutput, Duration, RemovalPolicy, Stack, aws_ec2 as ec2, aws_ecs as ecs, aws_elasticloadbalancingv2 as elbv2, aws_iam as iam,
   aws_lambda as lambda, aws_logs as logs,
 } from 'aws-cdk-lib';
-import { FargateTrafficMirror, MirrorTarget } from '../../src';
+import { CaptureMethod, FargateTrafficMirror, MirrorTarget } from '../../src';
 import { OWNER_TAG_KEY } from '../../src/contract/ownership';
 
 /** What the generator sends and the receiver looks for inside the decapsulated packets. */
 const MARKER = 'ftm-integ-marker-7f3c';
 /** The sessions' VXLAN network identifier, which the receiver logs with each hit. */
 const VNI = 4242;
+/** The VNI of the sidecar-captured generator's capture container (it sends the same marker). */
+const SIDECAR_VNI = 4343;
 const NODE_IMAGE = 'public.ecr.aws/docker/library/node:22-slim';
 const VXLAN_PORT = 4789;
 const HTTP_PORT = 8080;
@@ -113,6 +119,30 @@ const generator = new ecs.FargateService(base, 'Generator', {
   desiredCount: 2,
   assignPublicIp: true,
   vpcSubnets: publicSubnets,
+});
+
+// The second generator, captured by a sidecar: its marker must reach the same receiver with the
+// sidecar's VNI. Its tasks start only once the capture container is healthy.
+const sidecarGeneratorTask = new ecs.FargateTaskDefinition(base, 'SidecarGeneratorTask', { cpu: 512, memoryLimitMiB: 1024 });
+sidecarGeneratorTask.addContainer('generator', {
+  image: ecs.ContainerImage.fromRegistry(NODE_IMAGE),
+  command: ['node', '-e', generatorSource],
+  environment: { TARGET_HOST: nlb.loadBalancerDnsName, MARKER },
+  logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'sidecar-generator', logGroup: logGroup('SidecarGeneratorLogs') }),
+});
+const sidecarGenerator = new ecs.FargateService(base, 'SidecarGenerator', {
+  cluster,
+  taskDefinition: sidecarGeneratorTask,
+  desiredCount: 1,
+  assignPublicIp: true,
+  vpcSubnets: publicSubnets,
+});
+new FargateTrafficMirror(base, 'SidecarMirror', {
+  service: sidecarGenerator,
+  target: MirrorTarget.networkLoadBalancer(nlb),
+  virtualNetworkId: SIDECAR_VNI,
+  captureMethod: CaptureMethod.sidecar(),
+  logRetention: logs.RetentionDays.ONE_WEEK,
 });
 
 // The checker: for the generator's running tasks, how many owned sessions each ENI has.
@@ -222,6 +252,15 @@ const marker = assertions.awsApiCall('CloudWatchLogs', 'filterLogEvents', {
   events: Match.arrayWith([Match.objectLike({ message: Match.stringLikeRegexp(`"event":"marker","vni":${VNI},`) })]),
 })).waitForAssertions({ totalTimeout: Duration.minutes(10), interval: Duration.seconds(30) });
 
+// 3b. The sidecar's VXLAN stream reached the same receiver: the marker, with the sidecar's VNI (the
+// receiver logs the first hits of each VNI).
+const sidecarMarker = assertions.awsApiCall('CloudWatchLogs', 'filterLogEvents', {
+  logGroupName: receiverLogs.logGroupName,
+  filterPattern: `{ $.event = "marker" && $.vni = ${SIDECAR_VNI} }`,
+}).expect(ExpectedResult.objectLike({
+  events: Match.arrayWith([Match.objectLike({ message: Match.stringLikeRegexp(`"event":"marker","vni":${SIDECAR_VNI},`) })]),
+})).waitForAssertions({ totalTimeout: Duration.minutes(10), interval: Duration.seconds(30) });
+
 // 4. Scaled to 4 tasks: 4 sessions, one each.
 const scale = assertions.awsApiCall('ECS', 'updateService', { cluster: cluster.clusterName, service: generator.serviceName, desiredCount: 4 });
 const fourTasks = coverage(4, 4, 0, 0, 4, 0)
@@ -238,6 +277,6 @@ const gone = assertions.awsApiCall('CloudFormation', 'describeStacks', { StackNa
 // 6. The stack delete left no owned session; the 4 tasks still run.
 const none = coverage(4, 0, 4, 0, 0, 0);
 
-twoTasks.next(report).next(marker).next(scale).next(fourTasks).next(stackId).next(remove).next(gone).next(none);
+twoTasks.next(report).next(marker).next(sidecarMarker).next(scale).next(fourTasks).next(stackId).next(remove).next(gone).next(none);
 
 app.synth();

@@ -300,6 +300,15 @@ describe('the receiver on the loopback interface', () => {
     expect(receiver.stats().markerHits).toBe(3);
   });
 
+  test('the log limit holds per VNI: a busy session does not hide the capture sidecar\'s hits', async () => {
+    await receiver.close();
+    lines = [];
+    receiver = await startReceiver({ marker: MARKER, udpPort: 0, httpPort: 0, markerLogLimit: 1, log: line => lines.push(JSON.parse(line)) });
+    const sidecar = vxlan(4343, ethernet(0x0800, ipv4({ protocol: TCP, payload: tcp(43211, 8080, httpRequest) })));
+    await send(markedIpv4(), markedIpv4(), sidecar);
+    expect(lines.filter(l => l.event === 'marker').map(l => l.vni)).toEqual([4242, 4343]);
+  });
+
   test('answers the load balancer\'s health check over HTTP with its counters', async () => {
     await send(markedIpv4());
     const { status, body } = await healthCheck();

@@ -5,7 +5,7 @@ import { IConstruct } from 'constructs';
 import { FargateTrafficMirror, MirrorFilter, MirrorTarget } from '../../src';
 import { SINGLETON_ID, SharedSessionManager } from '../../src/fleet/shared-session-manager';
 import { serviceStack } from '../support/service-stack';
-import { VARIANTS } from '../support/variants';
+import { SIDECAR_VARIANTS, VARIANTS } from '../support/variants';
 
 /** Paths of the constructs this library creates (the mirror and any MirrorFilter), as annotations name them. */
 function libraryPaths(stack: Stack): string[] {
@@ -30,7 +30,7 @@ function nagged<T extends { stack: Stack }>(built: T): T {
 }
 
 describe('cdk-nag AwsSolutions', () => {
-  test.each(VARIANTS.map(v => [v.name, v] as const))('%s: no unsuppressed finding on any resource the library creates', (_name, variant) => {
+  test.each([...VARIANTS, ...SIDECAR_VARIANTS].map(v => [v.name, v] as const))('%s: no unsuppressed finding on any resource the library creates', (_name, variant) => {
     const { stack } = nagged(variant.build());
     const ours = libraryPaths(stack);
     expect(ours.length).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { App, Duration, Stack, aws_ecs as ecs, aws_logs as logs } from 'aws-cdk-lib';
 import { ServiceStackOptions, serviceStack } from './service-stack';
-import { FargateTrafficMirror, FargateTrafficMirrorProps, MirrorFilter, MirrorProtocol, MirrorRuleAction, MirrorTarget, TrafficDirection } from '../../src';
+import { CaptureMethod, FargateTrafficMirror, FargateTrafficMirrorProps, MirrorFilter, MirrorProtocol, MirrorRuleAction, MirrorTarget, TrafficDirection } from '../../src';
 
 /** One way of using the construct, in a stack of its own. */
 export interface Variant {
@@ -111,6 +111,43 @@ export const VARIANTS: Variant[] = [
       const { app, stack, service, nlb } = serviceStack();
       new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.networkLoadBalancer(nlb) });
       new FargateTrafficMirror(stack, 'SecondMirror', { service, target: MirrorTarget.networkLoadBalancer(nlb), sessionNumber: 2 });
+      return { app, stack };
+    },
+  },
+];
+
+/**
+ * The capture sidecar's ways, each in its own stack. They create no Lambda, queue or session
+ * resources, so the session manager's security tests (IAM, hygiene) do not walk them; cdk-nag and
+ * cfn-lint do.
+ */
+export const SIDECAR_VARIANTS: Variant[] = [
+  oneMirror('sidecar-nlb', ({ nlb }) => ({ target: MirrorTarget.networkLoadBalancer(nlb), captureMethod: CaptureMethod.sidecar() })),
+  {
+    name: 'sidecar-all-options',
+    build: () => {
+      const { app, stack, service } = serviceStack();
+      const filter = new MirrorFilter(stack, 'Filter', {
+        mirrorAmazonDns: true,
+        rules: [
+          { direction: TrafficDirection.INGRESS, protocol: MirrorProtocol.TCP, destinationPortRange: { from: 443, to: 443 } },
+          { direction: TrafficDirection.EGRESS, sourceCidr: '::/0', destinationCidr: '2001:db8::/32', action: MirrorRuleAction.REJECT },
+        ],
+      });
+      const eni = (n: number) => MirrorTarget.networkInterface(`eni-0123456789abcdef${n}`, { privateIpAddress: `10.0.${n}.9` });
+      new FargateTrafficMirror(stack, 'Mirror', {
+        service,
+        filter,
+        target: MirrorTarget.perAvailabilityZone({ 'us-east-1a': eni(1), 'us-east-1b': MirrorTarget.pool([eni(2), eni(3)]) }),
+        allowCrossZone: true,
+        packetLength: 8500,
+        virtualNetworkId: 4242,
+        sampling: 0.5,
+        initialSwitch: 'off',
+        createAlarms: true,
+        logRetention: logs.RetentionDays.ONE_YEAR,
+        captureMethod: CaptureMethod.sidecar({ cpu: 256, memoryReservationMiB: 96, essential: true, networkInterface: 'eth1' }),
+      });
       return { app, stack };
     },
   },

@@ -26,7 +26,8 @@ export function enrollmentReport(result: SweepResult): Record<string, string> {
   const byReason = formatReasons(result.failuresByReason);
   const summary = `${result.mirroredTasks} of ${result.runningTasks} running tasks mirrored`
     + (unmirrored > 0 ? `; unmirrored: ${formatReasons(result.unmirroredByReason)}` : '')
-    + (result.failures > 0 ? `; failures: ${byReason}` : '; no failures');
+    + (result.failures > 0 ? `; failures: ${byReason}` : '; no failures')
+    + sidecarHint(result.unmirroredByReason);
   return {
     [REPORT_ATTRIBUTE.RUNNING_TASKS]: String(result.runningTasks),
     [REPORT_ATTRIBUTE.MIRRORED_TASKS]: String(result.mirroredTasks),
@@ -67,5 +68,16 @@ export function unmirroredError(result: SweepResult, serviceName: string): Error
   return new Error(`${count} of ${result.runningTasks} running tasks of ECS service ${serviceName} could not be mirrored `
     + `for a reason retrying will not fix (${formatReasons(refused)})${examples ? `: ${examples}` : ''}. `
     + 'failDeploymentOnUnmirroredTasks is set, so the deployment fails (a first deployment rolls back and removes the sessions it made); '
-    + 'the reconciler\'s logs name every task.');
+    + 'the reconciler\'s logs name every task.' + sidecarHint(refused));
+}
+
+/**
+ * What to do when EC2 refuses the task network interfaces as mirror sources (AWS documents only
+ * RDS and ElastiCache requester-managed interfaces as sources): the capture sidecar, which does not
+ * need EC2 to accept them.
+ */
+function sidecarHint(byReason: Readonly<Record<string, number>>): string {
+  return (byReason[FailureReason.SOURCE_UNSUPPORTED] ?? 0) > 0
+    ? '. EC2 refused the tasks\' network interfaces as mirror sources: capture them with CaptureMethod.sidecar() instead'
+    : '';
 }

@@ -210,7 +210,7 @@ function ipv6Text(bytes) {
  * @property {string} [host] address to bind both sockets to; '127.0.0.1' unless given
  * @property {(line: string) => void} [log] where JSON lines go; standard output unless given
  * @property {number} [statsIntervalSeconds] 0 (the default) logs no periodic `stats` line
- * @property {number} [markerLogLimit] marker hits logged one by one, 20 unless given
+ * @property {number} [markerLogLimit] marker hits logged one by one per VNI, 20 unless given
  * @property {number} [malformedLogLimit] malformed datagrams logged one by one, 20 unless given
  */
 
@@ -247,6 +247,9 @@ async function startReceiver(options) {
     packetsByVni: {},
   };
 
+  /** @type {Record<string, number>} */
+  const markerHitsByVni = {};
+
   /** @param {Buffer} datagram @param {dgram.RemoteInfo} from */
   const onDatagram = (datagram, from) => {
     stats.datagrams++;
@@ -270,7 +273,10 @@ async function startReceiver(options) {
     if (packet.truncated) stats.truncated++;
     if (packet.payload.includes(marker)) {
       stats.markerHits++;
-      if (stats.markerHits <= markerLogLimit) {
+      // Per VNI, so one busy source (a Traffic Mirroring session) cannot use up the log lines of
+      // another (the capture sidecar's VNI).
+      markerHitsByVni[packet.vni] = (markerHitsByVni[packet.vni] ?? 0) + 1;
+      if (markerHitsByVni[packet.vni] <= markerLogLimit) {
         const { payload, ...headers } = packet;
         emit('marker', { ...headers, capturedPayloadBytes: payload.length, markerHits: stats.markerHits, from: from.address });
       }

@@ -1,5 +1,6 @@
 package io.github.cdkfargatetrafficmirror.examples;
 
+import io.github.cdkfargatetrafficmirror.CaptureMethod;
 import io.github.cdkfargatetrafficmirror.FargateTrafficMirror;
 import io.github.cdkfargatetrafficmirror.MirrorFilter;
 import io.github.cdkfargatetrafficmirror.MirrorFilterRule;
@@ -22,6 +23,7 @@ import software.amazon.awscdk.services.ecs.FargateServiceAttributes;
 import software.amazon.awscdk.services.ecs.FargateTaskDefinition;
 import software.amazon.awscdk.services.ecs.IBaseService;
 import software.amazon.awscdk.services.ecs.PortMapping;
+import software.amazon.awscdk.services.elasticloadbalancingv2.NetworkLoadBalancer;
 import software.constructs.Construct;
 
 /**
@@ -90,6 +92,29 @@ public final class ExampleApp {
           .target(MirrorTarget.fromTrafficMirrorTargetId("tmt-0123456789abcdef0"))
           .filter(filter)
           .sampling(0.25)
+          .build();
+
+      // A payments service captured by a sidecar: a traffic-capture container in each task sends
+      // the same VXLAN stream to the sensors' Network Load Balancer, whatever EC2 accepts as a
+      // mirror source, from the task's first packet. No Lambda and no sessions for this one.
+      FargateTaskDefinition paymentsTask = FargateTaskDefinition.Builder.create(this, "PaymentsTask")
+          .cpu(512)
+          .memoryLimitMiB(1024)
+          .build();
+      paymentsTask.addContainer("payments", ContainerDefinitionOptions.builder()
+          .image(ContainerImage.fromRegistry("public.ecr.aws/nginx/nginx:stable"))
+          .portMappings(List.of(PortMapping.builder().containerPort(80).build()))
+          .build());
+      FargateService payments = FargateService.Builder.create(this, "PaymentsService")
+          .cluster(cluster)
+          .taskDefinition(paymentsTask)
+          .build();
+      NetworkLoadBalancer sensors = NetworkLoadBalancer.Builder.create(this, "Sensors").vpc(vpc).build();
+      FargateTrafficMirror.Builder.create(this, "PaymentsMirror")
+          .service(payments)
+          .target(MirrorTarget.networkLoadBalancer(sensors))
+          .filter(filter)
+          .captureMethod(CaptureMethod.sidecar())
           .build();
     }
   }
