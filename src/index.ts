@@ -4,3 +4,4 @@ export * from './fargate-traffic-mirror-props';
 export * from './capture-method';
 export * from './mirror-target';
 export * from './mirror-filter';
+export * from './mirror-receiver';

@@ -1,6 +1,7 @@
 /** Public API: `MirrorTarget` and its factories: where mirrored packets go. */
 import { Stack, Token, aws_ec2 as ec2, aws_elasticloadbalancingv2 as elbv2 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { MirrorReceiver } from './mirror-receiver';
 import { validateIntegerRange, validatePattern } from './private/validation';
 
 /**
@@ -146,6 +147,16 @@ export abstract class MirrorTarget {
   public static networkLoadBalancer(nlb: elbv2.INetworkLoadBalancer): MirrorTarget {
     return new NewMirrorTarget(MirrorTargetKind.NETWORK_LOAD_BALANCER, { networkLoadBalancerArn: nlb.loadBalancerArn }, undefined,
       { host: nlb.loadBalancerDnsName, port: VXLAN_PORT, zonalDns: true });
+  }
+
+  /**
+   * Mirror to a `MirrorReceiver`: its Network Load Balancer, whose receiver tasks write the
+   * packets to pcap files in S3. Works with both capture methods and inside `pool()` and
+   * `perAvailabilityZone()`.
+   * @param receiver The receiver
+   */
+  public static receiver(receiver: MirrorReceiver): MirrorTarget {
+    return MirrorTarget.networkLoadBalancer(receiver.loadBalancer);
   }
 
   /**

@@ -2,15 +2,15 @@ import { Aspects, CfnResource, Stack, aws_iam as iam } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, NagSuppressions } from 'cdk-nag';
 import { IConstruct } from 'constructs';
-import { FargateTrafficMirror, MirrorFilter, MirrorTarget } from '../../src';
+import { FargateTrafficMirror, MirrorFilter, MirrorReceiver, MirrorTarget } from '../../src';
 import { SINGLETON_ID, SharedSessionManager } from '../../src/fleet/shared-session-manager';
 import { serviceStack } from '../support/service-stack';
-import { SIDECAR_VARIANTS, VARIANTS } from '../support/variants';
+import { RECEIVER_VARIANTS, SIDECAR_VARIANTS, VARIANTS } from '../support/variants';
 
 /** Paths of the constructs this library creates (the mirror and any MirrorFilter), as annotations name them. */
 function libraryPaths(stack: Stack): string[] {
   return stack.node.findAll()
-    .filter(c => c instanceof FargateTrafficMirror || c instanceof MirrorFilter || c instanceof SharedSessionManager)
+    .filter(c => c instanceof FargateTrafficMirror || c instanceof MirrorFilter || c instanceof SharedSessionManager || c instanceof MirrorReceiver)
     .map(c => `/${c.node.path}`);
 }
 
@@ -30,7 +30,7 @@ function nagged<T extends { stack: Stack }>(built: T): T {
 }
 
 describe('cdk-nag AwsSolutions', () => {
-  test.each([...VARIANTS, ...SIDECAR_VARIANTS].map(v => [v.name, v] as const))('%s: no unsuppressed finding on any resource the library creates', (_name, variant) => {
+  test.each([...VARIANTS, ...SIDECAR_VARIANTS, ...RECEIVER_VARIANTS].map(v => [v.name, v] as const))('%s: no unsuppressed finding on any resource the library creates', (_name, variant) => {
     const { stack } = nagged(variant.build());
     const ours = libraryPaths(stack);
     expect(ours.length).toBeGreaterThan(0);

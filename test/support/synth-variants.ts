@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { SIDECAR_VARIANTS, VARIANTS } from './variants';
+import { RECEIVER_VARIANTS, SIDECAR_VARIANTS, VARIANTS } from './variants';
 import { buildExampleApp } from '../../examples/example-stack';
 
 // Writes the template of the example and of every test variant to one directory, for cfn-lint
@@ -14,7 +14,7 @@ fs.mkdirSync(outdir, { recursive: true });
 
 const stacks = [
   { name: 'example', ...buildExampleApp() },
-  ...[...VARIANTS, ...SIDECAR_VARIANTS].map(v => ({ name: v.name, ...v.build() })),
+  ...[...VARIANTS, ...SIDECAR_VARIANTS, ...RECEIVER_VARIANTS].map(v => ({ name: v.name, ...v.build() })),
 ];
 for (const { name, app, stack } of stacks) {
   const template = app.synth().getStackByName(stack.stackName).template;

@@ -1,6 +1,6 @@
-import { App, Duration, Stack, aws_ecs as ecs, aws_logs as logs } from 'aws-cdk-lib';
+import { App, Duration, Size, Stack, aws_ecs as ecs, aws_logs as logs, aws_s3 as s3 } from 'aws-cdk-lib';
 import { ServiceStackOptions, serviceStack } from './service-stack';
-import { CaptureMethod, FargateTrafficMirror, FargateTrafficMirrorProps, MirrorFilter, MirrorProtocol, MirrorRuleAction, MirrorTarget, TrafficDirection } from '../../src';
+import { CaptureMethod, FargateTrafficMirror, FargateTrafficMirrorProps, MirrorFilter, MirrorReceiver, MirrorProtocol, MirrorRuleAction, MirrorTarget, TrafficDirection } from '../../src';
 
 /** One way of using the construct, in a stack of its own. */
 export interface Variant {
@@ -147,6 +147,47 @@ export const SIDECAR_VARIANTS: Variant[] = [
         createAlarms: true,
         logRetention: logs.RetentionDays.ONE_YEAR,
         captureMethod: CaptureMethod.sidecar({ cpu: 256, memoryReservationMiB: 96, essential: true, networkInterface: 'eth1' }),
+      });
+      return { app, stack };
+    },
+  },
+];
+
+/** MirrorReceiver with both capture methods; cdk-nag and cfn-lint walk them. */
+export const RECEIVER_VARIANTS: Variant[] = [
+  {
+    name: 'receiver-traffic-mirroring',
+    build: () => {
+      const { app, stack, service, vpc } = serviceStack();
+      const receiver = new MirrorReceiver(stack, 'Receiver', { vpc, createAlarms: true });
+      new FargateTrafficMirror(stack, 'Mirror', { service, target: MirrorTarget.receiver(receiver) });
+      return { app, stack };
+    },
+  },
+  {
+    name: 'receiver-sidecar-per-zone',
+    build: () => {
+      const { app, stack, service, vpc } = serviceStack();
+      const bucket = new s3.Bucket(stack, 'Captures', { enforceSSL: true });
+      const options = {
+        vpc,
+        bucket,
+        keyPrefix: 'mirror/',
+        rotationInterval: Duration.seconds(30),
+        rotationSize: Size.mebibytes(16),
+        minCapacity: 2,
+        maxCapacity: 8,
+        targetCpuUtilizationPercent: 50,
+        cpu: 2048,
+        memoryLimitMiB: 4096,
+        logRetention: logs.RetentionDays.ONE_YEAR,
+      };
+      const a = new MirrorReceiver(stack, 'ReceiverA', options);
+      const b = new MirrorReceiver(stack, 'ReceiverB', options);
+      new FargateTrafficMirror(stack, 'Mirror', {
+        service,
+        target: MirrorTarget.perAvailabilityZone({ 'us-east-1a': MirrorTarget.receiver(a), 'us-east-1b': MirrorTarget.receiver(b) }),
+        captureMethod: CaptureMethod.sidecar(),
       });
       return { app, stack };
     },
