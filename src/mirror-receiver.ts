@@ -228,7 +228,9 @@ export class MirrorReceiver extends Construct {
       port: VXLAN_PORT,
       protocol: elbv2.Protocol.UDP,
       targets: [this.service.loadBalancerTarget({ containerName: RECEIVER_CONTAINER_NAME, containerPort: VXLAN_PORT, protocol: ecs.Protocol.UDP })],
-      healthCheck: { protocol: elbv2.Protocol.TCP, port: String(HEALTH_PORT), interval: Duration.seconds(10), healthyThresholdCount: 2, unhealthyThresholdCount: 2 },
+      healthCheck: {
+        protocol: elbv2.Protocol.TCP, port: String(HEALTH_PORT), interval: Duration.seconds(10), healthyThresholdCount: 2, unhealthyThresholdCount: 2,
+      },
       // Flows move to other receivers before ECS sends SIGTERM to a task leaving the group.
       deregistrationDelay: Duration.seconds(30),
     });
