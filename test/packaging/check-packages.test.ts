@@ -58,3 +58,11 @@ test('a package over 1 MB fails', () => {
   expect(result.status).toBe(1);
   expect(result.stderr).toMatch(/cdk-fargate-traffic-mirror@0\.0\.0\.jsii\.tgz: \d+ bytes, over the 1000000-byte limit/);
 });
+
+test('a Go test file or the agent binary in the npm tarball fails, though capture-agent/internal/ is allowed', () => {
+  for (const stray of ['capture-agent/internal/vxlan/vxlan_test.go', 'capture-agent/bin/capture-agent']) {
+    const result = check('--stray', `npm:${stray}`);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`${stray.replace(/[/.]/g, '\\$&')}`));
+  }
+});

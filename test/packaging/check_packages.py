@@ -48,7 +48,13 @@ NPM_ALLOWED = [
     ".jsii.tabl.json",   # rosetta's translations of the README and @example snippets
     "lib/**.js", "lib/**.d.ts",
     ASSET,
+    # The capture agent's and receiver's sources and Dockerfile, for ContainerImage.fromAsset:
+    # no binary, no test, no benchmark.
+    "capture-agent/Dockerfile", "capture-agent/.dockerignore", "capture-agent/go.mod", "capture-agent/go.sum",
+    "capture-agent/cmd/capture-agent/*.go", "capture-agent/cmd/mirror-receiver/*.go", "capture-agent/internal/**.go",
 ]
+# Never in a package, even where a pattern above would let it in.
+NPM_FORBIDDEN = ["**_test.go", "capture-agent/bin/**", "capture-agent/e2e/**", "capture-agent/testdata/**"]
 
 
 def pattern(glob_pattern):
@@ -132,6 +138,14 @@ class Checker:
             members = {m.name: m for m in tar.getmembers() if m.isfile()}
             names = [n[len("package/"):] if n.startswith("package/") else n for n in members]
             self.strays(where, outside(names, NPM_ALLOWED))
+            forbidden = [pattern(p) for p in NPM_FORBIDDEN]
+            for name in names:
+                if any(p.match(name) for p in forbidden):
+                    self.fail(where, f"{name} must not ship (binary, test or test data)")
+            # The image asset: the agent's and the receiver's main packages and their Dockerfile.
+            for required in ["capture-agent/Dockerfile", "capture-agent/go.mod", "capture-agent/cmd/capture-agent/main.go"]:
+                if required not in names:
+                    self.fail(where, f"lacks {required} (CaptureMethod.sidecar() builds its image from it)")
             for name in names:
                 source = re.sub(r"(\.d\.ts|\.js)\Z", ".ts", "src/" + name[len("lib/"):]) if name.startswith("lib/") else None
                 if source and not os.path.exists(os.path.join(self.root, source)):

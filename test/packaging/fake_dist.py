@@ -76,6 +76,9 @@ def main():
     npm = targz({
         "package.json": json.dumps(manifest).encode(), ".jsii": b"{}", "lib/index.js": b"", "lib/index.d.ts": b"",
         ASSET: BUNDLE, "README.md": b"# fake\n", "LICENSE": b"Apache-2.0\n",
+        # The capture agent's image sources, as the real package carries them.
+        "capture-agent/Dockerfile": b"FROM scratch\n", "capture-agent/go.mod": b"module x\n",
+        "capture-agent/cmd/capture-agent/main.go": b"package main\n", "capture-agent/internal/vxlan/vxlan.go": b"package vxlan\n",
         # Random bytes do not compress: the tarball and everything that embeds it pass 1 MB.
         **({".jsii.tabl.json": os.urandom(1_100_000)} if args.big else {}),
         **strays.get("npm", {}),
