@@ -115,6 +115,10 @@ new awscdk.LambdaFunction(project, {
 project.package.addField('files', [
   'lib/**/*.js',
   'lib/**/*.d.ts',
+  // What the Lambda runs ships as the bundle in assets/; its compiled modules are not needed by
+  // any consumer (lint keeps the construct side from importing them) and would add about 150 KB
+  // to every package.
+  '!lib/runtime/',
   'assets/',
   '.jsii', // the assembly every language's jsii runtime loads
   '.jsii.tabl.json', // rosetta's translations of the README and @example snippets, for docs in other languages

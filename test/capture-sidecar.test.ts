@@ -126,7 +126,7 @@ describe('CaptureMethod.sidecar()', () => {
     const statements = policies.flatMap((p: any) => p.Properties.PolicyDocument.Statement);
     expect(statements).toEqual([{
       Effect: 'Allow',
-      Action: ['ssm:DescribeParameters', 'ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory'],
+      Action: 'ssm:GetParameter',
       Resource: resolved(stack, mirror.switchParameter.parameterArn),
     }]);
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });

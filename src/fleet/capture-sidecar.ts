@@ -6,7 +6,7 @@
 import { createHash } from 'crypto';
 import * as path from 'path';
 import {
-  Aspects, Duration, IAspect, Lazy, Token, aws_ecs as ecs, aws_logs as logs, aws_ssm as ssm,
+  Aspects, Duration, IAspect, Lazy, Token, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { sidecarFilter, validateSidecarProps } from './sidecar-validation';
@@ -146,7 +146,11 @@ export class CaptureSidecar extends Construct {
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: CAPTURE_CONTAINER_NAME, logGroup: this.logGroup }),
       stopTimeout: Duration.seconds(10),
     });
-    props.switchParameter.grantRead(taskDefinition.taskRole);
+    // The agent reads the switch with GetParameter and nothing else.
+    taskDefinition.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ssm:GetParameter'],
+      resources: [props.switchParameter.parameterArn],
+    }));
 
     // Every other container, also one added after this construct, starts once capture runs.
     Aspects.of(taskDefinition).add(new StartAfterCapture(this.container));

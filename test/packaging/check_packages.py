@@ -52,9 +52,10 @@ NPM_ALLOWED = [
     # no binary, no test, no benchmark.
     "capture-agent/Dockerfile", "capture-agent/.dockerignore", "capture-agent/go.mod", "capture-agent/go.sum",
     "capture-agent/cmd/capture-agent/*.go", "capture-agent/cmd/mirror-receiver/*.go", "capture-agent/internal/**.go",
+    "capture-agent/README.md",  # npm takes every README it finds
 ]
 # Never in a package, even where a pattern above would let it in.
-NPM_FORBIDDEN = ["**_test.go", "capture-agent/bin/**", "capture-agent/e2e/**", "capture-agent/testdata/**"]
+NPM_FORBIDDEN = ["lib/runtime/**", "**_test.go", "capture-agent/bin/**", "capture-agent/e2e/**", "capture-agent/testdata/**"]
 
 
 def pattern(glob_pattern):
