@@ -143,10 +143,6 @@ project.eslint?.allowDevDeps('src/runtime/**');
 applyLayoutRules(project);
 // Lint src, test, examples and projenrc through one config that sees all of them.
 project.tsconfigDev.addInclude('.projenrc.ts');
-// The integration test's packet receiver (test/integ/receiver/receiver.js) is plain JavaScript, so
-// it runs in a stock node image without a build; its `// @ts-check` makes the typecheck task check
-// it through the tests that import it.
-project.tsconfigDev.file.addOverride('compilerOptions.allowJs', true);
 project.eslint?.addLintPattern('examples');
 const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;
 eslintrc.addDeletionOverride('parserOptions.projectService');

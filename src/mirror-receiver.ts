@@ -6,7 +6,9 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE, METRIC_NAMESPACE } from './contract/metric-names';
-import { RECEIVER_CONTAINER_NAME, RECEIVER_DIMENSION, RECEIVER_ENTRY_POINT, RECEIVER_ENV, RECEIVER_METRIC } from './contract/receiver-env';
+import {
+  RECEIVER_CONTAINER_NAME, RECEIVER_DIMENSION, RECEIVER_ENTRY_POINT, RECEIVER_ENV, RECEIVER_HEALTH_COMMAND, RECEIVER_METRIC,
+} from './contract/receiver-env';
 import { suppressNagFindings } from './private/nag-suppressions';
 import { validateIntegerRange } from './private/validation';
 
@@ -21,6 +23,13 @@ export interface MirrorReceiverProps {
    * @default - the VPC's private subnets (with egress when it has them, else isolated), as ECS and Elastic Load Balancing choose
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Give the receiver tasks public IP addresses, for subnets whose route to S3 and ECR is an
+   * internet gateway (public subnets without a NAT gateway). Their security group still admits
+   * only the VPC.
+   * @default false
+   */
+  readonly assignPublicIp?: boolean;
   /**
    * The ECS cluster of the receiver tasks.
    * @default - a new cluster in `vpc` with Container Insights
@@ -172,7 +181,7 @@ export class MirrorReceiver extends Construct {
         [RECEIVER_ENV.REGION]: Stack.of(this).region,
         [RECEIVER_ENV.ROTATE_SECONDS]: String((props.rotationInterval ?? Duration.seconds(60)).toSeconds()),
         [RECEIVER_ENV.ROTATE_BYTES]: String((props.rotationSize ?? Size.mebibytes(64)).toBytes()),
-        [RECEIVER_ENV.PORT]: String(VXLAN_PORT),
+        [RECEIVER_ENV.LISTEN]: `:${VXLAN_PORT}`,
         [RECEIVER_ENV.HEALTH_PORT]: String(HEALTH_PORT),
         [RECEIVER_ENV.STOP_SECONDS]: String(STOP_SECONDS),
         [RECEIVER_ENV.SPOOL_DIR]: SPOOL_PATH,
@@ -184,6 +193,9 @@ export class MirrorReceiver extends Construct {
         { containerPort: HEALTH_PORT, protocol: ecs.Protocol.TCP },
       ],
       readonlyRootFilesystem: true,
+      healthCheck: {
+        command: RECEIVER_HEALTH_COMMAND, interval: Duration.seconds(10), timeout: Duration.seconds(2), retries: 3, startPeriod: Duration.seconds(10),
+      },
       // Time to close and upload every open file after SIGTERM (scale-in, deployments).
       stopTimeout: STOP_TIMEOUT,
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: RECEIVER_CONTAINER_NAME, logGroup: this.logGroup }),
@@ -205,6 +217,7 @@ export class MirrorReceiver extends Construct {
       taskDefinition,
       desiredCount: props.minCapacity ?? 1,
       vpcSubnets: subnets,
+      assignPublicIp: props.assignPublicIp ?? false,
       securityGroups: [this.securityGroup],
       minHealthyPercent: 100,
       circuitBreaker: { rollback: true },

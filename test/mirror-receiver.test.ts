@@ -9,7 +9,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CaptureMethod, FargateTrafficMirror, MirrorReceiver, MirrorTarget } from '../src';
 import { serviceStack } from './support/service-stack';
 import { AGENT_ENV } from '../src/contract/capture-agent-env';
-import { RECEIVER_CONTAINER_NAME, RECEIVER_ENTRY_POINT, RECEIVER_ENV } from '../src/contract/receiver-env';
+import { RECEIVER_CONTAINER_NAME, RECEIVER_ENTRY_POINT, RECEIVER_ENV, RECEIVER_HEALTH_COMMAND } from '../src/contract/receiver-env';
 
 const receiverContainer = (stack: Stack) => {
   const defs = Object.values(Template.fromStack(stack).findResources('AWS::ECS::TaskDefinition'))
@@ -94,6 +94,7 @@ describe('MirrorReceiver', () => {
     const c = receiverContainer(stack);
     expect(c).toMatchObject({
       EntryPoint: RECEIVER_ENTRY_POINT,
+      HealthCheck: { Command: RECEIVER_HEALTH_COMMAND },
       Essential: true,
       StopTimeout: 120,
       ReadonlyRootFilesystem: true,
@@ -105,7 +106,7 @@ describe('MirrorReceiver', () => {
       [RECEIVER_ENV.PREFIX]: 'pcap/',
       [RECEIVER_ENV.ROTATE_SECONDS]: '30',
       [RECEIVER_ENV.ROTATE_BYTES]: String(16 * 1024 * 1024),
-      [RECEIVER_ENV.PORT]: '4789',
+      [RECEIVER_ENV.LISTEN]: ':4789',
       [RECEIVER_ENV.HEALTH_PORT]: '8080',
       [RECEIVER_ENV.SPOOL_DIR]: '/spool',
       [RECEIVER_ENV.NAME]: 'TestStack/Receiver',

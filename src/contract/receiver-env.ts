@@ -19,12 +19,12 @@ export const RECEIVER_ENV = {
   ROTATE_SECONDS: 'MIRROR_RECEIVER_ROTATE_SECONDS',
   /** ... or once it holds this many bytes. */
   ROTATE_BYTES: 'MIRROR_RECEIVER_ROTATE_BYTES',
-  /** UDP port of the VXLAN stream. */
-  PORT: 'MIRROR_RECEIVER_PORT',
+  /** The UDP address of the VXLAN stream (`:4789`). */
+  LISTEN: 'MIRROR_RECEIVER_LISTEN',
   /** TCP port the load balancer's health check connects to. */
   HEALTH_PORT: 'MIRROR_RECEIVER_HEALTH_PORT',
   /** Seconds the receiver takes at most, after SIGTERM, to close and upload every file. */
-  STOP_SECONDS: 'MIRROR_RECEIVER_STOP_SECONDS',
+  STOP_SECONDS: 'MIRROR_RECEIVER_STOP_TIMEOUT_SECONDS',
   /** Where pcap files are written before they are uploaded (kept there until an upload succeeds). */
   SPOOL_DIR: 'MIRROR_RECEIVER_SPOOL_DIR',
   /** The KMS key objects are encrypted with; unset: the bucket's default encryption. */
@@ -35,6 +35,9 @@ export const RECEIVER_ENV = {
 
 /** The receiver program's path in the image (the capture agent's image carries both programs). */
 export const RECEIVER_ENTRY_POINT = ['/mirror-receiver'];
+
+/** The receiver container's health command (CMD form: the image has no shell). */
+export const RECEIVER_HEALTH_COMMAND = ['CMD', '/mirror-receiver', 'health'];
 
 /** The receiver's metric names (CloudWatch Embedded Metric Format on stdout). */
 export const RECEIVER_METRIC = {

@@ -5,36 +5,35 @@
  * compares the synthesized templates with the committed snapshot, without an account.
  *
  * Two test stacks and the assertions stack integ-tests adds:
- * - `ftm-integ-base`: a VPC with public subnets only (no NAT gateway), a cluster, a receiver service
- *   (receiver/receiver.js, one task) behind an internal Network Load Balancer with a UDP 4789
- *   listener for the mirrored packets and a TCP 8080 listener for the generator, a traffic
- *   generator service (two tasks, each an HTTP GET carrying the marker every 2 s through the NLB),
+ * - `ftm-integ-base`: a VPC with public subnets only (no NAT gateway), a cluster, a
+ *   `MirrorReceiver` (its NLB's UDP 4789 listener takes the mirrored packets, its tasks write them
+ *   to pcap files in its bucket), an HTTP sink the generators send to (one task behind an internal
+ *   NLB on TCP 8080), a traffic generator service (two tasks, each an HTTP GET carrying the marker
+ *   every 2 s to the sink),
  *   a second generator service captured by `CaptureMethod.sidecar()` (a `traffic-capture`
  *   container in its tasks sends VXLAN to the same NLB, VNI 4343; in this stack because the
  *   sidecar changes the service's task definition), and a checker function that counts the
  *   generator's running tasks and this test's sessions.
- * - `ftm-integ-mirror`: `FargateTrafficMirror` from the generator to the NLB, with
+ * - `ftm-integ-mirror`: `FargateTrafficMirror` from the generator to the receiver, with
  *   `failDeploymentOnUnmirroredTasks` (a refused source fails this stack's deployment, naming EC2's
  *   error) and the enrollment report in the stack's outputs. A stack of its own, so the assertions
  *   can delete it and look at what the delete left.
  *
  * The assertions, one after the other: each running task has exactly one owned session; the
- * enrollment's report says so; the receiver logged the marker inside VXLAN-decapsulated packets
- * with this test's VNI, and the sidecar generator's marker with the sidecar's VNI; after scaling the generator to 4 tasks, 4 tasks with one session each;
+ * enrollment's report says so; the marker is in the receiver's pcap files in S3 under this test's
+ * VNI, and under the sidecar's VNI; after scaling the generator to 4 tasks, 4 tasks with one session each;
  * after deleting `ftm-integ-mirror`, no owned session is left.
  *
  * The services pull `node:22-slim` from the ECR Public mirror of the Docker official images and
  * get their code on the command line; the one image asset is the capture agent's, built from
  * capture-agent/ at deploy (Docker is needed for integ:deploy, not for integ:snapshot).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import {
   App, CfnOutput, Duration, RemovalPolicy, Stack, aws_ec2 as ec2, aws_ecs as ecs, aws_elasticloadbalancingv2 as elbv2, aws_iam as iam,
   aws_lambda as lambda, aws_logs as logs,
 } from 'aws-cdk-lib';
-import { CaptureMethod, FargateTrafficMirror, MirrorTarget } from '../../src';
+import { CaptureMethod, FargateTrafficMirror, MirrorReceiver, MirrorTarget } from '../../src';
 import { OWNER_TAG_KEY } from '../../src/contract/ownership';
 
 /** What the generator sends and the receiver looks for inside the decapsulated packets. */
@@ -44,7 +43,6 @@ const VNI = 4242;
 /** The VNI of the sidecar-captured generator's capture container (it sends the same marker). */
 const SIDECAR_VNI = 4343;
 const NODE_IMAGE = 'public.ecr.aws/docker/library/node:22-slim';
-const VXLAN_PORT = 4789;
 const HTTP_PORT = 8080;
 
 const app = new App();
@@ -60,44 +58,45 @@ const cluster = new ecs.Cluster(base, 'Cluster', { vpc });
 const publicSubnets = { subnetType: ec2.SubnetType.PUBLIC };
 const logGroup = (id: string) => new logs.LogGroup(base, id, { retention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY });
 
-// The receiver: plain JavaScript, passed to `node -e` (no image to build).
-const receiverSource = fs.readFileSync(path.join(__dirname, 'receiver', 'receiver.js'), 'utf8');
-const receiverLogs = logGroup('ReceiverLogs');
-const receiverTask = new ecs.FargateTaskDefinition(base, 'ReceiverTask', { cpu: 256, memoryLimitMiB: 512 });
-receiverTask.addContainer('receiver', {
-  image: ecs.ContainerImage.fromRegistry(NODE_IMAGE),
-  command: ['node', '-e', receiverSource, 'serve'],
-  environment: { RECEIVER_MARKER: MARKER, RECEIVER_UDP_PORT: String(VXLAN_PORT), RECEIVER_HTTP_PORT: String(HTTP_PORT) },
-  portMappings: [{ containerPort: VXLAN_PORT, protocol: ecs.Protocol.UDP }, { containerPort: HTTP_PORT, protocol: ecs.Protocol.TCP }],
-  logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'receiver', logGroup: receiverLogs }),
-});
-const receiverGroup = new ec2.SecurityGroup(base, 'ReceiverSecurityGroup', { vpc, description: 'VXLAN and health checks from the VPC' });
-// A UDP target group keeps the client's address: mirrored packets come from the source ENIs.
-receiverGroup.addIngressRule(ec2.Peer.ipv4(vpc.vpcCidrBlock), ec2.Port.udp(VXLAN_PORT), 'mirrored packets (VXLAN)');
-receiverGroup.addIngressRule(ec2.Peer.ipv4(vpc.vpcCidrBlock), ec2.Port.tcp(HTTP_PORT), 'health checks and the generator');
-const receiver = new ecs.FargateService(base, 'Receiver', {
+// The receiver of the mirrored packets: pcap files in S3 (public subnets: its tasks reach S3 and
+// ECR through the internet gateway).
+const receiver = new MirrorReceiver(base, 'Receiver', {
+  vpc,
+  vpcSubnets: publicSubnets,
+  assignPublicIp: true,
   cluster,
-  taskDefinition: receiverTask,
+  cpu: 512,
+  memoryLimitMiB: 1024,
+  rotationInterval: Duration.seconds(30),
+  logRetention: logs.RetentionDays.ONE_WEEK,
+});
+
+// The HTTP sink the generators send their marker to: any answer will do, the marker is in the
+// request. Plain JavaScript passed to `node -e` (no image to build).
+const sinkSource = 'require("node:http").createServer((q, r) => r.end("ok")).listen(' + HTTP_PORT + ');';
+const sinkTask = new ecs.FargateTaskDefinition(base, 'SinkTask', { cpu: 256, memoryLimitMiB: 512 });
+sinkTask.addContainer('sink', {
+  image: ecs.ContainerImage.fromRegistry(NODE_IMAGE),
+  command: ['node', '-e', sinkSource],
+  portMappings: [{ containerPort: HTTP_PORT, protocol: ecs.Protocol.TCP }],
+  logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'sink', logGroup: logGroup('SinkLogs') }),
+});
+const sinkGroup = new ec2.SecurityGroup(base, 'SinkSecurityGroup', { vpc, description: 'HTTP from the VPC' });
+sinkGroup.addIngressRule(ec2.Peer.ipv4(vpc.vpcCidrBlock), ec2.Port.tcp(HTTP_PORT), 'the generators and health checks');
+const sink = new ecs.FargateService(base, 'Sink', {
+  cluster,
+  taskDefinition: sinkTask,
   desiredCount: 1,
   assignPublicIp: true, // pulls the image without a NAT gateway
   vpcSubnets: publicSubnets,
-  securityGroups: [receiverGroup],
+  securityGroups: [sinkGroup],
 });
-
-// One receiver task for both Availability Zones: cross-zone load balancing on.
-const nlb = new elbv2.NetworkLoadBalancer(base, 'Sensors', { vpc, internetFacing: false, crossZoneEnabled: true, vpcSubnets: publicSubnets });
-const healthCheck = { protocol: elbv2.Protocol.HTTP, port: String(HTTP_PORT), path: '/health', interval: Duration.seconds(10) };
-nlb.addListener('Vxlan', { port: VXLAN_PORT, protocol: elbv2.Protocol.UDP }).addTargets('Receiver', {
-  port: VXLAN_PORT,
-  protocol: elbv2.Protocol.UDP,
-  targets: [receiver.loadBalancerTarget({ containerName: 'receiver', containerPort: VXLAN_PORT, protocol: ecs.Protocol.UDP })],
-  healthCheck,
-});
-nlb.addListener('Http', { port: HTTP_PORT, protocol: elbv2.Protocol.TCP }).addTargets('ReceiverHttp', {
+const nlb = new elbv2.NetworkLoadBalancer(base, 'SinkLoadBalancer', { vpc, internetFacing: false, crossZoneEnabled: true, vpcSubnets: publicSubnets });
+nlb.addListener('Http', { port: HTTP_PORT, protocol: elbv2.Protocol.TCP }).addTargets('Sink', {
   port: HTTP_PORT,
   protocol: elbv2.Protocol.TCP,
-  targets: [receiver.loadBalancerTarget({ containerName: 'receiver', containerPort: HTTP_PORT })],
-  healthCheck,
+  targets: [sink.loadBalancerTarget({ containerName: 'sink', containerPort: HTTP_PORT })],
+  healthCheck: { protocol: elbv2.Protocol.TCP, interval: Duration.seconds(10) },
 });
 
 // The traffic generator: the service under mirroring.
@@ -139,7 +138,7 @@ const sidecarGenerator = new ecs.FargateService(base, 'SidecarGenerator', {
 });
 new FargateTrafficMirror(base, 'SidecarMirror', {
   service: sidecarGenerator,
-  target: MirrorTarget.networkLoadBalancer(nlb),
+  target: MirrorTarget.receiver(receiver),
   virtualNetworkId: SIDECAR_VNI,
   captureMethod: CaptureMethod.sidecar(),
   logRetention: logs.RetentionDays.ONE_WEEK,
@@ -154,9 +153,28 @@ const checker = new lambda.Function(base, 'Checker', {
   code: lambda.Code.fromInline(`
 const { ECSClient, ListTasksCommand, DescribeTasksCommand } = require('@aws-sdk/client-ecs');
 const { EC2Client, DescribeTrafficMirrorSessionsCommand } = require('@aws-sdk/client-ec2');
+const { S3Client, ListObjectsV2Command, GetObjectCommand } = require('@aws-sdk/client-s3');
 const ecs = new ECSClient({});
 const ec2 = new EC2Client({});
-exports.handler = async ({ cluster, service, ownerId }) => {
+const s3 = new S3Client({});
+exports.handler = async event => (event.marker ? markerInPcaps(event) : coverage(event));
+// How many of the receiver's pcap files of one VNI hold the marker (the newest 50 looked at).
+async function markerInPcaps({ bucket, prefix, vni, marker }) {
+  const keys = [];
+  let token;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix + 'vni=' + vni + '/', ContinuationToken: token }));
+    keys.push(...(page.Contents || []).filter(o => o.Key.endsWith('.pcap')).map(o => o.Key));
+    token = page.NextContinuationToken;
+  } while (token && keys.length < 1000);
+  let withMarker = 0;
+  for (const key of keys.slice(-50)) {
+    const body = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body.transformToByteArray());
+    if (body.includes(Buffer.from(marker))) withMarker++;
+  }
+  return { vni, markerFound: withMarker > 0 };
+}
+async function coverage({ cluster, service, ownerId }) {
   const arns = [];
   let next;
   do {
@@ -190,16 +208,17 @@ exports.handler = async ({ cluster, service, ownerId }) => {
     ownedSessions: owned.length,
     strayOwnedSessions: owned.filter(o => !enis.includes(o)).length,
   };
-};
+}
 `),
 });
 checker.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:ListTasks', 'ecs:DescribeTasks', 'ec2:DescribeTrafficMirrorSessions'], resources: ['*'] }));
+receiver.bucket.grantRead(checker, `${receiver.keyPrefix}*`);
 
 // ---- ftm-integ-mirror: the construct under test --------------------------------------------------
 const mirrorStack = new Stack(app, 'MirrorStack', { stackName: 'ftm-integ-mirror', description: 'cdk-fargate-traffic-mirror integration test: the mirror' });
 const mirror = new FargateTrafficMirror(mirrorStack, 'Mirror', {
   service: generator,
-  target: MirrorTarget.networkLoadBalancer(nlb),
+  target: MirrorTarget.receiver(receiver),
   virtualNetworkId: VNI,
   failDeploymentOnUnmirroredTasks: true,
   enrollmentReportOutputs: true,
@@ -244,22 +263,15 @@ const report = assertions.awsApiCall('CloudFormation', 'describeStacks', { Stack
     })]),
   }));
 
-// 3. The receiver saw the marker inside decapsulated packets of this test's sessions.
-const marker = assertions.awsApiCall('CloudWatchLogs', 'filterLogEvents', {
-  logGroupName: receiverLogs.logGroupName,
-  filterPattern: `{ $.event = "marker" && $.vni = ${VNI} }`,
-}).expect(ExpectedResult.objectLike({
-  events: Match.arrayWith([Match.objectLike({ message: Match.stringLikeRegexp(`"event":"marker","vni":${VNI},`) })]),
-})).waitForAssertions({ totalTimeout: Duration.minutes(10), interval: Duration.seconds(30) });
-
-// 3b. The sidecar's VXLAN stream reached the same receiver: the marker, with the sidecar's VNI (the
-// receiver logs the first hits of each VNI).
-const sidecarMarker = assertions.awsApiCall('CloudWatchLogs', 'filterLogEvents', {
-  logGroupName: receiverLogs.logGroupName,
-  filterPattern: `{ $.event = "marker" && $.vni = ${SIDECAR_VNI} }`,
-}).expect(ExpectedResult.objectLike({
-  events: Match.arrayWith([Match.objectLike({ message: Match.stringLikeRegexp(`"event":"marker","vni":${SIDECAR_VNI},`) })]),
-})).waitForAssertions({ totalTimeout: Duration.minutes(10), interval: Duration.seconds(30) });
+// 3. The marker is in the receiver's pcap files in S3, under this test's VNI (Traffic Mirroring)
+// and under the sidecar's VNI (CaptureMethod.sidecar()): both streams reached the same receiver.
+const markerIn = (vni: number) => assertions.invokeFunction({
+  functionName: checker.functionName,
+  payload: JSON.stringify({ bucket: receiver.bucket.bucketName, prefix: receiver.keyPrefix, vni, marker: MARKER }),
+}).expect(ExpectedResult.objectLike({ Payload: Match.serializedJson({ vni, markerFound: true }) }))
+  .waitForAssertions({ totalTimeout: Duration.minutes(10), interval: Duration.seconds(30) });
+const marker = markerIn(VNI);
+const sidecarMarker = markerIn(SIDECAR_VNI);
 
 // 4. Scaled to 4 tasks: 4 sessions, one each.
 const scale = assertions.awsApiCall('ECS', 'updateService', { cluster: cluster.clusterName, service: generator.serviceName, desiredCount: 4 });
