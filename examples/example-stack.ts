@@ -1,6 +1,6 @@
-import { App, Stack, StackProps, aws_ec2 as ec2, aws_ecs as ecs, aws_elasticloadbalancingv2 as elbv2 } from 'aws-cdk-lib';
+import { App, Stack, StackProps, aws_ec2 as ec2, aws_ecs as ecs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { CaptureMethod, FargateTrafficMirror, MirrorFilter, MirrorProtocol, MirrorTarget, TrafficDirection } from '../src';
+import { CaptureMethod, FargateTrafficMirror, MirrorFilter, MirrorProtocol, MirrorReceiver, MirrorTarget, TrafficDirection } from '../src';
 
 /**
  * A web service on Fargate whose every task is mirrored, within its own Availability Zone, to a
@@ -55,18 +55,18 @@ export class ExampleStack extends Stack {
     });
 
     // A payments service captured by a sidecar: a traffic-capture container in each task sends the
-    // same VXLAN stream to the sensors' Network Load Balancer, whatever EC2 accepts as a mirror
-    // source, from the task's first packet. No Lambda and no sessions for this one.
+    // same VXLAN stream, whatever EC2 accepts as a mirror source, from the task's first packet, to a
+    // receiver that writes pcap files to S3. No Lambda and no sessions for this one.
     const paymentsTask = new ecs.FargateTaskDefinition(this, 'PaymentsTask', { cpu: 512, memoryLimitMiB: 1024 });
     paymentsTask.addContainer('payments', {
       image: ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:stable'),
       portMappings: [{ containerPort: 80 }],
     });
     const payments = new ecs.FargateService(this, 'PaymentsService', { cluster, taskDefinition: paymentsTask });
-    const sensors = new elbv2.NetworkLoadBalancer(this, 'Sensors', { vpc });
+    const receiver = new MirrorReceiver(this, 'Receiver', { vpc });
     new FargateTrafficMirror(this, 'PaymentsMirror', {
       service: payments,
-      target: MirrorTarget.networkLoadBalancer(sensors),
+      target: MirrorTarget.receiver(receiver),
       filter,
       captureMethod: CaptureMethod.sidecar(),
     });

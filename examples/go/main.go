@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	mirror "github.com/fargate-traffic-mirror/fargate-traffic-mirror-go/cdkfargatetrafficmirror"
@@ -72,8 +71,8 @@ func newExampleStack(scope constructs.Construct, id string, props *awscdk.StackP
 	})
 
 	// A payments service captured by a sidecar: a traffic-capture container in each task sends the
-	// same VXLAN stream to the sensors' Network Load Balancer, whatever EC2 accepts as a mirror
-	// source, from the task's first packet. No Lambda and no sessions for this one.
+	// same VXLAN stream, whatever EC2 accepts as a mirror source, from the task's first packet, to a
+	// receiver that writes pcap files to S3. No Lambda and no sessions for this one.
 	paymentsTask := awsecs.NewFargateTaskDefinition(stack, jsii.String("PaymentsTask"), &awsecs.FargateTaskDefinitionProps{
 		Cpu: jsii.Number(512), MemoryLimitMiB: jsii.Number(1024),
 	})
@@ -84,10 +83,10 @@ func newExampleStack(scope constructs.Construct, id string, props *awscdk.StackP
 	payments := awsecs.NewFargateService(stack, jsii.String("PaymentsService"), &awsecs.FargateServiceProps{
 		Cluster: cluster, TaskDefinition: paymentsTask,
 	})
-	sensors := awselasticloadbalancingv2.NewNetworkLoadBalancer(stack, jsii.String("Sensors"), &awselasticloadbalancingv2.NetworkLoadBalancerProps{Vpc: vpc})
+	receiver := mirror.NewMirrorReceiver(stack, jsii.String("Receiver"), &mirror.MirrorReceiverProps{Vpc: vpc})
 	mirror.NewFargateTrafficMirror(stack, jsii.String("PaymentsMirror"), &mirror.FargateTrafficMirrorProps{
 		Service:       payments,
-		Target:        mirror.MirrorTarget_NetworkLoadBalancer(sensors),
+		Target:        mirror.MirrorTarget_Receiver(receiver),
 		Filter:        filter,
 		CaptureMethod: mirror.CaptureMethod_Sidecar(nil),
 	})

@@ -8,7 +8,6 @@ test/consumers/run.sh compares the two templates.
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
 from cdk_fargate_traffic_mirror import (
@@ -18,6 +17,7 @@ from cdk_fargate_traffic_mirror import (
     MirrorFilterRule,
     MirrorPortRange,
     MirrorProtocol,
+    MirrorReceiver,
     MirrorTarget,
     TrafficDirection,
 )
@@ -83,8 +83,8 @@ class ExampleStack(cdk.Stack):
         )
 
         # A payments service captured by a sidecar: a traffic-capture container in each task sends the
-        # same VXLAN stream to the sensors' Network Load Balancer, whatever EC2 accepts as a mirror
-        # source, from the task's first packet. No Lambda and no sessions for this one.
+        # same VXLAN stream, whatever EC2 accepts as a mirror source, from the task's first packet, to a
+        # receiver that writes pcap files to S3. No Lambda and no sessions for this one.
         payments_task = ecs.FargateTaskDefinition(self, "PaymentsTask", cpu=512, memory_limit_mib=1024)
         payments_task.add_container(
             "payments",
@@ -92,11 +92,11 @@ class ExampleStack(cdk.Stack):
             port_mappings=[ecs.PortMapping(container_port=80)],
         )
         payments = ecs.FargateService(self, "PaymentsService", cluster=cluster, task_definition=payments_task)
-        sensors = elbv2.NetworkLoadBalancer(self, "Sensors", vpc=vpc)
+        receiver = MirrorReceiver(self, "Receiver", vpc=vpc)
         FargateTrafficMirror(
             self, "PaymentsMirror",
             service=payments,
-            target=MirrorTarget.network_load_balancer(sensors),
+            target=MirrorTarget.receiver(receiver),
             filter=mirror_filter,
             capture_method=CaptureMethod.sidecar(),
         )

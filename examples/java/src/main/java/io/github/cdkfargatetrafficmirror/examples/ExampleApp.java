@@ -6,6 +6,7 @@ import io.github.cdkfargatetrafficmirror.MirrorFilter;
 import io.github.cdkfargatetrafficmirror.MirrorFilterRule;
 import io.github.cdkfargatetrafficmirror.MirrorPortRange;
 import io.github.cdkfargatetrafficmirror.MirrorProtocol;
+import io.github.cdkfargatetrafficmirror.MirrorReceiver;
 import io.github.cdkfargatetrafficmirror.MirrorTarget;
 import io.github.cdkfargatetrafficmirror.TrafficDirection;
 import java.util.List;
@@ -23,7 +24,6 @@ import software.amazon.awscdk.services.ecs.FargateServiceAttributes;
 import software.amazon.awscdk.services.ecs.FargateTaskDefinition;
 import software.amazon.awscdk.services.ecs.IBaseService;
 import software.amazon.awscdk.services.ecs.PortMapping;
-import software.amazon.awscdk.services.elasticloadbalancingv2.NetworkLoadBalancer;
 import software.constructs.Construct;
 
 /**
@@ -95,8 +95,8 @@ public final class ExampleApp {
           .build();
 
       // A payments service captured by a sidecar: a traffic-capture container in each task sends
-      // the same VXLAN stream to the sensors' Network Load Balancer, whatever EC2 accepts as a
-      // mirror source, from the task's first packet. No Lambda and no sessions for this one.
+      // the same VXLAN stream, whatever EC2 accepts as a mirror source, from the task's first
+      // packet, to a receiver that writes pcap files to S3. No Lambda and no sessions for this one.
       FargateTaskDefinition paymentsTask = FargateTaskDefinition.Builder.create(this, "PaymentsTask")
           .cpu(512)
           .memoryLimitMiB(1024)
@@ -109,10 +109,10 @@ public final class ExampleApp {
           .cluster(cluster)
           .taskDefinition(paymentsTask)
           .build();
-      NetworkLoadBalancer sensors = NetworkLoadBalancer.Builder.create(this, "Sensors").vpc(vpc).build();
+      MirrorReceiver receiver = MirrorReceiver.Builder.create(this, "Receiver").vpc(vpc).build();
       FargateTrafficMirror.Builder.create(this, "PaymentsMirror")
           .service(payments)
-          .target(MirrorTarget.networkLoadBalancer(sensors))
+          .target(MirrorTarget.receiver(receiver))
           .filter(filter)
           .captureMethod(CaptureMethod.sidecar())
           .build();
