@@ -110,11 +110,9 @@ func LoadConfig(lookup func(string) (string, bool)) (*Config, error) {
 	}
 	c.Prefix = prefix
 	if v := get("MIRROR_RECEIVER_LISTEN"); v != "" {
-		ap, err := netip.ParseAddrPort(v)
-		if err != nil && !strings.HasPrefix(v, ":") {
+		if _, err := netip.ParseAddrPort(v); err != nil && !strings.HasPrefix(v, ":") {
 			return nil, bad("MIRROR_RECEIVER_LISTEN", "%q is not ip:port or :port", v)
 		}
-		_ = ap
 		c.Listen = v
 	}
 	for _, err := range []error{
