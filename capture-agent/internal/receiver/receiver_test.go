@@ -489,3 +489,5 @@ func TestBatchReaderLoopback(t *testing.T) {
 		t.Fatalf("non-blocking read of an empty socket: %d %v", len(ds), err)
 	}
 }
+
+func netipMust(s string) netip.Addr { return netip.MustParseAddr(s) }
