@@ -32,36 +32,35 @@ type Counters struct {
 type metricDef struct {
 	name, unit string
 	get        func(*Counters) uint64
-	gauge      bool
 }
 
 // MetricNames lists the EMF metrics in the order printed.
 var MetricNames []string
 
 var defs = []metricDef{
-	{"ReceivedDatagrams", "Count", func(c *Counters) uint64 { return c.ReceivedDatagrams.Load() }, false},
-	{"ReceivedPackets", "Count", func(c *Counters) uint64 { return c.ReceivedPackets.Load() }, false},
-	{"ReceivedBytes", "Bytes", func(c *Counters) uint64 { return c.ReceivedBytes.Load() }, false},
+	{"ReceivedDatagrams", "Count", func(c *Counters) uint64 { return c.ReceivedDatagrams.Load() }},
+	{"ReceivedPackets", "Count", func(c *Counters) uint64 { return c.ReceivedPackets.Load() }},
+	{"ReceivedBytes", "Bytes", func(c *Counters) uint64 { return c.ReceivedBytes.Load() }},
 	{"MalformedDatagrams", "Count", func(c *Counters) uint64 {
 		var n uint64
 		for r := 1; r < vxlan.NumReasons; r++ {
 			n += c.Malformed[r].Load()
 		}
 		return n
-	}, false},
-	{"MalformedDatagramsTooShort", "Count", func(c *Counters) uint64 { return c.Malformed[vxlan.TooShort].Load() }, false},
-	{"MalformedDatagramsBadFlags", "Count", func(c *Counters) uint64 { return c.Malformed[vxlan.BadFlags].Load() }, false},
-	{"MalformedDatagramsReservedBits", "Count", func(c *Counters) uint64 { return c.Malformed[vxlan.ReservedBits].Load() }, false},
-	{"DroppedPackets", "Count", func(c *Counters) uint64 { return c.DroppedPackets.Load() }, false},
-	{"SocketDrops", "Count", func(c *Counters) uint64 { return c.SocketDrops.Load() }, false},
-	{"FilesWritten", "Count", func(c *Counters) uint64 { return c.FilesClosed.Load() }, false},
-	{"FilesUploaded", "Count", func(c *Counters) uint64 { return c.FilesUploaded.Load() }, false},
-	{"BytesUploaded", "Bytes", func(c *Counters) uint64 { return c.BytesUploaded.Load() }, false},
-	{"UploadFailures", "Count", func(c *Counters) uint64 { return c.UploadFailures.Load() }, false},
-	{"QueueFull", "Count", func(c *Counters) uint64 { return c.QueueFull.Load() }, false},
-	{"FlushedAtStop", "Count", func(c *Counters) uint64 { return c.FlushedAtStop.Load() }, false},
-	{"FlushedFilesAtStop", "Count", func(c *Counters) uint64 { return c.FlushedFiles.Load() }, false},
-	{"FlushedBytesAtStop", "Bytes", func(c *Counters) uint64 { return c.FlushedBytes.Load() }, false},
+	}},
+	{"MalformedDatagramsTooShort", "Count", func(c *Counters) uint64 { return c.Malformed[vxlan.TooShort].Load() }},
+	{"MalformedDatagramsBadFlags", "Count", func(c *Counters) uint64 { return c.Malformed[vxlan.BadFlags].Load() }},
+	{"MalformedDatagramsReservedBits", "Count", func(c *Counters) uint64 { return c.Malformed[vxlan.ReservedBits].Load() }},
+	{"DroppedPackets", "Count", func(c *Counters) uint64 { return c.DroppedPackets.Load() }},
+	{"SocketDrops", "Count", func(c *Counters) uint64 { return c.SocketDrops.Load() }},
+	{"FilesWritten", "Count", func(c *Counters) uint64 { return c.FilesClosed.Load() }},
+	{"FilesUploaded", "Count", func(c *Counters) uint64 { return c.FilesUploaded.Load() }},
+	{"BytesUploaded", "Bytes", func(c *Counters) uint64 { return c.BytesUploaded.Load() }},
+	{"UploadFailures", "Count", func(c *Counters) uint64 { return c.UploadFailures.Load() }},
+	{"QueueFull", "Count", func(c *Counters) uint64 { return c.QueueFull.Load() }},
+	{"FlushedAtStop", "Count", func(c *Counters) uint64 { return c.FlushedAtStop.Load() }},
+	{"FlushedFilesAtStop", "Count", func(c *Counters) uint64 { return c.FlushedFiles.Load() }},
+	{"FlushedBytesAtStop", "Bytes", func(c *Counters) uint64 { return c.FlushedBytes.Load() }},
 }
 
 func init() {
@@ -72,7 +71,8 @@ func init() {
 }
 
 // Emitter prints one EMF line with the deltas since its previous line, plus two gauges:
-// SpooledFiles (closed files waiting for upload) and SpoolBytes (bytes on local disk).
+// SpooledFiles (closed files in the spool directory, waiting for or in upload) and SpoolBytes
+// (bytes of the spool directory's pcaps, open ones included).
 type Emitter struct {
 	Counters  *Counters
 	Namespace string

@@ -79,8 +79,7 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) e
 		defer hl.Close()
 	}
 	em := &Emitter{Counters: counters, Namespace: cfg.Namespace, Receiver: cfg.Name, Out: stdout, Gauges: func() (int64, int64) {
-		q, in, _ := up.Pending()
-		return int64(q + in), spoolBytes.Load()
+		return int64(countReady(cfg.SpoolDir)), spoolBytes.Load() // closed files not yet uploaded
 	}}
 	metricsDone := make(chan struct{})
 	metricsCtx, stopMetrics := context.WithCancel(context.Background())
