@@ -26,6 +26,7 @@ type Config struct {
 	HostID          string
 	KMSKeyID        string
 	RcvBuf          int
+	BufferBytes     int
 	MetricsInterval time.Duration
 	Namespace       string
 	MaxFlows        int
@@ -51,7 +52,7 @@ func LoadConfig(lookup func(string) (string, bool)) (*Config, error) {
 	c := &Config{
 		Listen: ":4789", HealthPort: 8080, RotateAge: 60 * time.Second, RotateBytes: 64 << 20,
 		SpoolDir: filepath.Join(os.TempDir(), "mirror-receiver"), SpoolMaxBytes: 4 << 30, QueueLen: 64,
-		UploadWorkers: 4, StopTimeout: 25 * time.Second, Name: "receiver", RcvBuf: 32 << 20,
+		UploadWorkers: 4, StopTimeout: 25 * time.Second, Name: "receiver", RcvBuf: 32 << 20, BufferBytes: 32 << 20,
 		MetricsInterval: 60 * time.Second, Namespace: "FargateTrafficMirror", MaxFlows: 1000, Sink: "s3",
 	}
 	bad := func(k string, f string, a ...any) error { return &ConfigError{k, fmt.Errorf(f, a...)} }
@@ -124,6 +125,7 @@ func LoadConfig(lookup func(string) (string, bool)) (*Config, error) {
 		intVar("MIRROR_RECEIVER_UPLOAD_CONCURRENCY", &c.UploadWorkers, 1, 64),
 		secVar("MIRROR_RECEIVER_STOP_TIMEOUT_SECONDS", &c.StopTimeout, 1),
 		intVar("MIRROR_RECEIVER_RCVBUF_BYTES", &c.RcvBuf, 0, 1<<30),
+		intVar("MIRROR_RECEIVER_BUFFER_BYTES", &c.BufferBytes, 2*ChunkBytes, 1<<30),
 		secVar("MIRROR_RECEIVER_METRICS_INTERVAL_SECONDS", &c.MetricsInterval, 1),
 		intVar("MIRROR_RECEIVER_MAX_FLOWS", &c.MaxFlows, 1, 1000000),
 	} {

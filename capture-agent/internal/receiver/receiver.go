@@ -17,7 +17,6 @@ import (
 
 	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/switchparam"
 	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/taskmeta"
-	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/vxlan"
 )
 
 // Run receives until ctx ends (SIGTERM), then stops reading, drains the socket, closes every
@@ -106,30 +105,19 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) e
 	stopRead := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Now()) })
 	defer stopRead()
 
+	pipe := newPipeline(cfg.BufferBytes, counters)
+	type closed struct {
+		n int
+		b int64
+	}
+	writerDone := make(chan closed, 1)
+	go func() {
+		n, b := pipe.runWriter(files, log, cfg.SpoolMaxBytes)
+		writerDone <- closed{n, b}
+	}()
 	var lastDrops uint32
-	var lastDropLog time.Time
 	handle := func(ds []Datagram) {
-		var pkts, bytes uint64
-		for _, d := range ds {
-			vni, frame, r := vxlan.Parse(d.Data)
-			if r != vxlan.OK {
-				counters.Malformed[r].Add(1)
-				continue
-			}
-			if err := files.Write(StreamKey{VNI: vni, Source: d.Source}, d.Time, frame); err != nil {
-				counters.DroppedPackets.Add(1)
-				if time.Since(lastDropLog) > 10*time.Second {
-					lastDropLog = time.Now()
-					log.Error("frames dropped", "reason", err.Error(), "spoolBytes", spoolBytes.Load(), "spoolMaxBytes", cfg.SpoolMaxBytes)
-				}
-				continue
-			}
-			pkts++
-			bytes += uint64(len(frame))
-		}
-		counters.ReceivedDatagrams.Add(uint64(len(ds)))
-		counters.ReceivedPackets.Add(pkts)
-		counters.ReceivedBytes.Add(bytes)
+		pipe.add(ds)
 		if br.Drops != lastDrops {
 			counters.SocketDrops.Add(uint64(br.Drops - lastDrops))
 			lastDrops = br.Drops
@@ -150,7 +138,6 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) e
 		handle(ds)
 		if now.Sub(lastTick) >= time.Second || err != nil {
 			lastTick = now
-			files.Tick(now)
 			if ctx.Err() == nil {
 				conn.SetReadDeadline(now.Add(time.Second))
 			}
@@ -176,7 +163,9 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) e
 		handle(ds)
 	}
 	conn.Close()
-	n, b := files.CloseAll("stop")
+	pipe.close()
+	wd := <-writerDone
+	n, b := wd.n, wd.b
 	counters.FlushedFiles.Add(uint64(n))
 	counters.FlushedBytes.Add(uint64(b))
 	log.Info("stopping: files closed, uploading", "files", n, "bytes", b, "drainedDatagrams", drained, "deadline", cfg.StopTimeout.String())
