@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -491,3 +492,26 @@ func TestBatchReaderLoopback(t *testing.T) {
 }
 
 func netipMust(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// The default listen address is dual-stack: IPv4 senders arrive as v4-mapped addresses and are
+// reported (and partitioned) as plain IPv4.
+func TestBatchReaderDualStackSource(t *testing.T) {
+	conn, _, err := Listen(":0", 1<<20)
+	if err != nil {
+		t.Skip("no dual-stack UDP socket here:", err)
+	}
+	defer conn.Close()
+	br, _ := NewBatchReader(conn)
+	port := conn.LocalAddr().(*net.UDPAddr).Port
+	tx, err := net.Dial("udp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	tx.Write([]byte("hello"))
+	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	ds, err := br.Read(true)
+	if err != nil || len(ds) != 1 || ds[0].Source != netip.MustParseAddr("127.0.0.1") || string(ds[0].Data) != "hello" {
+		t.Fatalf("%v %+v", err, ds)
+	}
+}
