@@ -200,6 +200,12 @@ func startTcpdump(t *testing.T, ns, ifc, path string) *exec.Cmd {
 }
 
 func TestReceiverEndToEnd(t *testing.T) {
+	for _, mode := range []string{"socket", "packet"} {
+		t.Run("read "+mode, func(t *testing.T) { receiverCase(t, mode) })
+	}
+}
+
+func receiverCase(t *testing.T, mode string) {
 	requireReceiverE2E(t)
 	venv := motoVenv(t)
 	start := time.Now()
@@ -265,6 +271,7 @@ func TestReceiverEndToEnd(t *testing.T) {
 		"MIRROR_RECEIVER_ROTATE_SECONDS=1", "MIRROR_RECEIVER_ROTATE_BYTES=65536",
 		"MIRROR_RECEIVER_METRICS_INTERVAL_SECONDS=1", "MIRROR_RECEIVER_NAME=e2e",
 		"MIRROR_RECEIVER_HOST_ID=e2e-task", "MIRROR_RECEIVER_STOP_TIMEOUT_SECONDS=25",
+		"MIRROR_RECEIVER_READ=" + mode, "MIRROR_RECEIVER_INTERFACE=any",
 	}
 	rxOut, _ := rx.StdoutPipe()
 	rx.Stderr = os.Stderr

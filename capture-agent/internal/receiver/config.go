@@ -27,6 +27,9 @@ type Config struct {
 	KMSKeyID        string
 	RcvBuf          int
 	BufferBytes     int
+	ReadMode        string // "socket" (recvmmsg) or "packet" (AF_PACKET ring)
+	Interface       string // packet mode: "" for the default route's, "any" for all
+	RingBytes       int
 	MetricsInterval time.Duration
 	Namespace       string
 	MaxFlows        int
@@ -52,7 +55,7 @@ func LoadConfig(lookup func(string) (string, bool)) (*Config, error) {
 	c := &Config{
 		Listen: ":4789", HealthPort: 8080, RotateAge: 60 * time.Second, RotateBytes: 64 << 20,
 		SpoolDir: filepath.Join(os.TempDir(), "mirror-receiver"), SpoolMaxBytes: 4 << 30, QueueLen: 64,
-		UploadWorkers: 4, StopTimeout: 25 * time.Second, Name: "receiver", RcvBuf: 32 << 20, BufferBytes: 32 << 20,
+		UploadWorkers: 4, StopTimeout: 25 * time.Second, Name: "receiver", RcvBuf: 32 << 20, BufferBytes: 32 << 20, ReadMode: "socket", RingBytes: 32 << 20,
 		MetricsInterval: 60 * time.Second, Namespace: "FargateTrafficMirror", MaxFlows: 1000, Sink: "s3",
 	}
 	bad := func(k string, f string, a ...any) error { return &ConfigError{k, fmt.Errorf(f, a...)} }
@@ -126,6 +129,7 @@ func LoadConfig(lookup func(string) (string, bool)) (*Config, error) {
 		secVar("MIRROR_RECEIVER_STOP_TIMEOUT_SECONDS", &c.StopTimeout, 1),
 		intVar("MIRROR_RECEIVER_RCVBUF_BYTES", &c.RcvBuf, 0, 1<<30),
 		intVar("MIRROR_RECEIVER_BUFFER_BYTES", &c.BufferBytes, 2*ChunkBytes, 1<<30),
+		intVar("MIRROR_RECEIVER_RING_BYTES", &c.RingBytes, 2<<20, 1<<30),
 		secVar("MIRROR_RECEIVER_METRICS_INTERVAL_SECONDS", &c.MetricsInterval, 1),
 		intVar("MIRROR_RECEIVER_MAX_FLOWS", &c.MaxFlows, 1, 1000000),
 	} {
@@ -133,6 +137,14 @@ func LoadConfig(lookup func(string) (string, bool)) (*Config, error) {
 			return nil, err
 		}
 	}
+	switch v := strings.ToLower(get("MIRROR_RECEIVER_READ")); v {
+	case "", "socket":
+	case "packet":
+		c.ReadMode = v
+	default:
+		return nil, bad("MIRROR_RECEIVER_READ", "%q is neither socket nor packet", v)
+	}
+	c.Interface = get("MIRROR_RECEIVER_INTERFACE")
 	if v := get("MIRROR_RECEIVER_SPOOL_DIR"); v != "" {
 		c.SpoolDir = v
 	}

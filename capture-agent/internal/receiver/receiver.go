@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/agent"
 	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/switchparam"
 	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/taskmeta"
 )
@@ -82,6 +83,7 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) e
 	}}
 	metricsDone := make(chan struct{})
 	metricsCtx, stopMetrics := context.WithCancel(context.Background())
+	defer stopMetrics()
 	go func() {
 		defer close(metricsDone)
 		t := time.NewTicker(cfg.MetricsInterval)
@@ -123,10 +125,34 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) e
 			lastDrops = br.Drops
 		}
 	}
+	var pr *PacketReader
+	if cfg.ReadMode == "packet" {
+		iface := cfg.Interface
+		if iface == "" {
+			if iface, err = agent.DefaultInterface(); err != nil {
+				return err
+			}
+		}
+		if err := dropAll(conn); err != nil {
+			return fmt.Errorf("packet mode: socket filter: %w", err)
+		}
+		if pr, err = OpenPacketReader(iface, uint16(conn.LocalAddr().(*net.UDPAddr).Port), cfg.RingBytes); err != nil {
+			return fmt.Errorf("packet mode: %w", err)
+		}
+		defer pr.Close()
+		log.Info("packet read mode", "interface", iface, "ringBytes", cfg.RingBytes)
+	}
 	lastTick := time.Now()
 	conn.SetReadDeadline(lastTick.Add(time.Second))
 	for ctx.Err() == nil {
-		ds, err := br.Read(true)
+		var err error
+		if pr != nil {
+			_, err = pr.Read(200*time.Millisecond, pipe.add)
+		} else {
+			var ds []Datagram
+			ds, err = br.Read(true)
+			handle(ds)
+		}
 		now := time.Now()
 		if err != nil && !IsTimeout(err) {
 			if ctx.Err() != nil {
@@ -135,9 +161,11 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) e
 			log.Error("read", "error", err.Error())
 			time.Sleep(10 * time.Millisecond)
 		}
-		handle(ds)
 		if now.Sub(lastTick) >= time.Second || err != nil {
 			lastTick = now
+			if pr != nil {
+				counters.SocketDrops.Add(pr.Drops())
+			}
 			if ctx.Err() == nil {
 				conn.SetReadDeadline(now.Add(time.Second))
 			}
@@ -154,13 +182,30 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) e
 		hl.Close()
 	}
 	drained := 0
-	for i := 0; i < 100000 && time.Since(stopAt) < 2*time.Second; i++ {
+	for i, idle := 0, 0; i < 100000 && time.Since(stopAt) < 2*time.Second; i++ {
+		if pr != nil {
+			// the ring retires a partly filled block after 10 ms: stop after two empty waits
+			n, err := pr.Read(30*time.Millisecond, pipe.add)
+			if err != nil {
+				break
+			}
+			if n == 0 {
+				if idle++; idle == 2 {
+					break
+				}
+			}
+			drained += n
+			continue
+		}
 		ds, err := br.Read(false)
 		if err != nil || len(ds) == 0 {
 			break
 		}
 		drained += len(ds)
 		handle(ds)
+	}
+	if pr != nil {
+		counters.SocketDrops.Add(pr.Drops())
 	}
 	conn.Close()
 	pipe.close()
