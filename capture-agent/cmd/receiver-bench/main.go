@@ -54,10 +54,15 @@ type result struct {
 	// The receiver with the socket buffer a task gets when it cannot raise it: Linux's default
 	// net.core.rmem_max, 212992 bytes (the kernel doubles it), as in a task without CAP_NET_ADMIN
 	// for SO_RCVBUFFORCE (Fargate).
-	ReceiverDefaultRcvbufLossFreePps  int     `json:"receiverDefaultRcvbufLossFreePps"`
-	ReceiverDefaultRcvbufFirstLossPps int     `json:"receiverDefaultRcvbufFirstLossPps,omitempty"`
-	TcpdumpFirstLossPps               int     `json:"tcpdumpFirstLossPps,omitempty"`
-	Trials                            []trial `json:"trials"`
+	ReceiverDefaultRcvbufLossFreePps  int `json:"receiverDefaultRcvbufLossFreePps"`
+	ReceiverDefaultRcvbufFirstLossPps int `json:"receiverDefaultRcvbufFirstLossPps,omitempty"`
+	// The receiver in packet read mode (AF_PACKET ring of 32 MiB, MIRROR_RECEIVER_READ=packet),
+	// which needs no socket buffer beyond rmem_max.
+	ReceiverPacketLossFreePps  int     `json:"receiverPacketLossFreePps"`
+	ReceiverPacketFirstLossPps int     `json:"receiverPacketFirstLossPps,omitempty"`
+	ReceiverPacketRssMiB       float64 `json:"receiverPacketRssMiB"`
+	TcpdumpFirstLossPps        int     `json:"tcpdumpFirstLossPps,omitempty"`
+	Trials                     []trial `json:"trials"`
 }
 
 type trial struct {
@@ -78,6 +83,7 @@ var (
 	rxBin    = flag.String("receiver", "", "receiver binary (default: build it)")
 	sizes    = flag.String("sizes", "64,512,1500", "inner frame sizes in bytes")
 	maxRate  = flag.Int("max-rate", 1600000, "highest rate tried")
+	packet   = flag.Bool("packet", true, "also measure the receiver in packet read mode (AF_PACKET ring), with a 212992-byte socket buffer")
 	smallBuf = flag.Bool("default-rcvbuf", true, "also measure the receiver with a 212992-byte socket buffer (Linux's default rmem_max)")
 )
 
@@ -101,6 +107,7 @@ type bench struct {
 	dir     string
 	bin     string
 	fd      int // the generator's connected UDP socket (in the gen namespace)
+	rxIf    string
 }
 
 func main() {
@@ -127,6 +134,7 @@ func main() {
 	must(sh("ip", "netns", "add", b.rx))
 	defer exec.Command("ip", "netns", "del", b.rx).Run()
 	gi, ri := "ftmbg"+id, "ftmbr"+id
+	b.rxIf = ri
 	for _, c := range [][]string{
 		{"ip", "link", "add", gi, "netns", b.gen, "type", "veth", "peer", "name", ri, "netns", b.rx},
 		{"ip", "-n", b.gen, "link", "set", gi, "mtu", "9000", "up"},
@@ -167,10 +175,15 @@ func main() {
 		must(err)
 		r := result{Bytes: size}
 		var rxBest, tdBest *trial
-		r.ReceiverLossFreePps, r.ReceiverFirstLossPps, rxBest = b.search(&r, size, func(size, rate int) trial { return b.runReceiver(size, rate, 0) })
+		r.ReceiverLossFreePps, r.ReceiverFirstLossPps, rxBest = b.search(&r, size, func(size, rate int) trial { return b.runReceiver(size, rate, 0, "") })
 		if *smallBuf {
 			var gl = r.GeneratorLimited
-			r.ReceiverDefaultRcvbufLossFreePps, r.ReceiverDefaultRcvbufFirstLossPps, _ = b.search(&r, size, func(size, rate int) trial { return b.runReceiver(size, rate, 212992) })
+			r.ReceiverDefaultRcvbufLossFreePps, r.ReceiverDefaultRcvbufFirstLossPps, _ = b.search(&r, size, func(size, rate int) trial { return b.runReceiver(size, rate, 212992, "") })
+			r.GeneratorLimited = gl
+		}
+		if *packet {
+			var gl = r.GeneratorLimited
+			r.ReceiverPacketLossFreePps, r.ReceiverPacketFirstLossPps, _ = b.search(&r, size, func(size, rate int) trial { return b.runReceiver(size, rate, 212992, "packet") })
 			r.GeneratorLimited = gl
 		}
 		r.TcpdumpLossFreePps, r.TcpdumpFirstLossPps, tdBest = b.search(&r, size, b.runTcpdump)
@@ -180,6 +193,9 @@ func main() {
 			if t.Program == "receiver" && t.RssMiB > r.ReceiverRssMiB {
 				r.ReceiverRssMiB = t.RssMiB
 			}
+			if t.Program == "receiver-packet" && t.RssMiB > r.ReceiverPacketRssMiB {
+				r.ReceiverPacketRssMiB = t.RssMiB
+			}
 		}
 		if rxBest != nil {
 			r.ReceiverBytesWrittenPerS = int64(rxBest.Pps) * int64(size+16)
@@ -187,8 +203,8 @@ func main() {
 				r.ReceiverCPUSecondsPerMPkt = rxBest.CPUSec / float64(rxBest.Got) * 1e6
 			}
 		}
-		fmt.Fprintf(os.Stderr, "size %d: receiver %d pps (rss %.1f MiB; %d pps with a 212992-byte buffer), tcpdump %d pps, generator max %d pps\n",
-			size, r.ReceiverLossFreePps, r.ReceiverRssMiB, r.ReceiverDefaultRcvbufLossFreePps, r.TcpdumpLossFreePps, r.GeneratorMaxPps)
+		fmt.Fprintf(os.Stderr, "size %d: receiver %d pps (rss %.1f MiB; %d pps with a 212992-byte buffer; packet mode %d pps, rss %.1f MiB), tcpdump %d pps, generator max %d pps\n",
+			size, r.ReceiverLossFreePps, r.ReceiverRssMiB, r.ReceiverDefaultRcvbufLossFreePps, r.ReceiverPacketLossFreePps, r.ReceiverPacketRssMiB, r.TcpdumpLossFreePps, r.GeneratorMaxPps)
 		results = append(results, r)
 	}
 	doc := map[string]any{
@@ -196,7 +212,7 @@ func main() {
 		"nproc": runtime.NumCPU(),
 		"method": "veth (MTU 9000) between two network namespaces; a sendmmsg VXLAN generator pinned to CPU 0; the receiver or tcpdump pinned to CPU 1 (taskset), one at a time, " +
 			trialLen.String() + " trials; target rates doubled from 25k pps until a trial loses packets or two trials in a row reach < 90% of their target (the generator's limit), then bisected twice between the last loss-free and the first lossy target; the figure is the highest rate achieved by a loss-free trial (the machine is shared: achieved rates vary between trials); " +
-			"receiver: MIRROR_RECEIVER_SINK=dir (closed files moved to a local directory, no S3), default 32 MiB socket buffer (SO_RCVBUFFORCE as root), loss-free = every sent frame in its pcap files; receiverDefaultRcvbuf*: the same with MIRROR_RECEIVER_RCVBUF_BYTES=212992 (Linux's default rmem_max, what a task without CAP_NET_ADMIN gets at most there); " +
+			"receiver: MIRROR_RECEIVER_SINK=dir (closed files moved to a local directory, no S3), default 32 MiB socket buffer (SO_RCVBUFFORCE as root), loss-free = every sent frame in its pcap files; receiverDefaultRcvbuf*: the same with MIRROR_RECEIVER_RCVBUF_BYTES=212992 (Linux's default rmem_max, what a task without CAP_NET_ADMIN gets at most there); receiverPacket*: MIRROR_RECEIVER_READ=packet (AF_PACKET TPACKET_V3 ring of 32 MiB on the veth) with that same small socket buffer; " +
 			"tcpdump: -i vx0 -w file on a vxlan interface (id 4242, dstport 4789, nolearning) with its default buffer, loss-free = captured = sent, 0 dropped by kernel, every frame in the file. " +
 			"bytes written per second = loss-free pps x (frame + 16-byte pcap record header). Drops before either program (veth backlog) count as loss for both.",
 		"results": results,
@@ -392,7 +408,7 @@ func ioReadFull(r *bufio.Reader, b []byte) (int, error) {
 	return n, nil
 }
 
-func (b *bench) runReceiver(size, rate, rcvbuf int) trial {
+func (b *bench) runReceiver(size, rate, rcvbuf int, mode string) trial {
 	spool, sink := filepath.Join(b.dir, "spool"), filepath.Join(b.dir, "sink")
 	os.RemoveAll(spool)
 	os.RemoveAll(sink)
@@ -406,6 +422,10 @@ func (b *bench) runReceiver(size, rate, rcvbuf int) trial {
 	if rcvbuf > 0 {
 		cmd.Env = append(cmd.Env, "MIRROR_RECEIVER_RCVBUF_BYTES="+strconv.Itoa(rcvbuf))
 		program = "receiver-default-rcvbuf"
+	}
+	if mode == "packet" {
+		cmd.Env = append(cmd.Env, "MIRROR_RECEIVER_READ=packet", "MIRROR_RECEIVER_INTERFACE="+b.rxIf)
+		program = "receiver-packet"
 	}
 	stdout, _ := cmd.StdoutPipe()
 	must(cmd.Start())

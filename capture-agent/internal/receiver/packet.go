@@ -2,12 +2,10 @@ package receiver
 
 import (
 	"encoding/binary"
-	"net"
 	"net/netip"
 	"time"
 
 	"golang.org/x/net/bpf"
-	"golang.org/x/sys/unix"
 
 	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/capture"
 	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/filter"
@@ -104,25 +102,4 @@ func udpPayload(f []byte, port uint16) (Datagram, bool) {
 		return Datagram{}, false
 	}
 	return Datagram{Data: udp[8:ulen], Source: netip.AddrFrom4([4]byte(f[26:30]))}, true
-}
-
-// dropAll attaches a filter that drops every datagram to the UDP socket (packet read mode).
-func dropAll(conn *net.UDPConn) error {
-	rc, err := conn.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	err = rc.Control(func(fd uintptr) {
-		filt := []unix.SockFilter{{Code: 0x06, K: 0}} // ret #0
-		prog := unix.SockFprog{Len: 1, Filter: &filt[0]}
-		serr = unix.SetsockoptSockFprog(int(fd), unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &prog)
-		if serr == nil {
-			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, 4096)
-		}
-	})
-	if err != nil {
-		return err
-	}
-	return serr
 }

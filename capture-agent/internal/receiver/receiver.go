@@ -62,7 +62,29 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) e
 		MaxAge: cfg.RotateAge, MaxBytes: cfg.RotateBytes, MaxFlows: cfg.MaxFlows, MaxSpoolBytes: cfg.SpoolMaxBytes,
 		OnClose: up.Add, SpoolBytes: spoolBytes}
 
-	conn, rcvbuf, err := Listen(cfg.Listen, cfg.RcvBuf)
+	// Packet mode: the ring opens first, then the UDP socket, bound with a filter that drops
+	// everything (it only keeps the kernel from answering ICMP port unreachable): no datagram is
+	// lost or seen twice at the switch.
+	var pr *PacketReader
+	if cfg.ReadMode == "packet" {
+		var err error
+		iface := cfg.Interface
+		if iface == "" {
+			if iface, err = agent.DefaultInterface(); err != nil {
+				return err
+			}
+		}
+		port, err := listenPort(cfg.Listen)
+		if err != nil {
+			return err
+		}
+		if pr, err = OpenPacketReader(iface, port, cfg.RingBytes); err != nil {
+			return fmt.Errorf("packet mode: %w", err)
+		}
+		defer pr.Close()
+		log.Info("packet read mode", "interface", iface, "port", port, "ringBytes", cfg.RingBytes)
+	}
+	conn, rcvbuf, err := listen(cfg.Listen, cfg.RcvBuf, pr != nil)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
@@ -124,23 +146,6 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) e
 			counters.SocketDrops.Add(uint64(br.Drops - lastDrops))
 			lastDrops = br.Drops
 		}
-	}
-	var pr *PacketReader
-	if cfg.ReadMode == "packet" {
-		iface := cfg.Interface
-		if iface == "" {
-			if iface, err = agent.DefaultInterface(); err != nil {
-				return err
-			}
-		}
-		if err := dropAll(conn); err != nil {
-			return fmt.Errorf("packet mode: socket filter: %w", err)
-		}
-		if pr, err = OpenPacketReader(iface, uint16(conn.LocalAddr().(*net.UDPAddr).Port), cfg.RingBytes); err != nil {
-			return fmt.Errorf("packet mode: %w", err)
-		}
-		defer pr.Close()
-		log.Info("packet read mode", "interface", iface, "ringBytes", cfg.RingBytes)
 	}
 	lastTick := time.Now()
 	conn.SetReadDeadline(lastTick.Add(time.Second))
@@ -268,6 +273,18 @@ func countReady(dir string) int {
 		}
 	}
 	return n
+}
+
+func listenPort(addr string) (uint16, error) {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n <= 0 || n > 65535 {
+		return 0, fmt.Errorf("packet mode needs a fixed port, not %q", addr)
+	}
+	return uint16(n), nil
 }
 
 // ServeHealth accepts TCP connections on addr and closes them (the NLB's TCP health check).

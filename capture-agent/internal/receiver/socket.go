@@ -27,7 +27,11 @@ const (
 // CAP_NET_ADMIN, else SO_RCVBUF, which the kernel caps at net.core.rmem_max), kernel receive
 // timestamps (SO_TIMESTAMPNS) and the drop counter (SO_RXQ_OVFL). It returns the buffer size the
 // kernel reports.
-func Listen(addr string, rcvbuf int) (*net.UDPConn, int, error) {
+func Listen(addr string, rcvbuf int) (*net.UDPConn, int, error) { return listen(addr, rcvbuf, false) }
+
+// listen is Listen; with dropAll, a filter that drops every datagram is attached before the
+// bind (packet read mode).
+func listen(addr string, rcvbuf int, dropAll bool) (*net.UDPConn, int, error) {
 	network := "udp"
 	if ap, err := netip.ParseAddrPort(addr); err == nil {
 		if ap.Addr().Is4() {
@@ -40,6 +44,14 @@ func Listen(addr string, rcvbuf int) (*net.UDPConn, int, error) {
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {
+			if dropAll {
+				filt := []unix.SockFilter{{Code: 0x06, K: 0}} // ret #0
+				prog := unix.SockFprog{Len: 1, Filter: &filt[0]}
+				if serr = unix.SetsockoptSockFprog(int(fd), unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &prog); serr != nil {
+					return
+				}
+				rcvbuf = 4096
+			}
 			if rcvbuf > 0 {
 				if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvbuf) != nil {
 					unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, rcvbuf)
