@@ -29,6 +29,8 @@ type Options struct {
 	NumBlocks int
 	// BlockTimeout retires a block that is not full, bounding the latency of a quiet link.
 	BlockTimeout time.Duration
+	// AllInterfaces binds to every interface (Interface is then ignored).
+	AllInterfaces bool
 }
 
 // DefaultOptions: 16 blocks of 512 KiB (8 MiB): about 80 ms of a saturated 1 Gbit/s link, or
@@ -46,6 +48,8 @@ type Frame struct {
 	// VLANTag, when VLANValid, is a tag the NIC stripped (offload); the sender puts it back.
 	VLANTag   [4]byte
 	VLANValid bool
+	// Time is the kernel's receive timestamp of the frame.
+	Time time.Time
 }
 
 // Ring is an open capture.
@@ -65,6 +69,8 @@ const (
 	blkFirstPktOff = 16
 
 	hdrNextOff     = 0
+	hdrSecOff      = 4
+	hdrNsecOff     = 8
 	hdrSnaplenOff  = 12
 	hdrLenOff      = 16
 	hdrStatusOff   = 20
@@ -81,9 +87,13 @@ func htons(v uint16) uint16 { return v<<8 | v>>8 }
 // The filter is attached before the bind, so no unfiltered frame (such as the agent's own
 // output) ever lands in the ring.
 func Open(o Options) (r *Ring, err error) {
-	ifc, err := net.InterfaceByName(o.Interface)
-	if err != nil {
-		return nil, err
+	ifindex := 0
+	if !o.AllInterfaces {
+		ifc, err := net.InterfaceByName(o.Interface)
+		if err != nil {
+			return nil, err
+		}
+		ifindex = ifc.Index
 	}
 	raw, err := bpf.Assemble(o.Program)
 	if err != nil {
@@ -132,7 +142,7 @@ func Open(o Options) (r *Ring, err error) {
 			unix.Munmap(mem)
 		}
 	}()
-	sa := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifc.Index}
+	sa := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}
 	if err = unix.Bind(fd, sa); err != nil {
 		return nil, fmt.Errorf("bind to %s: %w", o.Interface, err)
 	}
@@ -172,7 +182,8 @@ func (r *Ring) Read(timeout time.Duration, fn func([]Frame)) (int, error) {
 		snap := int(binary.NativeEndian.Uint32(h[hdrSnaplenOff:]))
 		mac := int(binary.NativeEndian.Uint16(h[hdrMacOff:]))
 		status := binary.NativeEndian.Uint32(h[hdrStatusOff:])
-		f := Frame{Data: h[mac : mac+snap], Len: int(binary.NativeEndian.Uint32(h[hdrLenOff:]))}
+		f := Frame{Data: h[mac : mac+snap], Len: int(binary.NativeEndian.Uint32(h[hdrLenOff:])),
+			Time: time.Unix(int64(binary.NativeEndian.Uint32(h[hdrSecOff:])), int64(binary.NativeEndian.Uint32(h[hdrNsecOff:])))}
 		if h[sllPkttypeOff] == unix.PACKET_OUTGOING {
 			f.Dir = filter.Egress
 		}

@@ -51,6 +51,10 @@ func firstNonEmpty(v ...string) string {
 	return ""
 }
 
+// Credentials returns the credentials the client signs with (for other AWS calls of the same
+// program, e.g. the receiver's S3 uploads).
+func (c *Client) Credentials(ctx context.Context) (Credentials, error) { return c.credentials(ctx) }
+
 // credentials: static keys from the environment, else the ECS container credentials endpoint.
 func (c *Client) credentials(ctx context.Context) (Credentials, error) {
 	if id := c.Getenv("AWS_ACCESS_KEY_ID"); id != "" {

@@ -69,3 +69,53 @@ func Decode(payload []byte) (vni uint32, frame []byte, err error) {
 	vni = uint32(payload[4])<<16 | uint32(payload[5])<<8 | uint32(payload[6])
 	return vni, payload[HeaderLen:], nil
 }
+
+// Reason says why Parse rejected a datagram.
+type Reason int
+
+// Reasons for rejecting a datagram, in the order Parse checks them.
+const (
+	OK           Reason = iota
+	TooShort            // shorter than the VXLAN header plus an Ethernet header (8 + 14 bytes)
+	BadFlags            // flags byte is not exactly 0x08 (I flag missing, or another flag bit set)
+	ReservedBits        // a reserved byte (1..3 or 7) is not zero
+)
+
+// NumReasons is the number of Reason values, OK included.
+const NumReasons = 4
+
+// EthernetHeaderLen is the shortest inner frame Parse accepts.
+const EthernetHeaderLen = 14
+
+// String is the reason's metric suffix.
+func (r Reason) String() string {
+	switch r {
+	case OK:
+		return "OK"
+	case TooShort:
+		return "TooShort"
+	case BadFlags:
+		return "BadFlags"
+	case ReservedBits:
+		return "ReservedBits"
+	}
+	return "Unknown"
+}
+
+// Parse is the receiver's strict decoder: RFC 7348 section 5 as AWS Traffic Mirroring (and the
+// capture agent) send it. It accepts only flags 0x08 with every reserved bit zero and an inner
+// frame of at least an Ethernet header, and says why it rejects anything else. It never reads
+// beyond len(payload) and never allocates.
+func Parse(payload []byte) (vni uint32, frame []byte, r Reason) {
+	if len(payload) < HeaderLen+EthernetHeaderLen {
+		return 0, nil, TooShort
+	}
+	if payload[0] != flagVNIValid {
+		return 0, nil, BadFlags
+	}
+	if payload[1]|payload[2]|payload[3]|payload[7] != 0 {
+		return 0, nil, ReservedBits
+	}
+	vni = uint32(payload[4])<<16 | uint32(payload[5])<<8 | uint32(payload[6])
+	return vni, payload[HeaderLen:], OK
+}
