@@ -239,7 +239,7 @@ project.gitignore.addPatterns('/test/integ/*.snapshot/asset.*');
 // tests run its unit tests and the end-to-end test in network namespaces it creates (root,
 // iproute2 and tcpdump: .ci/run installs them; CAPTURE_E2E_REQUIRED=1 makes a missing one fail).
 const buildAgent = project.addTask('build:capture-agent', {
-  description: 'Build the capture agent into capture-agent/bin/capture-agent (static, linux/amd64)',
+  description: 'Build the capture agent and the mirror receiver into capture-agent/bin/ (static, linux/amd64)',
   exec: 'sh capture-agent/scripts/build.sh',
 });
 project.preCompileTask.spawn(buildAgent);
@@ -250,6 +250,12 @@ const testAgent = project.addTask('test:capture-agent', {
 project.testTask.spawn(testAgent);
 // Loss-free packet rates of the agent against tcpdump in network namespaces (root); figures in
 // README and bench/capture-results.json, never asserted in a test.
+// The receiver's loss-free rates against tcpdump on a vxlan interface (root); bench/receiver-results.json.
+project.addTask('bench:receiver', {
+  description: 'Benchmark the mirror receiver against tcpdump in network namespaces; writes bench/receiver-results.json',
+  exec: 'go run ./cmd/receiver-bench -out ../bench/receiver-results.json',
+  cwd: 'capture-agent',
+});
 project.addTask('bench:capture', {
   description: 'Benchmark the capture agent against tcpdump in network namespaces; writes bench/capture-results.json',
   exec: 'go run ./cmd/capture-bench -out ../bench/capture-results.json',

@@ -110,7 +110,11 @@ describe('MirrorReceiver', () => {
       [RECEIVER_ENV.HEALTH_PORT]: '8080',
       [RECEIVER_ENV.SPOOL_DIR]: '/spool',
       [RECEIVER_ENV.NAME]: 'TestStack/Receiver',
+      [RECEIVER_ENV.READ]: 'packet',
     });
+    expect(c.User).toBe('0');
+    expect(c.LinuxParameters.Capabilities.Drop).not.toContain('NET_RAW');
+    expect(c.LinuxParameters.Capabilities.Drop).toEqual(expect.arrayContaining(['CHOWN', 'SETUID', 'KILL']));
     // The files are flushed within the stop timeout.
     expect(Number(env(c)[RECEIVER_ENV.STOP_SECONDS])).toBeLessThan(c.StopTimeout);
   });

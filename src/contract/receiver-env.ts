@@ -31,6 +31,12 @@ export const RECEIVER_ENV = {
   KMS_KEY_ID: 'MIRROR_RECEIVER_KMS_KEY_ID',
   /** The `Receiver` dimension of its metrics. */
   NAME: 'MIRROR_RECEIVER_NAME',
+  /**
+   * `packet`: read the VXLAN datagrams through an AF_PACKET ring (NET_RAW), whose size a Fargate
+   * task sets itself, instead of a UDP socket, whose buffer `net.core.rmem_max` caps (a task
+   * cannot raise it). bench/receiver-results.json measures both.
+   */
+  READ: 'MIRROR_RECEIVER_READ',
 } as const;
 
 /** The receiver program's path in the image (the capture agent's image carries both programs). */

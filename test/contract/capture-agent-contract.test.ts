@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { AGENT_ENV, AGENT_HEALTH_COMMAND, AGENT_METRIC } from '../../src/contract/capture-agent-env';
+import { RECEIVER_ENTRY_POINT, RECEIVER_ENV, RECEIVER_HEALTH_COMMAND, RECEIVER_METRIC } from '../../src/contract/receiver-env';
 import { TargetSpec } from '../../src/contract/target-layout';
 import { isSampled } from '../../src/runtime/core/sampling';
 import { candidateTargets } from '../../src/runtime/core/target-placement';
@@ -22,6 +23,21 @@ describe('capture agent contract', () => {
 
   test.each(Object.values(AGENT_METRIC))('the agent publishes %s', name => {
     expect(read('internal/metrics/metrics.go')).toContain(`"${name}"`);
+  });
+
+  test.each(Object.values(RECEIVER_ENV))('the receiver reads %s', name => {
+    expect(read('internal/receiver/config.go')).toContain(`"${name}"`);
+  });
+
+  test.each(Object.values(RECEIVER_METRIC))('the receiver publishes %s', name => {
+    expect(read('internal/receiver/emf.go')).toContain(`"${name}"`);
+  });
+
+  test('the receiver is in the image at the entry point the construct sets, with its health subcommand', () => {
+    expect(RECEIVER_HEALTH_COMMAND[1]).toBe(RECEIVER_ENTRY_POINT[0]);
+    expect(read('Dockerfile')).toContain(`COPY --from=build /out/mirror-receiver ${RECEIVER_ENTRY_POINT[0]}`);
+    expect(read('Dockerfile')).toContain('./cmd/mirror-receiver');
+    expect(read('cmd/mirror-receiver/main.go')).toContain(`"${RECEIVER_HEALTH_COMMAND[2]}"`);
   });
 
   test('the health command is a subcommand of the binary the image starts', () => {
