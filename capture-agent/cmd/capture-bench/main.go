@@ -233,7 +233,7 @@ type agentProc struct {
 }
 
 func (b *bench) startAgent() *agentProc {
-	cmd := exec.Command("ip", "netns", "exec", b.task, b.agentBin)
+	cmd := exec.Command("taskset", "-c", "1", "ip", "netns", "exec", b.task, b.agentBin)
 	cmd.Env = []string{"MIRROR_TARGETS=" + receiverAddr + ":4789", "MIRROR_INTERFACE=" + b.taskIf, "MIRROR_RESOLV_CONF=/nonexistent", "MIRROR_METRICS_INTERVAL_SECONDS=3600"}
 	pr, _ := cmd.StdoutPipe()
 	must(cmd.Start())
@@ -293,7 +293,7 @@ func (b *bench) agentTrial(a *agentProc, size, pps int) (ok bool, sent int, cpu 
 var tcpdumpStats = regexp.MustCompile(`(\d+) packets captured[\s\S]*?(\d+) packets dropped by kernel`)
 
 func (b *bench) tcpdumpTrial(size, pps int) (ok bool, sent int) {
-	cmd := exec.Command("ip", "netns", "exec", b.task, "tcpdump", "-i", b.taskIf, "-n", "-w", "/dev/null")
+	cmd := exec.Command("taskset", "-c", "1", "ip", "netns", "exec", b.task, "tcpdump", "-i", b.taskIf, "-n", "-w", "/dev/null")
 	pr, _ := cmd.StderrPipe()
 	must(cmd.Start())
 	sc := bufio.NewScanner(pr)
@@ -364,6 +364,13 @@ func main() {
 			must(fmt.Errorf("build agent (run from capture-agent/): %v %s", err, o))
 		}
 	}
+	// The generator and the counters (this process) on CPU 0, the agent or tcpdump on CPU 1, one
+	// at a time: both get the same core, whatever else the machine runs.
+	if runtime.NumCPU() >= 2 {
+		if out, err := exec.Command("taskset", "-a", "-p", "-c", "0", strconv.Itoa(os.Getpid())).CombinedOutput(); err != nil {
+			must(fmt.Errorf("taskset: %v %s", err, out))
+		}
+	}
 	b.setup()
 	defer b.cleanup()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
@@ -430,7 +437,7 @@ func main() {
 		"nproc":   runtime.NumCPU(),
 		"trial":   trial.String(),
 		"results": results,
-		"method": "veth between two network namespaces; a paced Go UDP sender in the task namespace; loss-free = every app packet mirrored " +
+		"method": "veth between two network namespaces; a paced Go UDP sender (sendmmsg) in the task namespace and the counters pinned to CPU 0, the agent or tcpdump to CPU 1; loss-free = every app packet mirrored " +
 			"(agent) or tcpdump -w /dev/null captured >= sent with 0 dropped by kernel; rates doubled from 25k pps then bisected twice, capped by the generator's maximum; " +
 			"appThroughputRatio = the sink's pps with the agent / without it, both offered the agent's loss-free rate; appThroughputRatioAtFullBlast = the same at the generator's maximum, " +
 			"where on 2 cores the generator, the agent and the kernel's mirror copies compete for CPU.",
