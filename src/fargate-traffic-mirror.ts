@@ -37,7 +37,9 @@ const UNMIRRORED_ALARM_WINDOW = Duration.minutes(15);
  * Fargate tasks get a new network interface each time they start, so a static mirror session
  * goes stale at the next deployment. This construct owns an EventBridge rule on the service's
  * task state changes and a session-manager Lambda that creates one session per task's network
- * interface when the task starts and deletes it when the task stops.
+ * interface when the task starts and deletes it when the task stops. With
+ * `captureMethod: CaptureMethod.sidecar()` it instead adds a `traffic-capture` container to each
+ * task that sends the same VXLAN stream itself, with no Lambda and no sessions.
  *
  * @example
  * declare const service: ecs.FargateService;
