@@ -7,6 +7,7 @@ import {
   aws_logs as logs, aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
+import { EnrollmentDeleteOrder } from './delete-order';
 import { enrollmentProvider } from './enrollment-provider';
 import { MAX_SERVICES_PER_STACK, ServiceGrant, ServicePolicies } from './service-policies';
 import { SERVICE_DIMENSION_VALUE } from '../contract/metric-names';
@@ -76,6 +77,8 @@ export class SharedSessionManager extends Construct {
   private constructor(scope: Construct, id: string, private readonly settings: SharedSettings) {
     super(scope, id);
     const { logRetention, reservedConcurrentExecutions } = settings;
+    // Every enrollment outlives every policy of the functions it calls (stack delete, rollback).
+    EnrollmentDeleteOrder.applyTo(Stack.of(this));
 
     // Event path: a batch of task state changes at a time, so a short timeout; the queue's
     // visibility timeout is six times as long.
