@@ -155,7 +155,7 @@ describe('FargateTrafficMirror', () => {
     const [schedule] = Object.values(template.findResources('AWS::Scheduler::Schedule')) as any[];
     expect(JSON.stringify(schedule.Properties.Target.Input)).toContain(`MIRROR_OWNER_ID\\":\\"${mirror.ownerId}`);
     for (const fn of Object.values(template.findResources('AWS::Lambda::Function')) as any[]) {
-      expect(Object.keys(fn.Properties.Environment?.Variables ?? {}).filter(k => k.startsWith('MIRROR_') && !/QUEUE_URL|RECONCILER_FUNCTION/.test(k))).toEqual([]);
+      expect(Object.keys(fn.Properties.Environment?.Variables ?? {}).filter(k => k.startsWith('MIRROR_') && !/QUEUE_URL|RECONCILER_FUNCTION|STACK_TAG/.test(k))).toEqual([]);
     }
   });
 
@@ -215,7 +215,7 @@ describe('FargateTrafficMirror', () => {
       const actions = statements.flatMap(s => [].concat(s.Action));
       expect(actions.sort()).toEqual([
         'ec2:CreateTags', 'ec2:CreateTrafficMirrorSession', 'ec2:CreateTrafficMirrorSession',
-        'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions',
+        'ec2:DeleteTrafficMirrorSession', 'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions',
         // starting a sweep when a switch flips
         'lambda:InvokeFunction',
         // writing its own log group (instead of the managed AWSLambdaBasicExecutionRole)
@@ -232,9 +232,12 @@ describe('FargateTrafficMirror', () => {
         }
       }
       const bySid = Object.fromEntries(statements.map(s => [s.Sid, s]));
+      const stackTag = expect.stringMatching(/^ftms-[0-9a-f]{24}$/);
       expect(bySid.CreateOnlySessionsTaggedWithTheseOwners.Condition).toEqual({
-        StringEquals: { 'aws:RequestTag/fargate-traffic-mirror:owner': [mirror.ownerId] },
+        StringEquals: { 'aws:RequestTag/fargate-traffic-mirror:stack': stackTag, 'aws:RequestTag/fargate-traffic-mirror:owner': [mirror.ownerId] },
       });
+      // Survives the update that removes a mirror: the stack tag is constant (test/fleet/mirror-removal.test.ts).
+      expect(bySid.DeleteOnlySessionsOfThisStack.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/fargate-traffic-mirror:stack': stackTag } });
       expect(JSON.stringify(bySid.CreateOnlySessionsTaggedWithTheseOwners.Resource)).toContain('traffic-mirror-session/*');
       expect(bySid.TagSessionsOnlyWhileCreatingThem.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'CreateTrafficMirrorSession' } });
       expect(bySid.DeleteOnlySessionsTheseOwnersCreated.Condition).toEqual({
@@ -253,8 +256,8 @@ describe('FargateTrafficMirror', () => {
       const actions = statements.flatMap(s => [].concat(s.Action)).sort();
       expect(actions).toEqual([
         'ec2:CreateTags', 'ec2:CreateTrafficMirrorSession', 'ec2:CreateTrafficMirrorSession',
-        'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions',
-        'ec2:ModifyTrafficMirrorSession', 'ec2:ModifyTrafficMirrorSession',
+        'ec2:DeleteTrafficMirrorSession', 'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions',
+        'ec2:ModifyTrafficMirrorSession', 'ec2:ModifyTrafficMirrorSession', 'ec2:ModifyTrafficMirrorSession',
         'ecs:DescribeTasks', 'ecs:ListTasks',
         'logs:CreateLogStream', 'logs:PutLogEvents',
         'sqs:GetQueueAttributes',

@@ -26,6 +26,8 @@ export const ENV = {
   SAMPLING: 'MIRROR_SAMPLING',
   /** The SSM parameter that turns mirroring of the service on and off. */
   SWITCH_PARAMETER: 'MIRROR_SWITCH_PARAMETER',
+  /** The function environment's, not a trigger's: the stack tag every session carries (ownership.ts STACK_TAG_KEY). */
+  STACK_TAG: 'MIRROR_STACK_TAG',
   /** The function environment's, not a trigger's: the reconciler a switch change starts. */
   RECONCILER_FUNCTION: 'MIRROR_RECONCILER_FUNCTION',
   /** The reconciler's only: the event queue, whose depth tells a sweep whether events are still on their way. */
@@ -61,6 +63,11 @@ export interface SessionManagerConfig {
   readonly sampling?: number;
   /** Name of the SSM parameter that switches mirroring on and off. @default always on */
   readonly switchParameter?: string;
+  /**
+   * The stack tag's value, from the function's environment (never from a trigger): sessions
+   * carry it, and IAM allows deleting and modifying only sessions that do. @default no stack tag
+   */
+  readonly stackTag?: string;
 }
 
 /** Reads and checks the configuration; a broken deployment fails loudly at cold start. */

@@ -3,14 +3,15 @@
  * shares.
  */
 import {
-  Duration, Stack, aws_cloudwatch as cloudwatch, aws_events as events, aws_iam as iam, aws_lambda as lambda, aws_lambda_event_sources as sources,
-  aws_logs as logs, aws_sqs as sqs,
+  Duration, Stack, Token, aws_cloudwatch as cloudwatch, aws_events as events, aws_iam as iam, aws_lambda as lambda,
+  aws_lambda_event_sources as sources, aws_logs as logs, aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { EnrollmentDeleteOrder } from './delete-order';
 import { enrollmentProvider } from './enrollment-provider';
 import { MAX_SERVICES_PER_STACK, ServiceGrant, ServicePolicies } from './service-policies';
 import { SERVICE_DIMENSION_VALUE } from '../contract/metric-names';
+import { stackTagFor } from '../contract/ownership';
 import { ENV } from '../contract/session-manager-config';
 import { EVENT_BATCH_SIZE, EVENT_SOURCE_MAX_CONCURRENCY, EVENT_TIMEOUT_SEC, RECONCILER_MAX_EVENT_AGE_SEC, RECONCILER_TIMEOUT_SEC } from '../contract/timing';
 import { functionRole } from '../private/function-role';
@@ -66,6 +67,8 @@ export class SharedSessionManager extends Construct {
   public readonly schedulerRole: iam.Role;
   /** The event source mapping of the queue; it starts only after every enrollment. */
   public readonly eventSourceMapping: lambda.EventSourceMapping;
+  /** The stack tag's value on every session the stack's mirrors create (contract/ownership.ts STACK_TAG_KEY). */
+  public readonly stackTag: string;
   private readonly eventPolicies: ServicePolicies;
   /** The rules the queues admit, one statement per queue listing them all. */
   private readonly rules: string[] = [];
@@ -77,6 +80,9 @@ export class SharedSessionManager extends Construct {
   private constructor(scope: Construct, id: string, private readonly settings: SharedSettings) {
     super(scope, id);
     const { logRetention, reservedConcurrentExecutions } = settings;
+    const stack = Stack.of(this);
+    // Constant for the stack's life, so the permissions scoped to it survive any mirror's removal.
+    this.stackTag = stackTagFor(Token.isUnresolved(stack.stackName) ? stack.node.path : stack.stackName);
     // Every enrollment outlives every policy of the functions it calls (stack delete, rollback).
     EnrollmentDeleteOrder.applyTo(Stack.of(this));
 
@@ -91,7 +97,7 @@ export class SharedSessionManager extends Construct {
       timeout: eventTimeout,
       logGroup: eventLogs,
       role: eventRole,
-      environment: { POWERTOOLS_SERVICE_NAME: SERVICE_DIMENSION_VALUE },
+      environment: { POWERTOOLS_SERVICE_NAME: SERVICE_DIMENSION_VALUE, [ENV.STACK_TAG]: this.stackTag },
       reservedConcurrentExecutions,
     });
 
@@ -104,7 +110,7 @@ export class SharedSessionManager extends Construct {
       timeout: Duration.seconds(RECONCILER_TIMEOUT_SEC),
       logGroup: reconcilerLogs,
       role: reconcilerRole,
-      environment: { POWERTOOLS_SERVICE_NAME: SERVICE_DIMENSION_VALUE },
+      environment: { POWERTOOLS_SERVICE_NAME: SERVICE_DIMENSION_VALUE, [ENV.STACK_TAG]: this.stackTag },
       reservedConcurrentExecutions,
       // A failed scheduled sweep is not retried by Lambda: the next one runs within
       // reconcileInterval anyway, and a retry could start after the stack began deleting.
@@ -113,8 +119,8 @@ export class SharedSessionManager extends Construct {
       // hours. The stack delete's settle time counts on a sweep starting within a minute.
       maxEventAge: Duration.seconds(RECONCILER_MAX_EVENT_AGE_SEC),
     });
-    this.eventPolicies = new ServicePolicies(this, 'SessionManagerPolicies', { role: eventRole, reconciler: false });
-    this.reconcilerPolicies = new ServicePolicies(this, 'ReconcilerPolicies', { role: reconcilerRole, reconciler: true });
+    this.eventPolicies = new ServicePolicies(this, 'SessionManagerPolicies', { role: eventRole, reconciler: false, stackTag: this.stackTag });
+    this.reconcilerPolicies = new ServicePolicies(this, 'ReconcilerPolicies', { role: reconcilerRole, reconciler: true, stackTag: this.stackTag });
 
     // Durable events: EventBridge -> encrypted queue -> Lambda, with partial batch responses,
     // bounded concurrency and a dead-letter queue. Nothing is lost when EC2 throttles.

@@ -31,8 +31,11 @@ const eventBacklog = queueUrl ? eventBacklogOf(new SQSClient({}), queueUrl) : un
 const switches = new SwitchReader(new SSMClient({}));
 const reconcilerName = process.env[ENV.RECONCILER_FUNCTION];
 const startSweep = reconcilerName ? sweepStarterOf(new LambdaClient({}), reconcilerName) : undefined;
+// Constant for the stack, from the deployment: every session carries it (IAM scopes Delete to it).
+const stackTag = process.env[ENV.STACK_TAG] || undefined;
 
-function depsFor(config: SessionManagerConfig): OperationDeps {
+function depsFor(serviceConfig: SessionManagerConfig): OperationDeps {
+  const config: SessionManagerConfig = { ...serviceConfig, stackTag };
   const log = logger.createChild({ persistentKeys: { owner: config.ownerId, serviceName: config.serviceName } });
   const name = config.switchParameter;
   return {
