@@ -124,7 +124,7 @@ describe('FargateTrafficMirror', () => {
     expect(Object.keys(rule.Properties.EventPattern)).toEqual(['$or']);
   });
 
-  test('the triggers carry the session settings, owner id and scope; the shared functions none', () => {
+  test('the configuration parameter and the enrollment hold the session settings; triggers name only the owner id; the shared functions none', () => {
     const { stack, service, nlb } = serviceStack();
     const mirror = new FargateTrafficMirror(stack, 'Mirror', {
       service,
@@ -151,11 +151,14 @@ describe('FargateTrafficMirror', () => {
       MIRROR_SWITCH_PARAMETER: { Ref: Match.stringLikeRegexp('^MirrorSwitch') },
     };
     hasConfig(template, { ServiceToken: Match.anyValue(), ...config });
-    // The schedule's input is the same configuration, as JSON.
+    // The configuration parameter holds the same configuration, as JSON; the schedule names the service.
+    const [parameter] = Object.values(template.findResources('AWS::SSM::Parameter')).filter((p: any) => /\/config\//.test(p.Properties.Name)) as any[];
+    expect(JSON.stringify(parameter.Properties.Value)).toContain(`MIRROR_OWNER_ID\\":\\"${mirror.ownerId}`);
+    expect(JSON.stringify(parameter.Properties.Value)).toContain('MIRROR_DESCRIPTION\\":\\"ids feed');
     const [schedule] = Object.values(template.findResources('AWS::Scheduler::Schedule')) as any[];
-    expect(JSON.stringify(schedule.Properties.Target.Input)).toContain(`MIRROR_OWNER_ID\\":\\"${mirror.ownerId}`);
+    expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({ service: mirror.ownerId, sweep: true });
     for (const fn of Object.values(template.findResources('AWS::Lambda::Function')) as any[]) {
-      expect(Object.keys(fn.Properties.Environment?.Variables ?? {}).filter(k => k.startsWith('MIRROR_') && !/QUEUE_URL|RECONCILER_FUNCTION|STACK_TAG/.test(k))).toEqual([]);
+      expect(Object.keys(fn.Properties.Environment?.Variables ?? {}).filter(k => k.startsWith('MIRROR_') && !/QUEUE_URL|RECONCILER_FUNCTION|STACK_TAG|CONFIG_PREFIX/.test(k))).toEqual([]);
     }
   });
 
@@ -223,7 +226,7 @@ describe('FargateTrafficMirror', () => {
         // reading its own queue
         'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage',
         // reading the services' switches
-        'ssm:GetParameter',
+        'ssm:GetParameter', 'ssm:GetParameter',
       ]);
       for (const s of statements) {
         expect(s.Effect).toBe('Allow');
@@ -261,15 +264,15 @@ describe('FargateTrafficMirror', () => {
         'ecs:DescribeTasks', 'ecs:ListTasks',
         'logs:CreateLogStream', 'logs:PutLogEvents',
         'sqs:GetQueueAttributes',
-        'ssm:GetParameter',
+        'ssm:GetParameter', 'ssm:GetParameter',
       ]);
       const queueStatement = statements.find(s => [].concat(s.Action).includes('sqs:GetQueueAttributes' as never));
       expect(queueStatement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${TASK_STATE_QUEUE}`)), 'Arn'] });
       const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
       const envOf = (prefix: string) => Object.entries(functions).find(([id]) => id.startsWith(prefix))![1].Properties.Environment.Variables;
       expect(envOf(RECONCILER).MIRROR_EVENT_QUEUE_URL).toEqual({ Ref: expect.stringMatching(new RegExp(`^${TASK_STATE_QUEUE}`)) });
-      // The event path never sweeps: it has no use for the queue's depth.
-      expect(envOf(EVENT_FUNCTION).MIRROR_EVENT_QUEUE_URL).toBeUndefined();
+      // The event path checks the receipt handles of the records it is handed against its queue.
+      expect(envOf(EVENT_FUNCTION).MIRROR_EVENT_QUEUE_URL).toEqual({ Ref: expect.stringMatching(new RegExp(`^${TASK_STATE_QUEUE}`)) });
       const clusterArn = [{ 'Fn::GetAtt': [expect.stringMatching(/^Cluster/), 'Arn'] }];
       const bySid = Object.fromEntries(statements.map(s => [s.Sid, s]));
       expect(bySid.ListTasksOfTheseClustersOnly).toMatchObject({ Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': clusterArn } } });

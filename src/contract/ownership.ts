@@ -53,6 +53,19 @@ export function stackTagFor(stackName: string): string {
   return 'ftms-' + createHash('sha256').update(`stack\u0000${stackName}`).digest('hex').slice(0, 24);
 }
 
+/** What an owner id looks like (ownerIdFor); a trigger naming anything else names no service of ours. */
+export const OWNER_ID_PATTERN = /^ftm-[0-9a-f]{24}$/;
+
+/**
+ * The path under which a stack keeps each mirrored service's configuration, one SSM String
+ * parameter per service named by its owner id (`<prefix><ownerId>`), written by CloudFormation
+ * only. Constant for the stack (it holds the stack tag), so the functions' permission to read it
+ * survives the update that removes a mirror.
+ */
+export function configParameterPrefix(stackTag: string): string {
+  return `/fargate-traffic-mirror/${stackTag}/config/`;
+}
+
 /**
  * A tag value within EC2's 256 characters. Cluster and service names may be 255 characters,
  * so their ARNs may not fit: a longer value keeps its start and ends with a hash of the whole,

@@ -308,9 +308,9 @@ export const PROPS_CASES: PropsCase[] = [
   },
   {
     category: 'targets',
-    name: 'more than the 4 KB of configuration every trigger carries',
+    name: 'more than the 4 KB of configuration its parameter holds',
     build: mirrorTo(() => MirrorTarget.pool(Array.from({ length: 21 }, (_, i) => existing(i))), { description: 'd'.repeat(3000) }),
-    error: 'the configuration every trigger carries would take about 4194 bytes (21 targets, the description and the ids); '
+    error: 'the configuration parameter would hold about 4256 bytes (21 targets, the description and the ids); '
       + 'at most 4096 fit: use fewer targets or a shorter description',
   },
 ];

@@ -6,7 +6,7 @@
 import { OperationDeps, SecondLookResult, SweepResult, pause, planFor, wantedTasks } from './operation-deps';
 import { runActions } from './run-actions';
 import { sweepService } from './sweep';
-import { BUSY_HEAL_AGE_MS, IDLE_HEAL_AGE_MS, KEEPING_UP_BACKLOG, SCHEDULED_SWEEP_MODIFY_LIMIT } from '../../contract/timing';
+import { BUSY_HEAL_AGE_MS, IDLE_HEAL_AGE_MS, KEEPING_UP_BACKLOG } from '../../contract/timing';
 import { StartingTask } from '../adapters/service-tasks';
 import { errorMessageOf } from '../core/errors';
 import { DesiredTask } from '../core/plan-sessions';
@@ -44,7 +44,9 @@ export async function scheduledSweep(deps: OperationDeps, options: ScheduledSwee
     deadline: options.deadline,
     createdBefore: options.immediate ? undefined : now - (await eventPathKeepsUp(deps) ? IDLE_HEAL_AGE_MS : BUSY_HEAL_AGE_MS),
     freshSwitch: options.immediate,
-    maxModifies: SCHEDULED_SWEEP_MODIFY_LIMIT,
+    modifyFromTheEnd: true,
+    // A flip's sweep answers the switch; it leaves a young configuration to its deployment too.
+    deferYoungConfiguration: true,
   });
   if (deferredTasks.length + startingTasks.length === 0) return summary;
   try {

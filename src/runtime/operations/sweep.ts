@@ -3,6 +3,8 @@
  */
 import { OperationDeps, SweepOptions, SweepResult, planFor, wantedTasks } from './operation-deps';
 import { ModifyAction, runActions } from './run-actions';
+import { configToEnv } from '../../contract/session-manager-config';
+import { SETTLE_MS } from '../../contract/timing';
 import { MirrorSession } from '../adapters/mirror-sessions';
 import { StartingTask } from '../adapters/service-tasks';
 import { DesiredTask } from '../core/plan-sessions';
@@ -91,17 +93,37 @@ export async function sweepService(deps: OperationDeps, limits: SweepOptions = {
   if (crossZone > 0) {
     logger.warn('tasks mirrored to a target in another Availability Zone: their zone has no target with room', { action: 'sweep', crossZoneTasks: crossZone });
   }
-  // A scheduled sweep repairs a few sessions changed by hand. When more differ, a deployment is
-  // changing the configuration (its own sweep modifies them all), or this sweep runs the
-  // previous one (a schedule is updated after the enrollment): either way, not its business.
-  const modifyNow = limits.maxModifies !== undefined && modifies.length > limits.maxModifies ? [] : modifies;
-  if (modifies.length > 0) {
-    logger.info(modifyNow.length > 0 ? 'bringing owned sessions to the current configuration' : 'many owned sessions differ from this configuration; left to the deployment',
-      { action: 'sweep', sessions: modifies.length });
+  // Every sweep runs the current configuration (read from the service's parameter, never from
+  // a trigger), so whatever differs from it is brought to it, however many. A deployment's sweep
+  // and a scheduled one may run at once: they take the sessions from opposite ends, by session
+  // id, so neither redoes what the other did since its listing (each write spends one of EC2's
+  // tokens, which the two share).
+  const bySessionId = (a: { session: { sessionId: string } }, b: { session: { sessionId: string } }) =>
+    (a.session.sessionId < b.session.sessionId ? -1 : a.session.sessionId > b.session.sessionId ? 1 : 0);
+  const modifyNow = [...modifies].sort(bySessionId);
+  if (limits.modifyFromTheEnd) modifyNow.reverse();
+  // A configuration the deployment wrote less than the settle time ago is its enrollment's to
+  // apply (CloudFormation writes the parameter just before the enrollment's Update): a scheduled
+  // sweep beside it would spend EC2's writes on the same sessions a second time. Later sweeps
+  // apply it when the deployment did not.
+  const young = limits.deferYoungConfiguration && config.configuredAt !== undefined && Date.now() - config.configuredAt < SETTLE_MS;
+  if (young && modifyNow.length > 0) {
+    logger.info('the configuration is younger than the settle time; its deployment brings the sessions to it', { action: 'sweep', sessions: modifyNow.length });
+    modifyNow.length = 0;
+  }
+  if (modifyNow.length > 0) {
+    logger.info('bringing owned sessions to the current configuration', { action: 'sweep', sessions: modifyNow.length });
   }
   // A task without a session at this point either never got one or lost it to a hand delete;
   // a fresh token per sweep makes EC2 create a new session in the second case too.
-  const result = await runActions(deps, plan, modifyNow, `sweep-${Date.now()}-${Math.random()}`, limits);
+  const running = JSON.stringify(configToEnv(config));
+  const stillCurrent = deps.currentConfig
+    ? async () => {
+      const current = await deps.currentConfig!();
+      return current === undefined || JSON.stringify(configToEnv({ ...current, stackTag: config.stackTag })) === running;
+    }
+    : undefined;
+  const result = await runActions(deps, plan, modifyNow, `sweep-${Date.now()}-${Math.random()}`, { ...limits, stillCurrent });
   const mirrored = plan.alreadyMirrored + result.created + result.raced;
   metrics.coverage(desired.length, mirrored);
   const failuresByReason = { ...result.failuresByReason };
