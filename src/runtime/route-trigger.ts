@@ -11,6 +11,7 @@ import { ENV, SessionManagerConfig, configToEnv } from '../contract/session-mana
 import { CONFIG_KEY, EVENT_KEY, IMMEDIATE_KEY, SERVICE_KEY, SWEEP_KEY } from '../contract/trigger-keys';
 import { QueueReceipt, ReceiptCheck } from './adapters/event-queue';
 import { classifyError, errorMessageOf } from './core/errors';
+import { fitFailureReason } from './core/failure-text';
 import { isObject } from './core/is-object';
 import { BatchResponse } from './operations/handle-queue-batch';
 import { OperationDeps } from './operations/operation-deps';
@@ -148,20 +149,19 @@ export async function routeTrigger(event: unknown, depsFor: DepsFor, options: Tr
     return routeInvocation(sweepEvent(trigger.immediate), depsFor(config), context);
   }
   if (trigger.kind === 'customResource') {
-    let config: SessionManagerConfig;
     try {
-      config = await customResourceConfig(trigger, configFor);
+      return await routeCustomResource(trigger, depsFor, options, context);
     } catch (error) {
-      // A throttled read is a poll to repeat (the provider framework fails the resource on any
-      // error); the first call, which only records the start, needs no more than the owner id.
-      if (!classifyError(error).transient) throw error;
-      log('could not read the service\'s configuration; the next poll tries again', { errorMessage: errorMessageOf(error) });
-      const polling = isObject(trigger.event.Data) && trigger.event.Data.StartedAt !== undefined;
-      if (polling) return { IsComplete: false };
-      if (typeof trigger.ownerId !== 'string' || !OWNER_ID_PATTERN.test(trigger.ownerId)) throw error;
-      config = ownerOnly(trigger.ownerId);
+      // CloudFormation shows the reason only when the response fits 4,096 bytes: the whole
+      // text goes to the log, a cut one (counts and codes kept) to CloudFormation, without a
+      // stack trace (the provider framework would add it to the reason).
+      const message = errorMessageOf(error);
+      const fitted = fitFailureReason(message);
+      if (fitted !== message) log('custom resource failed; the reason CloudFormation shows is cut to fit its response', { errorMessage: message });
+      const short = new Error(fitted);
+      short.stack = fitted;
+      throw short;
     }
-    return routeInvocation(customResourceEvent(trigger.event, config), depsFor(config), context);
   }
   const response: BatchResponse = { batchItemFailures: [] };
   // Only messages the queue handed this invocation are acted on: only the stack's rules may send
@@ -209,6 +209,27 @@ export async function routeTrigger(event: unknown, depsFor: DepsFor, options: Tr
     response.batchItemFailures.push(...part.batchItemFailures);
   }
   return response;
+}
+
+/** A custom resource event: the configuration from the service's parameter, then the operation. */
+async function routeCustomResource(
+  trigger: { ownerId: unknown; event: Record<string, any> }, depsFor: DepsFor, options: TriggerOptions, context?: InvocationContext,
+): Promise<unknown> {
+  const { log, configFor } = options;
+  let config: SessionManagerConfig;
+  try {
+    config = await customResourceConfig(trigger, configFor);
+  } catch (error) {
+    // A throttled read is a poll to repeat (the provider framework fails the resource on any
+    // error); the first call, which only records the start, needs no more than the owner id.
+    if (!classifyError(error).transient) throw error;
+    log('could not read the service\'s configuration; the next poll tries again', { errorMessage: errorMessageOf(error) });
+    const polling = isObject(trigger.event.Data) && trigger.event.Data.StartedAt !== undefined;
+    if (polling) return { IsComplete: false };
+    if (typeof trigger.ownerId !== 'string' || !OWNER_ID_PATTERN.test(trigger.ownerId)) throw error;
+    config = ownerOnly(trigger.ownerId);
+  }
+  return routeInvocation(customResourceEvent(trigger.event, config), depsFor(config), context);
 }
 
 /** A configuration that names the owner and nothing else: enough to record a start or remove the owner's sessions. */
