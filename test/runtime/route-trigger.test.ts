@@ -165,6 +165,26 @@ describe('the switch', () => {
     ssm.restore();
   });
 
+  test('an `on until` expiry is acted on by the first scheduled sweep after it, with no event', async () => {
+    const h = harness(CONFIG);
+    const ssm = mockClient(SSMClient);
+    const until = new Date(Date.now() + 30_000).toISOString();
+    ssm.on(GetParameterCommand, { Name: '/switch' }).resolves({ Parameter: { Value: `on until ${until}` } });
+    const switches = new SwitchReader(new SSMClient({ region: 'us-east-1' }), () => Date.now());
+    const deps = { ...h.deps, switchState: async () => (await switches.state('/switch', true)).state };
+    for (let i = 0; i < 3; i++) {
+      const taskArn = taskArnOf(taskIdOf(i));
+      h.ecs.tasks.set(taskArn, { taskArn, group: `service:${CONFIG.serviceName}`, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', networkInterfaceId: eniOf(i) });
+    }
+    const scheduled = { 'source': 'aws.events', 'detail-type': 'Scheduled Event', 'detail': { immediate: true } };
+    expect(await routeInvocation(scheduled, deps)).toMatchObject({ created: 3 });
+    // One reconcile interval later the time has passed: the sweep removes every session.
+    h.advance(60_000);
+    expect(await routeInvocation(scheduled, deps)).toMatchObject({ deleted: 3, runningTasks: 0 });
+    expect(h.ec2.sessions.size).toBe(0);
+    ssm.restore();
+  });
+
   test('off: no session for a starting task, and a sweep removes every owned session; on again: a sweep mirrors them all', async () => {
     let state: 'on' | 'off' = 'on';
     const h = harness(CONFIG);
