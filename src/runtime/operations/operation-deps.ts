@@ -69,6 +69,12 @@ export interface SweepOptions extends InvocationLimits {
    */
   readonly createdBefore?: number;
   /**
+   * While more of the service's unmirrored tasks created at or after this time than one round of
+   * polls takes wait for their events (a burst of this service), tasks count as young from this
+   * time instead of `createdBefore`. @default `createdBefore` always
+   */
+  readonly busyCreatedBefore?: number;
+  /**
    * Bring sessions to the configuration from the highest session id down: a scheduled sweep, so
    * that it and a deployment's sweep (lowest first) running at once share the work instead of
    * doing it twice. @default lowest session id first

@@ -4,7 +4,7 @@
 import { OperationDeps, SweepOptions, SweepResult, planFor, wantedTasks } from './operation-deps';
 import { ModifyAction, runActions } from './run-actions';
 import { configToEnv } from '../../contract/session-manager-config';
-import { SETTLE_MS } from '../../contract/timing';
+import { KEEPING_UP_BACKLOG, SETTLE_MS } from '../../contract/timing';
 import { MirrorSession } from '../adapters/mirror-sessions';
 import { StartingTask } from '../adapters/service-tasks';
 import { DesiredTask } from '../core/plan-sessions';
@@ -31,6 +31,8 @@ export interface SweepOutcome {
   readonly summary: SweepResult;
   /** Unmirrored tasks created at or after `createdBefore`, whose creates were left to their PENDING events. */
   readonly deferredTasks: readonly DesiredTask[];
+  /** Whether more of the service's tasks wait for their events than one round of polls takes (its own burst). */
+  readonly busy: boolean;
   /** Wanted tasks created at or after `createdBefore` that are still PROVISIONING. */
   readonly startingTasks: readonly StartingTask[];
 }
@@ -69,8 +71,13 @@ export async function sweepService(deps: OperationDeps, limits: SweepOptions = {
   const foreign = all.filter(s => !sessions.isOwned(s) && desiredEnis.has(s.networkInterfaceId));
 
   const planned = planFor(deps, desired, [...owned, ...foreign]);
-  // A young task's PENDING event may still be on its way: its create is left to it.
-  const isYoung = (t: StartingTask) => limits.createdBefore !== undefined && t.createdAt !== undefined && t.createdAt >= limits.createdBefore;
+  // A young task's PENDING event may still be on its way: its create is left to it. While the
+  // shared queue holds a backlog (busyCreatedBefore is set), a task is young for longer only if
+  // this service has events in it: more of its tasks wait for a session than one round of polls
+  // takes. Another service's backlog alone would otherwise hold every service's healing back.
+  const after = (time: number | undefined) => (t: StartingTask) => time !== undefined && t.createdAt !== undefined && t.createdAt >= time;
+  const busy = limits.busyCreatedBefore !== undefined && planned.creates.filter(after(limits.busyCreatedBefore)).length > KEEPING_UP_BACKLOG;
+  const isYoung = after(busy ? limits.busyCreatedBefore : limits.createdBefore);
   const plan = { ...planned, creates: planned.creates.filter(c => !isYoung(c)) };
   const deferredTasks = planned.creates.filter(isYoung);
   const startingTasks = listedTasks.starting.filter(t => wanted(t) && isYoung(t));
@@ -167,5 +174,6 @@ export async function sweepService(deps: OperationDeps, limits: SweepOptions = {
     });
   }
   logger.info('sweep finished', { action: 'sweep', ...summary, crossZoneTasks: crossZone });
-  return { summary, deferredTasks, startingTasks };
+  return { summary, deferredTasks, startingTasks, busy };
 }
+
