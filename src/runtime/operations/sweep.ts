@@ -3,6 +3,7 @@
  */
 import { OperationDeps, SweepOptions, SweepResult, planFor, wantedTasks } from './operation-deps';
 import { ModifyAction, runActions } from './run-actions';
+import { FailureReason } from '../../contract/failure-reason';
 import { configToEnv } from '../../contract/session-manager-config';
 import { KEEPING_UP_BACKLOG, SETTLE_MS } from '../../contract/timing';
 import { MirrorSession } from '../adapters/mirror-sessions';
@@ -131,10 +132,19 @@ export async function sweepService(deps: OperationDeps, limits: SweepOptions = {
     }
     : undefined;
   const result = await runActions(deps, plan, modifyNow, `sweep-${Date.now()}-${Math.random()}`, { ...limits, stillCurrent });
-  const mirrored = plan.alreadyMirrored + result.created + result.raced;
+  // Among the tasks mirrored before this sweep; those it creates now are looked at by the next.
+  const shadowed = shadowedTasks(deps, desired, owned, foreign);
+  const mirrored = plan.alreadyMirrored + result.created + result.raced - shadowed.length;
   metrics.coverage(desired.length, mirrored);
   const failuresByReason = { ...result.failuresByReason };
   const unmirroredByReason = { ...result.createFailuresByReason };
+  if (shadowed.length > 0) {
+    unmirroredByReason[FailureReason.SHADOWED] = shadowed.length;
+    for (const _ of shadowed) metrics.failure(FailureReason.SHADOWED);
+    logger.warn('tasks whose session sits behind another tool\'s lower-numbered session on the same ENI: it may get no packet', {
+      action: 'sweep', outcome: 'shadowed', reason: FailureReason.SHADOWED, tasks: shadowed.length, examples: shadowed.slice(0, 10),
+    });
+  }
   for (const conflict of plan.conflicts) {
     failuresByReason[conflict.reason] = (failuresByReason[conflict.reason] ?? 0) + 1;
     unmirroredByReason[conflict.reason] = (unmirroredByReason[conflict.reason] ?? 0) + 1;
@@ -177,3 +187,29 @@ export async function sweepService(deps: OperationDeps, limits: SweepOptions = {
   return { summary, deferredTasks, startingTasks, busy };
 }
 
+/**
+ * The tasks whose session of ours sits behind another tool's session with a lower number on the
+ * same ENI. EC2 evaluates a source's sessions in session-number order and the first session whose
+ * filter matches a packet mirrors it (Traffic Mirroring guide, "Traffic mirror sessions"), so
+ * ours may get none of the packets. The other session's filter is not read (that would need
+ * ec2:DescribeTrafficMirrorFilters on filters of other tools): any lower-numbered foreign
+ * session may match, so it is reported.
+ */
+function shadowedTasks(
+  deps: OperationDeps, desired: readonly DesiredTask[], owned: readonly MirrorSession[], foreign: readonly MirrorSession[],
+): Array<{ taskArn: string; networkInterfaceId: string; sessionNumber: number; before: string[] }> {
+  if (foreign.length === 0) return [];
+  const ours = new Map<string, number>();
+  const keep = (eni: string, n: number) => ours.set(eni, Math.min(n, ours.get(eni) ?? Infinity));
+  for (const s of owned) keep(s.networkInterfaceId, s.sessionNumber);
+  const out = [];
+  for (const task of desired) {
+    const n = ours.get(task.networkInterfaceId);
+    if (n === undefined) continue;
+    const before = foreign.filter(s => s.networkInterfaceId === task.networkInterfaceId && s.sessionNumber < n && !deps.sessions.isOwned(s));
+    if (before.length > 0) {
+      out.push({ taskArn: task.taskArn, networkInterfaceId: task.networkInterfaceId, sessionNumber: n, before: before.map(s => s.sessionId) });
+    }
+  }
+  return out;
+}
