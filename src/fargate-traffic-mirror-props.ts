@@ -146,6 +146,12 @@ export interface FargateTrafficMirrorProps {
    * The initial value of the mirroring switch (`switchParameter`): `on`, `off`, or
    * `on until <ISO 8601 time>`. Deploys leave a value changed at run time alone unless this
    * prop changes.
+   *
+   * An `on until` value expires without any event: the first scheduled sweep after the time
+   * (at most one `reconcileInterval` later) removes the service's sessions, and no starting task
+   * gets one from then on. So `on until` needs periodic sweeps: with `periodicReconcile: false`
+   * it is refused here, and a value written at run time expires only for starting tasks until
+   * the switch is written again.
    * @default 'on'
    */
   readonly initialSwitch?: string;

@@ -124,7 +124,7 @@ describe('FargateTrafficMirror', () => {
     expect(Object.keys(rule.Properties.EventPattern)).toEqual(['$or']);
   });
 
-  test('the triggers carry the session settings, owner id and scope; the shared functions none', () => {
+  test('the configuration parameter and the enrollment hold the session settings; triggers name only the owner id; the shared functions none', () => {
     const { stack, service, nlb } = serviceStack();
     const mirror = new FargateTrafficMirror(stack, 'Mirror', {
       service,
@@ -151,11 +151,14 @@ describe('FargateTrafficMirror', () => {
       MIRROR_SWITCH_PARAMETER: { Ref: Match.stringLikeRegexp('^MirrorSwitch') },
     };
     hasConfig(template, { ServiceToken: Match.anyValue(), ...config });
-    // The schedule's input is the same configuration, as JSON.
+    // The configuration parameter holds the same configuration, as JSON; the schedule names the service.
+    const [parameter] = Object.values(template.findResources('AWS::SSM::Parameter')).filter((p: any) => /\/config\//.test(p.Properties.Name)) as any[];
+    expect(JSON.stringify(parameter.Properties.Value)).toContain(`MIRROR_OWNER_ID\\":\\"${mirror.ownerId}`);
+    expect(JSON.stringify(parameter.Properties.Value)).toContain('MIRROR_DESCRIPTION\\":\\"ids feed');
     const [schedule] = Object.values(template.findResources('AWS::Scheduler::Schedule')) as any[];
-    expect(JSON.stringify(schedule.Properties.Target.Input)).toContain(`MIRROR_OWNER_ID\\":\\"${mirror.ownerId}`);
+    expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({ service: mirror.ownerId, sweep: true });
     for (const fn of Object.values(template.findResources('AWS::Lambda::Function')) as any[]) {
-      expect(Object.keys(fn.Properties.Environment?.Variables ?? {}).filter(k => k.startsWith('MIRROR_') && !/QUEUE_URL|RECONCILER_FUNCTION/.test(k))).toEqual([]);
+      expect(Object.keys(fn.Properties.Environment?.Variables ?? {}).filter(k => k.startsWith('MIRROR_') && !/QUEUE_URL|RECONCILER_FUNCTION|STACK_TAG|CONFIG_PREFIX/.test(k))).toEqual([]);
     }
   });
 
@@ -215,7 +218,7 @@ describe('FargateTrafficMirror', () => {
       const actions = statements.flatMap(s => [].concat(s.Action));
       expect(actions.sort()).toEqual([
         'ec2:CreateTags', 'ec2:CreateTrafficMirrorSession', 'ec2:CreateTrafficMirrorSession',
-        'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions',
+        'ec2:DeleteTrafficMirrorSession', 'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions',
         // starting a sweep when a switch flips
         'lambda:InvokeFunction',
         // writing its own log group (instead of the managed AWSLambdaBasicExecutionRole)
@@ -223,7 +226,7 @@ describe('FargateTrafficMirror', () => {
         // reading its own queue
         'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage',
         // reading the services' switches
-        'ssm:GetParameter',
+        'ssm:GetParameter', 'ssm:GetParameter',
       ]);
       for (const s of statements) {
         expect(s.Effect).toBe('Allow');
@@ -232,9 +235,12 @@ describe('FargateTrafficMirror', () => {
         }
       }
       const bySid = Object.fromEntries(statements.map(s => [s.Sid, s]));
+      const stackTag = expect.stringMatching(/^ftms-[0-9a-f]{24}$/);
       expect(bySid.CreateOnlySessionsTaggedWithTheseOwners.Condition).toEqual({
-        StringEquals: { 'aws:RequestTag/fargate-traffic-mirror:owner': [mirror.ownerId] },
+        StringEquals: { 'aws:RequestTag/fargate-traffic-mirror:stack': stackTag, 'aws:RequestTag/fargate-traffic-mirror:owner': [mirror.ownerId] },
       });
+      // Survives the update that removes a mirror: the stack tag is constant (test/fleet/mirror-removal.test.ts).
+      expect(bySid.DeleteOnlySessionsOfThisStack.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/fargate-traffic-mirror:stack': stackTag } });
       expect(JSON.stringify(bySid.CreateOnlySessionsTaggedWithTheseOwners.Resource)).toContain('traffic-mirror-session/*');
       expect(bySid.TagSessionsOnlyWhileCreatingThem.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'CreateTrafficMirrorSession' } });
       expect(bySid.DeleteOnlySessionsTheseOwnersCreated.Condition).toEqual({
@@ -253,20 +259,20 @@ describe('FargateTrafficMirror', () => {
       const actions = statements.flatMap(s => [].concat(s.Action)).sort();
       expect(actions).toEqual([
         'ec2:CreateTags', 'ec2:CreateTrafficMirrorSession', 'ec2:CreateTrafficMirrorSession',
-        'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions',
-        'ec2:ModifyTrafficMirrorSession', 'ec2:ModifyTrafficMirrorSession',
+        'ec2:DeleteTrafficMirrorSession', 'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions',
+        'ec2:ModifyTrafficMirrorSession', 'ec2:ModifyTrafficMirrorSession', 'ec2:ModifyTrafficMirrorSession',
         'ecs:DescribeTasks', 'ecs:ListTasks',
         'logs:CreateLogStream', 'logs:PutLogEvents',
         'sqs:GetQueueAttributes',
-        'ssm:GetParameter',
+        'ssm:GetParameter', 'ssm:GetParameter',
       ]);
       const queueStatement = statements.find(s => [].concat(s.Action).includes('sqs:GetQueueAttributes' as never));
       expect(queueStatement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${TASK_STATE_QUEUE}`)), 'Arn'] });
       const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
       const envOf = (prefix: string) => Object.entries(functions).find(([id]) => id.startsWith(prefix))![1].Properties.Environment.Variables;
       expect(envOf(RECONCILER).MIRROR_EVENT_QUEUE_URL).toEqual({ Ref: expect.stringMatching(new RegExp(`^${TASK_STATE_QUEUE}`)) });
-      // The event path never sweeps: it has no use for the queue's depth.
-      expect(envOf(EVENT_FUNCTION).MIRROR_EVENT_QUEUE_URL).toBeUndefined();
+      // The event path checks the receipt handles of the records it is handed against its queue.
+      expect(envOf(EVENT_FUNCTION).MIRROR_EVENT_QUEUE_URL).toEqual({ Ref: expect.stringMatching(new RegExp(`^${TASK_STATE_QUEUE}`)) });
       const clusterArn = [{ 'Fn::GetAtt': [expect.stringMatching(/^Cluster/), 'Arn'] }];
       const bySid = Object.fromEntries(statements.map(s => [s.Sid, s]));
       expect(bySid.ListTasksOfTheseClustersOnly).toMatchObject({ Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': clusterArn } } });

@@ -34,4 +34,10 @@ export enum FailureReason {
   IDEMPOTENCY_MISMATCH = 'IdempotencyMismatch',
   /** Any other client error. */
   OTHER = 'Other',
+  /**
+   * The task has a session of ours, but another tool's session with a lower number sits on the
+   * same ENI: EC2 evaluates sessions in number order and the first whose filter matches mirrors
+   * a packet, so ours may get none. Reported, not counted as mirrored; not a refusal.
+   */
+  SHADOWED = 'Shadowed',
 }

@@ -21,4 +21,10 @@ export const METRIC = {
   UNMIRRORED_TASKS: 'UnmirroredTasks',
   /** Sessions created on, or moved to, a target in another Availability Zone than their task. */
   CROSS_ZONE_SESSIONS: 'CrossZoneSessions',
+  /**
+   * Triggers (queue messages, invokes) the functions ignored because they name no service of the
+   * stack: forged, or left over from a mirror that is gone. Published with the `service`
+   * dimension only.
+   */
+  IGNORED_TRIGGERS: 'IgnoredTriggers',
 } as const;

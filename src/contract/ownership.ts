@@ -25,6 +25,15 @@ export const TASK_TAG_KEY = 'fargate-traffic-mirror:task-arn';
  */
 export const REQUEST_TAG_KEY = 'fargate-traffic-mirror:request';
 
+/**
+ * Tag naming the stack whose session manager created the session. Its value is the same for every
+ * mirror of a stack and never changes, so IAM scopes Delete and Modify to it: a permission that
+ * names the mirrors' owner ids would lose a mirror's id in the update that removes the mirror,
+ * before the cleanup phase runs that mirror's Delete. Which mirror a session belongs to is the
+ * owner tag, checked in code.
+ */
+export const STACK_TAG_KEY = 'fargate-traffic-mirror:stack';
+
 /** EC2 tag values are at most 256 characters. */
 export const MAX_TAG_VALUE_LENGTH = 256;
 
@@ -34,6 +43,27 @@ export const MAX_TAG_VALUE_LENGTH = 256;
  */
 export function ownerIdFor(stackName: string, constructPath: string): string {
   return 'ftm-' + createHash('sha256').update(`${stackName}\u0000${constructPath}`).digest('hex').slice(0, 24);
+}
+
+/**
+ * The stack tag's value: a hash of the stack name (or, for a stack whose name is a token, its
+ * construct path), constant for the life of the stack whatever mirrors it holds.
+ */
+export function stackTagFor(stackName: string): string {
+  return 'ftms-' + createHash('sha256').update(`stack\u0000${stackName}`).digest('hex').slice(0, 24);
+}
+
+/** What an owner id looks like (ownerIdFor); a trigger naming anything else names no service of ours. */
+export const OWNER_ID_PATTERN = /^ftm-[0-9a-f]{24}$/;
+
+/**
+ * The path under which a stack keeps each mirrored service's configuration, one SSM String
+ * parameter per service named by its owner id (`<prefix><ownerId>`), written by CloudFormation
+ * only. Constant for the stack (it holds the stack tag), so the functions' permission to read it
+ * survives the update that removes a mirror.
+ */
+export function configParameterPrefix(stackTag: string): string {
+  return `/fargate-traffic-mirror/${stackTag}/config/`;
 }
 
 /**

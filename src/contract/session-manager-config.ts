@@ -26,9 +26,16 @@ export const ENV = {
   SAMPLING: 'MIRROR_SAMPLING',
   /** The SSM parameter that turns mirroring of the service on and off. */
   SWITCH_PARAMETER: 'MIRROR_SWITCH_PARAMETER',
+  /** The function environment's, not a trigger's: the stack tag every session carries (ownership.ts STACK_TAG_KEY). */
+  STACK_TAG: 'MIRROR_STACK_TAG',
+  /** The function environment's: where the services' configuration parameters are (ownership.ts configParameterPrefix). */
+  CONFIG_PREFIX: 'MIRROR_CONFIG_PREFIX',
   /** The function environment's, not a trigger's: the reconciler a switch change starts. */
   RECONCILER_FUNCTION: 'MIRROR_RECONCILER_FUNCTION',
-  /** The reconciler's only: the event queue, whose depth tells a sweep whether events are still on their way. */
+  /**
+   * The event queue: its depth tells a sweep whether events are still on their way, and the event
+   * function checks each record's receipt handle against it.
+   */
   EVENT_QUEUE_URL: 'MIRROR_EVENT_QUEUE_URL',
 } as const;
 
@@ -61,6 +68,17 @@ export interface SessionManagerConfig {
   readonly sampling?: number;
   /** Name of the SSM parameter that switches mirroring on and off. @default always on */
   readonly switchParameter?: string;
+  /**
+   * The stack tag's value, from the function's environment (never from a trigger): sessions
+   * carry it, and IAM allows deleting and modifying only sessions that do. @default no stack tag
+   */
+  readonly stackTag?: string;
+  /**
+   * When the deployment last wrote this configuration (epoch ms, the parameter's
+   * LastModifiedDate). A scheduled sweep leaves changes younger than the settle time to the
+   * deployment's own sweep. @default unknown: old enough
+   */
+  readonly configuredAt?: number;
 }
 
 /** Reads and checks the configuration; a broken deployment fails loudly at cold start. */

@@ -21,6 +21,11 @@ export const KEEPING_UP_BACKLOG = EVENT_BATCH_SIZE * EVENT_SOURCE_MAX_CONCURRENC
 
 /** The event path's function timeout: a batch of task state changes. */
 export const EVENT_TIMEOUT_SEC = 60;
+/**
+ * The event queue's visibility timeout: six times the function's, as AWS advises for SQS event
+ * sources, so a message is not received again while a throttled or retried invocation still runs.
+ */
+export const EVENT_QUEUE_VISIBILITY_TIMEOUT_SEC = 6 * EVENT_TIMEOUT_SEC;
 /** The reconciler's function timeout, Lambda's maximum. */
 export const RECONCILER_TIMEOUT_SEC = 15 * 60;
 /**
@@ -35,14 +40,6 @@ export const RECONCILER_MAX_EVENT_AGE_SEC = 60;
  * The enrollment is not bound by this: it works across the provider framework's polls.
  */
 export const SCHEDULED_SWEEP_BUDGET_MS = 45_000;
-/**
- * A scheduled sweep brings owned sessions to its configuration only when at most this many
- * differ: it is for the few sessions changed by hand. More means a deployment is changing the
- * configuration (its own sweep, the enrollment's Update, modifies every one, and a scheduled
- * sweep beside it would modify them a second time), or the sweep runs the previous
- * configuration (a schedule is updated after the enrollment) and would undo the change.
- */
-export const SCHEDULED_SWEEP_MODIFY_LIMIT = 5;
 /** An action started just before a deadline still runs, with the SDK's retries. */
 export const ACTION_GRACE_MS = 30_000;
 /**

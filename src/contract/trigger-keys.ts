@@ -3,7 +3,17 @@
  * the published package carries none of the handler's SDK dependencies.
  */
 
-/** The key under which every trigger carries its service's configuration (the ENV-keyed record). */
+/**
+ * The key under which a trigger names the service it is about: its owner id, and nothing else.
+ * The functions read the service's configuration from its configuration parameter, never from a
+ * trigger.
+ */
+export const SERVICE_KEY = 'service';
+/**
+ * The key under which triggers of releases before the configuration parameter carried the whole
+ * configuration. Of it, only the owner id is read, so a message queued before an upgrade still
+ * names its service; the rest is ignored.
+ */
 export const CONFIG_KEY = 'mirror';
 /** The key of a task state change inside an event-queue message. */
 export const EVENT_KEY = 'event';

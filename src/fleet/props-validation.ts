@@ -48,6 +48,11 @@ export function validateProps(props: FargateTrafficMirrorProps, bound: readonly 
       throw new Error(`reconcileInterval must be a whole number of minutes, at least 1, got ${interval.toHumanString()}`);
     }
   }
+  if (props.initialSwitch !== undefined && !Token.isUnresolved(props.initialSwitch) && /^\s*on\s+until\b/i.test(props.initialSwitch)
+    && props.periodicReconcile === false) {
+    throw new Error(`initialSwitch '${props.initialSwitch}' expires at the first scheduled sweep after its time, and periodicReconcile is false: `
+      + 'nothing would remove the sessions at the expiry; turn periodicReconcile on, or use \'on\' and write \'off\' when mirroring should end');
+  }
   if (props.reconcileInterval && props.periodicReconcile === false) {
     throw new Error('reconcileInterval has no effect when periodicReconcile is false; remove one of them');
   }

@@ -1,7 +1,7 @@
 /**
  * Construct side: the configuration of one mirrored service, built from the construct's props, in
- * the variables the runtime reads (contract/session-manager-config.ts). Every trigger of the shared
- * session manager carries it.
+ * the variables the runtime reads (contract/session-manager-config.ts): the value of the service's
+ * configuration parameter (fleet/service-enrollment.ts). Triggers carry only the owner id.
  */
 import { Tokenization } from 'aws-cdk-lib';
 import { ENV } from '../contract/session-manager-config';
@@ -24,7 +24,7 @@ export interface ServiceConfigInputs {
 
 /**
  * The service's configuration as variable name -> value. The key order is the order the
- * templates show, so it stays fixed. Throws when it may not fit a trigger.
+ * templates show, so it stays fixed. Throws when it may not fit its parameter.
  */
 export function serviceConfig(props: FargateTrafficMirrorProps, inputs: ServiceConfigInputs): Record<string, string> {
   const bound = inputs.targets;
@@ -53,31 +53,30 @@ export function serviceConfig(props: FargateTrafficMirrorProps, inputs: ServiceC
     [ENV.SWITCH_PARAMETER]: inputs.switchParameterName,
   };
   if (props.sampling !== undefined) config[ENV.SAMPLING] = String(props.sampling);
-  validateTriggerSize(config, bound.length);
+  validateConfigSize(config, bound.length);
   return config;
 }
 
 /**
- * Every trigger carries the configuration: the rule's input template and the schedule's input
- * take at most 8,192 characters each (EventBridge and EventBridge Scheduler quotas), and the
- * rule's template wraps the configuration. Kept well below: 4 KB. Unresolved values count as
- * this many characters: a target id (`tmt-` and 17 hex digits) is 21, ARNs and names of the
- * app's resources are longer.
+ * The configuration is the value of a Standard SSM String parameter, which holds at most 4,096
+ * characters (Systems Manager quotas), as JSON. Unresolved values count as this many characters:
+ * a target id (`tmt-` and 17 hex digits) is 21, ARNs and names of the app's resources are longer.
  */
 const MAX_CONFIG_BYTES = 4096;
 const TARGET_ID_LENGTH = 21;
 const UNRESOLVED_VALUE_LENGTH = 128;
 
-/** Throws when the configuration the triggers carry may grow too large (many targets, long names). */
-function validateTriggerSize(config: Record<string, string>, targetCount: number): void {
-  let bytes = 0;
+/** Throws when the configuration parameter's value may grow too large (many targets, long names). */
+function validateConfigSize(config: Record<string, string>, targetCount: number): void {
+  // Braces, and per entry two pairs of quotes, a colon and a comma.
+  let bytes = 2;
   for (const [key, value] of Object.entries(config)) {
     const placeholder = 'x'.repeat(key === ENV.TARGETS || key === ENV.TARGET_ID ? TARGET_ID_LENGTH : UNRESOLVED_VALUE_LENGTH);
     const estimate = Tokenization.reverseString(value).mapTokens({ mapToken: () => placeholder }).join({ join: (l: unknown, r: unknown) => `${l}${r}` });
-    bytes += Buffer.byteLength(key) + Buffer.byteLength(String(estimate));
+    bytes += Buffer.byteLength(JSON.stringify(key)) + Buffer.byteLength(JSON.stringify(String(estimate))) + 2;
   }
   if (bytes > MAX_CONFIG_BYTES) {
-    throw new Error(`the configuration every trigger carries would take about ${bytes} bytes (${targetCount} targets, the description and the ids); `
+    throw new Error(`the configuration parameter would hold about ${bytes} bytes (${targetCount} targets, the description and the ids); `
       + `at most ${MAX_CONFIG_BYTES} fit: use fewer targets or a shorter description`);
   }
 }

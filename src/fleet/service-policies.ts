@@ -4,7 +4,7 @@
  */
 import { ArnFormat, Stack, aws_iam as iam } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { OWNER_TAG_KEY } from '../contract/ownership';
+import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../contract/ownership';
 import { suppressNagFindings } from '../private/nag-suppressions';
 
 /** What one mirrored service's sessions may use: its owner tag, target, filter and cluster. */
@@ -38,6 +38,8 @@ export interface ServicePoliciesProps {
    * configuration (ModifyTrafficMirrorSession). The event path does neither.
    */
   readonly reconciler: boolean;
+  /** The stack tag's value (contract/ownership.ts): sessions carry it, Delete and Modify are scoped to it. */
+  readonly stackTag: string;
 }
 
 /**
@@ -110,21 +112,30 @@ export class ServicePolicies extends Construct {
     const createFrom = statement('CreateSessionFromTaskEniToTheseTargetsThroughTheseFilters', ['ec2:CreateTrafficMirrorSession'],
       [ec2Arn('network-interface', '*')]);
     const createOwned = statement('CreateOnlySessionsTaggedWithTheseOwners', ['ec2:CreateTrafficMirrorSession'], [sessionArn]);
+    createOwned.addCondition('StringEquals', { [`aws:RequestTag/${STACK_TAG_KEY}`]: this.props.stackTag });
     const tag = statement('TagSessionsOnlyWhileCreatingThem', ['ec2:CreateTags'], [sessionArn]);
     tag.addCondition('StringEquals', { 'ec2:CreateAction': 'CreateTrafficMirrorSession' });
+    // Delete and modify are scoped to the stack tag, a constant: the update that removes a mirror
+    // (or moves it to another construct path) changes the owner lists below in its update phase,
+    // and only then, in the cleanup phase, runs the removed mirror's Delete. The owner lists
+    // remain for sessions created before sessions carried the stack tag.
+    const deleteInStack = statement('DeleteOnlySessionsOfThisStack', ['ec2:DeleteTrafficMirrorSession'], [sessionArn]);
+    deleteInStack.addCondition('StringEquals', { [`aws:ResourceTag/${STACK_TAG_KEY}`]: this.props.stackTag });
     const deleteOwned = statement('DeleteOnlySessionsTheseOwnersCreated', ['ec2:DeleteTrafficMirrorSession'], [sessionArn]);
     const describe = statement('DescribeCallsCannotBeScoped', ['ec2:DescribeTrafficMirrorSessions'], ['*']);
     const readSwitches = statement('ReadTheseServicesSwitches', ['ssm:GetParameter'], []);
-    const statements = [createFrom, createOwned, tag, deleteOwned, describe, readSwitches];
+    const statements = [createFrom, createOwned, tag, deleteInStack, deleteOwned, describe, readSwitches];
     // EC2 authorizes ModifyTrafficMirrorSession against the session and, when the request names
     // them, the new target and filter. The owner tag condition goes on the session only: on the
     // target and filter it would test their tags and never match. ListTasks is authorized
     // against container instances; the cluster condition scopes it.
+    const modifyInStack = statement('ModifyOnlySessionsOfThisStack', ['ec2:ModifyTrafficMirrorSession'], [sessionArn]);
+    modifyInStack.addCondition('StringEquals', { [`aws:ResourceTag/${STACK_TAG_KEY}`]: this.props.stackTag });
     const modifyOwned = statement('ModifyOnlySessionsTheseOwnersCreated', ['ec2:ModifyTrafficMirrorSession'], [sessionArn]);
     const modifyTo = statement('ModifySessionsOnlyToTheseTargetsAndFilters', ['ec2:ModifyTrafficMirrorSession'], []);
     const listTasks = statement('ListTasksOfTheseClustersOnly', ['ecs:ListTasks'], ['*']);
     const describeTasks = statement('DescribeTasksOfTheseClustersOnly', ['ecs:DescribeTasks'], []);
-    if (this.props.reconciler) statements.push(modifyOwned, modifyTo, listTasks, describeTasks);
+    if (this.props.reconciler) statements.push(modifyInStack, modifyOwned, modifyTo, listTasks, describeTasks);
 
     const services: ServiceGrant[] = [];
     const unique = (of: (s: ServiceGrant) => string) => [...new Set(services.map(of))];

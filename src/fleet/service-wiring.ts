@@ -2,14 +2,15 @@
 import { Duration, Stack, aws_events as events, aws_scheduler as scheduler } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SharedSessionManager } from './shared-session-manager';
+import { ENV } from '../contract/session-manager-config';
 import { EARLY_START_STATE, START_STATE, STOP_STATE } from '../contract/task-states';
 import { RECONCILER_MAX_EVENT_AGE_SEC } from '../contract/timing';
-import { CONFIG_KEY, EVENT_KEY, SWEEP_KEY } from '../contract/trigger-keys';
+import { EVENT_KEY, SERVICE_KEY, SWEEP_KEY } from '../contract/trigger-keys';
 
 /** What a service's triggers carry and where they go. */
 export interface ServiceWiringProps {
   readonly manager: SharedSessionManager;
-  /** The service's configuration, ENV-keyed; every trigger carries it. */
+  /** The service's configuration, ENV-keyed; triggers carry only its owner id. */
   readonly config: Record<string, string>;
   readonly clusterArn: string;
   readonly serviceName: string;
@@ -21,7 +22,7 @@ export interface ServiceWiringProps {
 
 /**
  * One service's triggers of the shared session manager: the EventBridge rule that sends its
- * task state changes, with its configuration, to the shared queue, and the schedule that sweeps
+ * task state changes, naming the service, to the shared queue, and the schedule that sweeps
  * it. Neither needs a resource of its own beyond itself: the queue's policy takes a statement
  * per rule, and every schedule assumes the shared scheduler role.
  */
@@ -45,8 +46,9 @@ export class ServiceWiring extends Construct {
     this.rule.addTarget({
       bind: () => ({
         arn: manager.queue.queueArn,
-        // The whole event, with the configuration of the service it is about.
-        input: events.RuleTargetInput.fromObject({ [CONFIG_KEY]: config, [EVENT_KEY]: events.EventField.fromPath('$') }),
+        // The whole event, with the service it is about; never its configuration, which the
+        // functions read from the service's parameter.
+        input: events.RuleTargetInput.fromObject({ [SERVICE_KEY]: config[ENV.OWNER_ID], [EVENT_KEY]: events.EventField.fromPath('$') }),
         deadLetterConfig: { arn: manager.deadLetterQueue.queueArn },
         retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: Duration.hours(24).toSeconds() },
       }),
@@ -82,7 +84,7 @@ export class ServiceWiring extends Construct {
         target: {
           arn: manager.reconciler.functionArn,
           roleArn: manager.schedulerRole.roleArn,
-          input: Stack.of(this).toJsonString({ [CONFIG_KEY]: config, [SWEEP_KEY]: true }),
+          input: Stack.of(this).toJsonString({ [SERVICE_KEY]: config[ENV.OWNER_ID], [SWEEP_KEY]: true }),
           // Not retried, and dropped when it could not start within a minute: the stack
           // delete's settle time counts on a sweep starting within a minute of its schedule.
           retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: RECONCILER_MAX_EVENT_AGE_SEC },

@@ -3,18 +3,24 @@
  * shares.
  */
 import {
-  Duration, Stack, aws_cloudwatch as cloudwatch, aws_events as events, aws_iam as iam, aws_lambda as lambda, aws_lambda_event_sources as sources,
-  aws_logs as logs, aws_sqs as sqs,
+  ArnFormat, Duration, Stack, Token, aws_cloudwatch as cloudwatch, aws_events as events, aws_iam as iam, aws_lambda as lambda,
+  aws_lambda_event_sources as sources, aws_logs as logs, aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
+import { EnrollmentDeleteOrder } from './delete-order';
 import { enrollmentProvider } from './enrollment-provider';
 import { MAX_SERVICES_PER_STACK, ServiceGrant, ServicePolicies } from './service-policies';
 import { SERVICE_DIMENSION_VALUE } from '../contract/metric-names';
+import { configParameterPrefix, stackTagFor } from '../contract/ownership';
 import { ENV } from '../contract/session-manager-config';
-import { EVENT_BATCH_SIZE, EVENT_SOURCE_MAX_CONCURRENCY, EVENT_TIMEOUT_SEC, RECONCILER_MAX_EVENT_AGE_SEC, RECONCILER_TIMEOUT_SEC } from '../contract/timing';
+import { EVENT_BATCH_SIZE, EVENT_QUEUE_VISIBILITY_TIMEOUT_SEC, EVENT_SOURCE_MAX_CONCURRENCY, EVENT_TIMEOUT_SEC, RECONCILER_MAX_EVENT_AGE_SEC, RECONCILER_TIMEOUT_SEC } from '../contract/timing';
 import { functionRole } from '../private/function-role';
 import { suppressNagFindings } from '../private/nag-suppressions';
 import { SessionManagerFunction } from '../private/session-manager-function';
+
+/** How cdk-nag writes the stack's region and account in a finding: a literal, or the pseudo parameter. */
+const regionFinding = (stack: Stack) => (Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region);
+const accountFinding = (stack: Stack) => (Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account);
 
 /** Settings every mirrored service of a stack must agree on, since they share the functions. */
 export interface SharedSettings {
@@ -22,9 +28,6 @@ export interface SharedSettings {
   readonly reservedConcurrentExecutions?: number;
 }
 
-// AWS guidance for SQS event sources: a visibility timeout of at least six times the function
-// timeout, so a message is not received again while a throttled or retried invocation still runs.
-const QUEUE_VISIBILITY_TIMEOUT_FACTOR = 6;
 /**
  * The construct id of the stack's `SharedSessionManager`, a direct child of the stack; as such it
  * is also the prefix of the logical ids of every resource it holds. Not part of the public API.
@@ -65,6 +68,10 @@ export class SharedSessionManager extends Construct {
   public readonly schedulerRole: iam.Role;
   /** The event source mapping of the queue; it starts only after every enrollment. */
   public readonly eventSourceMapping: lambda.EventSourceMapping;
+  /** The stack tag's value on every session the stack's mirrors create (contract/ownership.ts STACK_TAG_KEY). */
+  public readonly stackTag: string;
+  /** Where each service's configuration parameter is: `<configPrefix><ownerId>` (contract/ownership.ts). */
+  public readonly configPrefix: string;
   private readonly eventPolicies: ServicePolicies;
   /** The rules the queues admit, one statement per queue listing them all. */
   private readonly rules: string[] = [];
@@ -76,6 +83,12 @@ export class SharedSessionManager extends Construct {
   private constructor(scope: Construct, id: string, private readonly settings: SharedSettings) {
     super(scope, id);
     const { logRetention, reservedConcurrentExecutions } = settings;
+    const stack = Stack.of(this);
+    // Constant for the stack's life, so the permissions scoped to it survive any mirror's removal.
+    this.stackTag = stackTagFor(Token.isUnresolved(stack.stackName) ? stack.node.path : stack.stackName);
+    this.configPrefix = configParameterPrefix(this.stackTag);
+    // Every enrollment outlives every policy of the functions it calls (stack delete, rollback).
+    EnrollmentDeleteOrder.applyTo(Stack.of(this));
 
     // Event path: a batch of task state changes at a time, so a short timeout; the queue's
     // visibility timeout is six times as long.
@@ -88,7 +101,7 @@ export class SharedSessionManager extends Construct {
       timeout: eventTimeout,
       logGroup: eventLogs,
       role: eventRole,
-      environment: { POWERTOOLS_SERVICE_NAME: SERVICE_DIMENSION_VALUE },
+      environment: { POWERTOOLS_SERVICE_NAME: SERVICE_DIMENSION_VALUE, [ENV.STACK_TAG]: this.stackTag, [ENV.CONFIG_PREFIX]: this.configPrefix },
       reservedConcurrentExecutions,
     });
 
@@ -101,7 +114,7 @@ export class SharedSessionManager extends Construct {
       timeout: Duration.seconds(RECONCILER_TIMEOUT_SEC),
       logGroup: reconcilerLogs,
       role: reconcilerRole,
-      environment: { POWERTOOLS_SERVICE_NAME: SERVICE_DIMENSION_VALUE },
+      environment: { POWERTOOLS_SERVICE_NAME: SERVICE_DIMENSION_VALUE, [ENV.STACK_TAG]: this.stackTag, [ENV.CONFIG_PREFIX]: this.configPrefix },
       reservedConcurrentExecutions,
       // A failed scheduled sweep is not retried by Lambda: the next one runs within
       // reconcileInterval anyway, and a retry could start after the stack began deleting.
@@ -110,8 +123,22 @@ export class SharedSessionManager extends Construct {
       // hours. The stack delete's settle time counts on a sweep starting within a minute.
       maxEventAge: Duration.seconds(RECONCILER_MAX_EVENT_AGE_SEC),
     });
-    this.eventPolicies = new ServicePolicies(this, 'SessionManagerPolicies', { role: eventRole, reconciler: false });
-    this.reconcilerPolicies = new ServicePolicies(this, 'ReconcilerPolicies', { role: reconcilerRole, reconciler: true });
+    // Both functions read the services' configuration, and only under the stack's prefix: the
+    // prefix is constant, so a removed mirror's Delete may still read its parameter.
+    const configParameters = stack.formatArn({
+      service: 'ssm', resource: 'parameter', resourceName: `${this.configPrefix.slice(1)}*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    for (const role of [eventRole, reconcilerRole]) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadTheServicesConfiguration', actions: ['ssm:GetParameter'], resources: [configParameters] }));
+      suppressNagFindings(role.node.findChild('DefaultPolicy'), [{
+        id: 'AwsSolutions-IAM5',
+        reason: 'The functions read each mirrored service\'s configuration from its parameter, named by the service\'s owner id under a path '
+          + 'that holds this stack\'s tag; the path is constant, so a mirror\'s removal does not take away the read its Delete needs.',
+        appliesTo: [`Resource::arn:<AWS::Partition>:ssm:${regionFinding(stack)}:${accountFinding(stack)}:parameter${this.configPrefix}*`],
+      }]);
+    }
+    this.eventPolicies = new ServicePolicies(this, 'SessionManagerPolicies', { role: eventRole, reconciler: false, stackTag: this.stackTag });
+    this.reconcilerPolicies = new ServicePolicies(this, 'ReconcilerPolicies', { role: reconcilerRole, reconciler: true, stackTag: this.stackTag });
 
     // Durable events: EventBridge -> encrypted queue -> Lambda, with partial batch responses,
     // bounded concurrency and a dead-letter queue. Nothing is lost when EC2 throttles.
@@ -123,7 +150,7 @@ export class SharedSessionManager extends Construct {
     this.queue = new sqs.Queue(this, 'TaskStateQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: Duration.seconds(eventTimeout.toSeconds() * QUEUE_VISIBILITY_TIMEOUT_FACTOR),
+      visibilityTimeout: Duration.seconds(EVENT_QUEUE_VISIBILITY_TIMEOUT_SEC),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
     });
     this.eventFunction.addEventSource(new sources.SqsEventSource(this.queue, {
@@ -133,16 +160,29 @@ export class SharedSessionManager extends Construct {
       maxConcurrency: EVENT_SOURCE_MAX_CONCURRENCY,
     }));
     // EventBridge may send to both queues (the dead-letter queue takes what a rule cannot
-    // deliver), from this stack's mirrors' rules only.
+    // deliver), from this stack's mirrors' rules only; nobody else may send. Within an account an
+    // identity-based Allow suffices to send to a queue unless its policy denies it explicitly
+    // (IAM User Guide, "Policy evaluation logic"), so the Deny is what keeps out every other
+    // principal; a request without a source ARN (anyone but a service) matches ArnNotEquals.
+    // The Allow names the account; the rules are listed once, in the Deny (8,192 bytes per
+    // queue policy).
     for (const queue of [this.queue, this.deadLetterQueue]) {
-      const statement = new iam.PolicyStatement({
+      queue.addToResourcePolicy(new iam.PolicyStatement({
         sid: 'TheMirroredServicesRulesMaySend',
         principals: [new iam.ServicePrincipal('events.amazonaws.com')],
         actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
         resources: [queue.queueArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }));
+      const deny = new iam.PolicyStatement({
+        sid: 'OnlyTheMirroredServicesRulesMaySend',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['sqs:SendMessage'],
+        resources: [queue.queueArn],
       });
-      queue.addToResourcePolicy(statement);
-      this.admitted.push(statement);
+      queue.addToResourcePolicy(deny);
+      this.admitted.push(deny);
     }
     this.eventSourceMapping = this.eventFunction.node.children.find(c => c instanceof lambda.EventSourceMapping) as lambda.EventSourceMapping;
     // A sweep mirrors young tasks only when no task state change is still on its way.
@@ -150,6 +190,9 @@ export class SharedSessionManager extends Construct {
     this.queue.grant(this.reconciler, 'sqs:GetQueueAttributes');
     // A flipped switch starts a sweep of its service at once, on the reconciler.
     this.eventFunction.addEnvironment(ENV.RECONCILER_FUNCTION, this.reconciler.functionName);
+    // The event function checks that each record it is handed is a message of this queue it
+    // received (its receipt handle), so a direct invoke with forged records does nothing.
+    this.eventFunction.addEnvironment(ENV.EVENT_QUEUE_URL, this.queue.queueUrl);
     this.reconciler.grantInvoke(this.eventFunction);
 
     this.serviceToken = enrollmentProvider(this, this.reconciler, logRetention).serviceToken;
@@ -191,7 +234,7 @@ export class SharedSessionManager extends Construct {
   /** Lets `rule` send to the queues, beside every rule admitted before. */
   public admit(rule: events.IRule): void {
     this.rules.push(rule.ruleArn);
-    for (const statement of this.admitted) statement.addCondition('ArnEquals', { 'aws:SourceArn': [...this.rules] });
+    for (const statement of this.admitted) statement.addCondition('ArnNotEquals', { 'aws:SourceArn': [...this.rules] });
   }
 
   /** The alarm on the shared dead-letter queue, made on first request. */

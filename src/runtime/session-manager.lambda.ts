@@ -6,8 +6,9 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { newEc2Client, newEcsClient } from './adapters/clients';
-import { eventBacklogOf } from './adapters/event-queue';
-import { EmfMirrorMetrics } from './adapters/metrics';
+import { ConfigReader } from './adapters/config-reader';
+import { eventBacklogOf, receiptCheckerOf } from './adapters/event-queue';
+import { EmfMirrorMetrics, publishIgnoredTriggers } from './adapters/metrics';
 import { MirrorSessions } from './adapters/mirror-sessions';
 import { RecentTasks } from './adapters/recent-tasks';
 import { ServiceTasks } from './adapters/service-tasks';
@@ -20,23 +21,34 @@ import { ENV, SessionManagerConfig } from '../contract/session-manager-config';
 
 // Built once per container, outside the handler, so warm invocations reuse the clients'
 // connections. The SDK retries throttling and 5xx with backoff before we see an error. The
-// functions are shared by every mirrored service of the stack: each trigger carries its
-// service's configuration, and the per-service pieces are made from it.
+// functions are shared by every mirrored service of the stack: each trigger names its
+// service, whose configuration is read from its parameter; the per-service pieces are made from it.
 const logger = new Logger({ serviceName: 'fargate-traffic-mirror' });
 const ec2 = newEc2Client();
 const ecs = newEcsClient();
 const recent = new RecentTasks();
 const queueUrl = process.env[ENV.EVENT_QUEUE_URL];
-const eventBacklog = queueUrl ? eventBacklogOf(new SQSClient({}), queueUrl) : undefined;
-const switches = new SwitchReader(new SSMClient({}));
+const sqs = new SQSClient({});
+const eventBacklog = queueUrl ? eventBacklogOf(sqs, queueUrl) : undefined;
+// Records a function is handed are checked against the queue: a direct invoke cannot forge them.
+const checkReceipts = queueUrl ? receiptCheckerOf(sqs, queueUrl) : undefined;
+const ssm = new SSMClient({});
+const switches = new SwitchReader(ssm);
+// The one source of each service's configuration: its parameter under the stack's prefix, which
+// only the deployment writes and which is all the functions may read there.
+const configs = new ConfigReader(ssm, process.env[ENV.CONFIG_PREFIX] ?? '/fargate-traffic-mirror/unset/');
 const reconcilerName = process.env[ENV.RECONCILER_FUNCTION];
 const startSweep = reconcilerName ? sweepStarterOf(new LambdaClient({}), reconcilerName) : undefined;
+// Constant for the stack, from the deployment: every session carries it (IAM scopes Delete to it).
+const stackTag = process.env[ENV.STACK_TAG] || undefined;
 
-function depsFor(config: SessionManagerConfig): OperationDeps {
+function depsFor(serviceConfig: SessionManagerConfig): OperationDeps {
+  const config: SessionManagerConfig = { ...serviceConfig, stackTag };
   const log = logger.createChild({ persistentKeys: { owner: config.ownerId, serviceName: config.serviceName } });
   const name = config.switchParameter;
   return {
     config,
+    currentConfig: () => configs.configOf(config.ownerId),
     logger: log,
     metrics: new EmfMirrorMetrics(config.ownerId),
     sessions: new MirrorSessions(ec2, config),
@@ -56,5 +68,11 @@ function depsFor(config: SessionManagerConfig): OperationDeps {
  * (the schedule's input), and the CloudFormation custom resource (through the provider framework).
  */
 export async function handler(event: unknown, context?: InvocationContext): Promise<unknown> {
-  return routeTrigger(event, depsFor, { log: (message, details) => logger.warn(message, { ...details }), startSweep }, context);
+  return routeTrigger(event, depsFor, {
+    log: (message, details) => logger.warn(message, { ...details }),
+    configFor: (ownerId, fresh) => configs.configOf(ownerId, fresh),
+    startSweep,
+    ignored: publishIgnoredTriggers,
+    checkReceipts,
+  }, context);
 }

@@ -89,6 +89,13 @@ export const PROPS_CASES: PropsCase[] = [
   },
   {
     category: 'conflicting options',
+    name: 'a switch that expires without periodic sweeps to act on the expiry',
+    build: mirror({ periodicReconcile: false, initialSwitch: 'on until 2030-01-01T00:00:00Z' }),
+    error: 'initialSwitch \'on until 2030-01-01T00:00:00Z\' expires at the first scheduled sweep after its time, and periodicReconcile is false: '
+      + 'nothing would remove the sessions at the expiry; turn periodicReconcile on, or use \'on\' and write \'off\' when mirroring should end',
+  },
+  {
+    category: 'conflicting options',
     name: 'source and destination CIDR of different IP families',
     build: filter(ingress({ sourceCidr: '10.0.0.0/8', destinationCidr: '::/0' })),
     error: `${FILTER} rules[0]: sourceCidr '10.0.0.0/8' and destinationCidr '::/0' must be of the same IP family`,
@@ -308,9 +315,9 @@ export const PROPS_CASES: PropsCase[] = [
   },
   {
     category: 'targets',
-    name: 'more than the 4 KB of configuration every trigger carries',
+    name: 'more than the 4 KB of configuration its parameter holds',
     build: mirrorTo(() => MirrorTarget.pool(Array.from({ length: 21 }, (_, i) => existing(i))), { description: 'd'.repeat(3000) }),
-    error: 'the configuration every trigger carries would take about 4194 bytes (21 targets, the description and the ids); '
+    error: 'the configuration parameter would hold about 4256 bytes (21 targets, the description and the ids); '
       + 'at most 4096 fit: use fewer targets or a shorter description',
   },
 ];

@@ -36,7 +36,8 @@ describe('one session manager per stack', () => {
     template.resourceCountIs('AWS::Events::Rule', 3);
     template.resourceCountIs('AWS::Scheduler::Schedule', 3);
     template.resourceCountIs('Custom::FargateTrafficMirrorEnrollment', 3);
-    template.resourceCountIs('AWS::SSM::Parameter', 3);
+    // Its switch and its configuration.
+    template.resourceCountIs('AWS::SSM::Parameter', 6);
     expect(new Set(mirrors.map(m => m.sessionManager))).toEqual(new Set([mirrors[0].sessionManager]));
     expect(new Set(mirrors.map(m => m.ownerId)).size).toBe(3);
     // One statement per queue admits every mirror's rule: SQS takes at most 20 per queue policy.
@@ -45,7 +46,8 @@ describe('one session manager per stack', () => {
       const allows = policy.Properties.PolicyDocument.Statement.filter((st: any) => st.Effect === 'Allow');
       expect(allows).toHaveLength(1);
       expect(allows[0].Principal).toEqual({ Service: 'events.amazonaws.com' });
-      expect(allows[0].Condition.ArnEquals['aws:SourceArn'].map((a: any) => a['Fn::GetAtt'][0]).sort()).toEqual(rules);
+      const [deny] = policy.Properties.PolicyDocument.Statement.filter((st: any) => st.Sid === 'OnlyTheMirroredServicesRulesMaySend');
+      expect(deny.Condition.ArnNotEquals['aws:SourceArn'].map((a: any) => a['Fn::GetAtt'][0]).sort()).toEqual(rules);
     }
     // The shared queue's event source starts only after every enrollment.
     const [mapping] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as any[];
@@ -53,13 +55,13 @@ describe('one session manager per stack', () => {
   });
 
   // The measure: an imported service sharing an existing target and filter.
-  test('each further mirrored service adds at most 5 resources, and 50 stay far within 500', () => {
+  test('each further mirrored service adds at most 5 resources (rule, schedule, enrollment, switch, configuration), and 50 stay far within 500', () => {
     const one = resourceCount(fleet(1).stack);
     const two = resourceCount(fleet(2).stack);
     const fifty = resourceCount(fleet(50).stack);
     expect(two - one).toBeLessThanOrEqual(5);
     // Every SERVICES_PER_POLICY services, each shared function's role takes one more managed policy.
-    expect(fifty - one).toBeLessThanOrEqual(49 * 4 + 2 * Math.ceil(50 / SERVICES_PER_POLICY));
+    expect(fifty - one).toBeLessThanOrEqual(49 * 5 + 2 * Math.ceil(50 / SERVICES_PER_POLICY));
     expect(fifty).toBeLessThan(500);
   });
 

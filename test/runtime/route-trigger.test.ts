@@ -18,10 +18,12 @@ const OTHER: SessionManagerConfig = { ...CONFIG, ownerId: 'ftm-bbbbbbbbbbbbbbbbb
 const eniOf = (n: number) => `eni-${n.toString(16).padStart(17, '0')}`;
 const taskIdOf = (n: number) => `task${n.toString().padStart(8, '0')}`;
 const message = (config: SessionManagerConfig, event: unknown, messageId = 'm0') =>
-  ({ messageId, body: JSON.stringify({ mirror: configToEnv(config), event }) });
+  ({ messageId, body: JSON.stringify({ service: config.ownerId, event }) });
+/** The configuration parameters of a stack with `configs`: the one source the functions act on. */
+const configsOf = (...configs: SessionManagerConfig[]) => async (ownerId: unknown) => configs.find(c => c.ownerId === ownerId);
 
 describe('triggers of the shared session manager', () => {
-  test('queue messages are grouped by the service they carry; a message without a usable configuration is acknowledged', () => {
+  test('queue messages are grouped by the service they name; a message naming none is acknowledged', () => {
     const trigger = unwrapTrigger({
       Records: [
         message(CONFIG, { a: 1 }, 'm1'),
@@ -29,29 +31,30 @@ describe('triggers of the shared session manager', () => {
         message(CONFIG, { c: 3 }, 'm3'),
         { messageId: 'm4', body: JSON.stringify({ event: {} }) },
         { messageId: 'm5', body: 'not json' },
+        // Queued by a release that carried the configuration: only its owner id is read.
         { messageId: 'm6', body: JSON.stringify({ mirror: { ...configToEnv(CONFIG), MIRROR_SAMPLING: '2' }, event: {} }) },
       ],
     });
     expect(trigger.kind).toBe('queue');
     if (trigger.kind !== 'queue') return;
-    expect(trigger.groups.map(g => [g.config.ownerId, g.records.map(r => r.messageId)])).toEqual([
-      [CONFIG.ownerId, ['m1', 'm3']],
+    expect(trigger.groups.map(g => [g.ownerId, g.records.map(r => r.messageId)])).toEqual([
+      [CONFIG.ownerId, ['m1', 'm3', 'm6']],
       [OTHER.ownerId, ['m2']],
     ]);
-    expect(trigger.unusable).toEqual(['m4', 'm5', 'm6']);
+    expect(trigger.unusable).toEqual(['m4', 'm5']);
   });
 
-  test('a schedule\'s input is a sweep of its service; a custom resource reads its properties; anything else is skipped', () => {
-    expect(unwrapTrigger({ mirror: configToEnv(CONFIG), sweep: true })).toMatchObject({ kind: 'single', config: { ownerId: CONFIG.ownerId } });
+  test('a schedule\'s input is a sweep of the service it names; a custom resource names it by its owner id property; anything else is skipped', () => {
+    expect(unwrapTrigger({ service: CONFIG.ownerId, sweep: true })).toEqual({ kind: 'sweep', ownerId: CONFIG.ownerId, immediate: false });
+    expect(unwrapTrigger({ mirror: configToEnv(CONFIG), sweep: true, immediate: true })).toEqual({ kind: 'sweep', ownerId: CONFIG.ownerId, immediate: true });
     expect(unwrapTrigger({ RequestType: 'Create', ResourceProperties: { ServiceToken: 'arn', ...configToEnv(OTHER) } }))
-      .toMatchObject({ kind: 'single', config: { ownerId: OTHER.ownerId, serviceName: 'other' } });
-    expect(unwrapTrigger({ RequestType: 'Create', ResourceProperties: { ServiceToken: 'arn' } })).toMatchObject({ kind: 'unusable', customResource: true });
-    expect(unwrapTrigger({ 'source': 'aws.events', 'detail-type': 'Scheduled Event' })).toMatchObject({ kind: 'unusable', customResource: false });
+      .toMatchObject({ kind: 'customResource', ownerId: OTHER.ownerId });
+    expect(unwrapTrigger({ 'source': 'aws.events', 'detail-type': 'Scheduled Event' })).toMatchObject({ kind: 'unusable' });
   });
 
-  test('a custom resource without a configuration fails, so CloudFormation shows why', async () => {
-    await expect(routeTrigger({ RequestType: 'Create', ResourceProperties: {} }, () => { throw new Error('unused'); }, { log: () => undefined }))
-      .rejects.toThrow(/custom resource: .*MIRROR_OWNER_ID/);
+  test('a custom resource naming no service with a configuration parameter fails, so CloudFormation shows why', async () => {
+    await expect(routeTrigger({ RequestType: 'Create', ResourceProperties: { ...configToEnv(CONFIG) } }, () => { throw new Error('unused'); },
+      { log: () => undefined, configFor: configsOf() })).rejects.toThrow(/custom resource: no configuration parameter .*MIRROR_OWNER_ID/);
   });
 
   test('each service\'s events are handled with its own configuration: its owner tag, its target', async () => {
@@ -67,7 +70,7 @@ describe('triggers of the shared session manager', () => {
         message(CONFIG, taskEvent({ taskId: taskIdOf(0), eni: eniOf(0), lastStatus: 'PENDING', version: 1 }), 'm0'),
         message(other, taskEvent({ taskId: taskIdOf(1), eni: eniOf(1), lastStatus: 'PENDING', version: 1 }), 'm1'),
       ],
-    }, depsFor, { log: () => undefined });
+    }, depsFor, { log: () => undefined, configFor: configsOf(CONFIG, other) });
     expect(response).toEqual({ batchItemFailures: [] });
     const sessions = [...h.ec2.sessions.values()].map(s => [s.networkInterfaceId, s.tags[OWNER_TAG_KEY], s.targetId]).sort();
     expect(sessions).toEqual([[eniOf(0), CONFIG.ownerId, CONFIG.targetId], [eniOf(1), OTHER.ownerId, 'tmt-0fedcba9876543210']]);
@@ -78,23 +81,23 @@ describe('triggers of the shared session manager', () => {
     const change = { 'source': 'aws.ssm', 'detail-type': 'Parameter Store Change', 'detail': { name: '/switch', operation: 'Update' } };
     const records = [message(CONFIG, change, 'm0'), message(CONFIG, change, 'm1'), message(OTHER, change, 'm2')];
     const ok = await routeTrigger({ Records: records }, () => { throw new Error('no task events here'); }, {
-      log: () => undefined, startSweep: async config => { started.push(config.ownerId); },
+      log: () => undefined, configFor: configsOf(CONFIG, OTHER), startSweep: async config => { started.push(config.ownerId); },
     });
     expect(ok).toEqual({ batchItemFailures: [] });
     expect(started).toEqual([CONFIG.ownerId, OTHER.ownerId]);
     const failed = await routeTrigger({ Records: records.slice(0, 2) }, () => { throw new Error('unused'); }, {
-      log: () => undefined, startSweep: async () => { throw new Error('throttled'); },
+      log: () => undefined, configFor: configsOf(CONFIG, OTHER), startSweep: async () => { throw new Error('throttled'); },
     });
     expect(failed).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }, { itemIdentifier: 'm1' }] });
   });
 
-  test('the sweep starter invokes the reconciler asynchronously with the service\'s configuration', async () => {
+  test('the sweep starter invokes the reconciler asynchronously, naming only the service', async () => {
     const lambda = mockClient(LambdaClient);
     lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
     await sweepStarterOf(new LambdaClient({ region: 'us-east-1' }), 'reconciler')(CONFIG);
     const input = lambda.commandCalls(InvokeCommand)[0].args[0].input;
     expect(input).toMatchObject({ FunctionName: 'reconciler', InvocationType: 'Event' });
-    expect(JSON.parse(Buffer.from(input.Payload as Uint8Array).toString())).toEqual({ mirror: configToEnv(CONFIG), sweep: true, immediate: true });
+    expect(JSON.parse(Buffer.from(input.Payload as Uint8Array).toString())).toEqual({ service: CONFIG.ownerId, sweep: true, immediate: true });
     lambda.restore();
   });
 });
@@ -159,6 +162,26 @@ describe('the switch', () => {
     expect(await reader.state('/gone')).toEqual({ state: 'on' });
     ssm.on(GetParameterCommand, { Name: '/typo' }).resolves({ Parameter: { Value: 'of' } });
     expect(await reader.state('/typo')).toEqual({ state: 'on', unknownValue: 'of' });
+    ssm.restore();
+  });
+
+  test('an `on until` expiry is acted on by the first scheduled sweep after it, with no event', async () => {
+    const h = harness(CONFIG);
+    const ssm = mockClient(SSMClient);
+    const until = new Date(Date.now() + 30_000).toISOString();
+    ssm.on(GetParameterCommand, { Name: '/switch' }).resolves({ Parameter: { Value: `on until ${until}` } });
+    const switches = new SwitchReader(new SSMClient({ region: 'us-east-1' }), () => Date.now());
+    const deps = { ...h.deps, switchState: async () => (await switches.state('/switch', true)).state };
+    for (let i = 0; i < 3; i++) {
+      const taskArn = taskArnOf(taskIdOf(i));
+      h.ecs.tasks.set(taskArn, { taskArn, group: `service:${CONFIG.serviceName}`, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', networkInterfaceId: eniOf(i) });
+    }
+    const scheduled = { 'source': 'aws.events', 'detail-type': 'Scheduled Event', 'detail': { immediate: true } };
+    expect(await routeInvocation(scheduled, deps)).toMatchObject({ created: 3 });
+    // One reconcile interval later the time has passed: the sweep removes every session.
+    h.advance(60_000);
+    expect(await routeInvocation(scheduled, deps)).toMatchObject({ deleted: 3, runningTasks: 0 });
+    expect(h.ec2.sessions.size).toBe(0);
     ssm.restore();
   });
 

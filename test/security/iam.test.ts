@@ -1,5 +1,5 @@
 import { isStar, ofType, referrersOf, resourcesOf, statementsOf, synthesized, text } from './template-helpers';
-import { OWNER_TAG_KEY } from '../../src/contract/ownership';
+import { OWNER_TAG_KEY, STACK_TAG_KEY } from '../../src/contract/ownership';
 import { SINGLETON_ID as SHARED } from '../../src/fleet/shared-session-manager';
 import { VARIANTS } from '../support/variants';
 
@@ -50,6 +50,9 @@ const cases = VARIANTS.map(v => {
 
 /** An owner condition's values as a sorted list (one value renders as a string). */
 const ownersIn = (condition: any, key: string) => [].concat(condition.StringEquals[`${key}/${OWNER_TAG_KEY}`]).sort();
+/** The owner tags a condition names or, when it names none, the stack tag. */
+const scopeOf = (condition: any, key: string): string[] => (condition.StringEquals[`${key}/${OWNER_TAG_KEY}`] !== undefined
+  ? ownersIn(condition, key) : [].concat(condition.StringEquals[`${key}/${STACK_TAG_KEY}`]));
 
 describe.each(cases)('IAM of %s', (_name, { resources, own, policies, statements, ownerIds }) => {
   test('grants only the actions the functions call: no service or global wildcards, no Deny tricks', () => {
@@ -82,15 +85,20 @@ describe.each(cases)('IAM of %s', (_name, { resources, own, policies, statements
 
   test('only the reconciler may modify sessions: those carrying this construct\'s owner tag, to its targets and filter', () => {
     const modifies = statements.filter(s => s.Action.includes('ec2:ModifyTrafficMirrorSession'));
-    expect(modifies).toHaveLength(2);
+    expect(modifies).toHaveLength(3);
     for (const s of modifies) {
       expect(s.Action).toEqual(['ec2:ModifyTrafficMirrorSession']);
       expect(s.role).toMatch(/ReconcilerRole/);
     }
     const [onSessions, onTargetAndFilter] = [modifies.filter(s => text(s.Resource).includes('traffic-mirror-session/')), modifies.filter(s => !text(s.Resource).includes('traffic-mirror-session/'))];
-    expect(onSessions).toHaveLength(1);
-    expect(text(onSessions[0].Resource)).toMatch(/^\[\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":ec2:.*:traffic-mirror-session\/\*"\]\]\}\]$/);
-    expect(ownersIn(onSessions[0].Condition, 'aws:ResourceTag')).toEqual(ownerIds);
+    // One scoped to the stack tag (constant, so it survives a mirror's removal), one to the owner
+    // tags (sessions made before sessions carried the stack tag).
+    expect(onSessions).toHaveLength(2);
+    for (const s of onSessions) {
+      expect(text(s.Resource)).toMatch(/^\[\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":ec2:.*:traffic-mirror-session\/\*"\]\]\}\]$/);
+      expect(scopeOf(s.Condition, 'aws:ResourceTag')).toEqual(expect.arrayContaining([expect.anything()]));
+    }
+    expect(onSessions.map(s => scopeOf(s.Condition, 'aws:ResourceTag'))).toEqual(expect.arrayContaining([ownerIds, [expect.stringMatching(/^ftms-/)]]));
     // A resource tag condition would test the target's and filter's tags and never match.
     expect(onTargetAndFilter).toHaveLength(1);
     expect(onTargetAndFilter[0].Condition).toBeUndefined();
@@ -121,7 +129,9 @@ describe.each(cases)('IAM of %s', (_name, { resources, own, policies, statements
     expect(deletes.length).toBeGreaterThan(0);
     for (const s of deletes) {
       expect(s.Action).toEqual(['ec2:DeleteTrafficMirrorSession']);
-      expect(ownersIn(s.Condition, 'aws:ResourceTag')).toEqual(ownerIds);
+      // The owner tags of the stack's mirrors, or the stack tag (constant for the stack).
+      const scope = scopeOf(s.Condition, 'aws:ResourceTag');
+      expect(scope.length === 1 && /^ftms-[0-9a-f]{24}$/.test(scope[0]) ? scope : ownerIds).toEqual(scope);
       expect(text(s.Resource)).toMatch(/^\[\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":ec2:.*:traffic-mirror-session\/\*"\]\]\}\]$/);
     }
   });

@@ -225,6 +225,15 @@ export const SCENARIOS: Scenario[] = [
     },
     horizonMs: 15 * MINUTE,
   }),
+  scenario('config-change-sweeps-1000', 'The configuration parameter of 1000 mirrored tasks changes packet length and VNI; only the scheduled sweeps act on it', 1000, {
+    writesNeeded: 1000,
+    before: w => { w.ecs.preexisting(1000); },
+    trigger: w => {
+      w.clock.schedule(0, () => w.changeConfigParameterOnly({ packetLength: 128, virtualNetworkId: 4242 }));
+      return () => true;
+    },
+    horizonMs: 15 * MINUTE,
+  }),
   scenario('enroll-10000', 'The mirror is deployed onto a service already running 10,000 tasks (the account\'s session quota)', 10_000, {
     writesNeeded: 10_000,
     measureDeploy: true,

@@ -61,7 +61,8 @@ export function deploymentSettings(): DeploymentSettings {
 /** The rule's pattern, its tokens turned into the placeholders each simulated service fills in. */
 function rulePatternOf(template: Template, pattern: unknown): object {
   const idOf = (type: string) => {
-    const ids = Object.keys(template.findResources(type));
+    // The switch, not the configuration parameter (whose name is a literal under the stack's prefix).
+    const ids = Object.entries(template.findResources(type)).filter(([, r]) => !/\/config\//.test(JSON.stringify(r.Properties?.Name ?? ''))).map(([id]) => id);
     if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
     return ids[0];
   };

@@ -1,4 +1,4 @@
-import { SimClock, TokenBucket } from './clock';
+import { SIM_EPOCH_MS, SimClock, TokenBucket } from './clock';
 import { simJsonHandler } from './sim-endpoint';
 import { json, jsonError } from '../support/json-protocol';
 
@@ -24,6 +24,8 @@ export interface SsmCall {
  */
 export class SimSsm {
   public readonly parameters = new Map<string, string>();
+  /** When each parameter was last written (simulated ms), for GetParameter's LastModifiedDate. */
+  public readonly modifiedAt = new Map<string, number>();
   public readonly calls: SsmCall[] = [];
   private readonly bucket: TokenBucket;
 
@@ -49,6 +51,8 @@ export class SimSsm {
       return jsonError('ParameterNotFound');
     }
     record('ok');
-    return json(200, { Parameter: { Name: input.Name, Type: 'String', Value: value, Version: 1 } });
+    // The JSON protocol's timestamps are epoch seconds.
+    const modified = (SIM_EPOCH_MS + (this.modifiedAt.get(input.Name) ?? 0)) / 1000;
+    return json(200, { Parameter: { Name: input.Name, Type: 'String', Value: value, Version: 1, LastModifiedDate: modified } });
   }
 }

@@ -10,11 +10,12 @@ import { SimEc2, SimEc2Options } from './sim-ec2';
 import { ContainerEvents, SimEcs, SimTask, TaskTimings, ZONES } from './sim-ecs';
 import { SimSsm } from './sim-ssm';
 import { switchStateOf } from '../../src/contract/mirror-switch';
-import { OWNER_TAG_KEY, TASK_TAG_KEY } from '../../src/contract/ownership';
+import { OWNER_TAG_KEY, TASK_TAG_KEY, configParameterPrefix } from '../../src/contract/ownership';
 import { SessionManagerConfig, configToEnv } from '../../src/contract/session-manager-config';
 import { TargetSpec } from '../../src/contract/target-layout';
-import { CONFIG_KEY, EVENT_KEY, IMMEDIATE_KEY, SWEEP_KEY } from '../../src/contract/trigger-keys';
+import { EVENT_KEY, IMMEDIATE_KEY, SERVICE_KEY, SWEEP_KEY } from '../../src/contract/trigger-keys';
 import { newEc2Client, newEcsClient } from '../../src/runtime/adapters/clients';
+import { ConfigReader } from '../../src/runtime/adapters/config-reader';
 import { MirrorSessions } from '../../src/runtime/adapters/mirror-sessions';
 import { RecentTasks } from '../../src/runtime/adapters/recent-tasks';
 import { ServiceTasks } from '../../src/runtime/adapters/service-tasks';
@@ -29,6 +30,9 @@ import { RecordingMetrics } from '../support/recording-metrics';
 export type Strategy = 'ours' | 'baseline';
 
 /** How a simulated world is set up. */
+/** The stack's configuration prefix in the simulation (contract/ownership.ts configParameterPrefix). */
+const SIM_CONFIG_PREFIX = configParameterPrefix('ftms-0123456789abcdef01234567');
+
 export interface WorldOptions {
   readonly strategy: Strategy;
   readonly seed: number;
@@ -162,6 +166,8 @@ export class World {
     this.ssm = new SimSsm(this.clock);
     for (const c of configs) {
       if (c.switchParameter) this.ssm.parameters.set(c.switchParameter, options.initialSwitch!);
+      // Each service's configuration parameter, as CloudFormation writes it.
+      this.writeConfig(c);
     }
     this.bus = new SimEventBus(this.clock, options.delivery);
     this.ecs.onEvent = event => this.bus.publish(event);
@@ -178,7 +184,7 @@ export class World {
       // configuration the deployed rule carries.
       for (const service of this.services) {
         this.bus.addRule(e => matchesPattern(service.rulePattern, e),
-          e => this.queue.send(JSON.stringify({ [CONFIG_KEY]: configToEnv(service.config), [EVENT_KEY]: e })), () => this.ruleEnabled);
+          e => this.queue.send(JSON.stringify({ [SERVICE_KEY]: service.config.ownerId, [EVENT_KEY]: e })), () => this.ruleEnabled);
       }
     } else {
       if (this.services.length > 1) throw new Error('the baseline deploys one function per service; the simulator runs it for one service');
@@ -238,10 +244,22 @@ export class World {
    */
   public async changeConfig(change: Partial<SessionManagerConfig>, service = this.services[0]): Promise<void> {
     Object.assign(service.config, change);
+    // CloudFormation updates the configuration parameter before the enrollment (which depends on it).
+    this.writeConfig(service.config);
     if (this.options.strategy === 'ours') {
       await this.provide(service, { RequestType: 'Update', PhysicalResourceId: 'x' });
     }
     service.scheduleConfig = { ...service.config };
+  }
+
+  /**
+   * The service's configuration parameter changes and no enrollment Update follows (one that
+   * failed, or a deploy that is still on its way): the scheduled sweeps alone must bring every
+   * session to it, since each reads the parameter.
+   */
+  public changeConfigParameterOnly(change: Partial<SessionManagerConfig>, service = this.services[0]): void {
+    Object.assign(service.config, change);
+    this.writeConfig(service.config);
   }
 
   /**
@@ -263,6 +281,12 @@ export class World {
       'resources': [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${name.startsWith('/') ? '' : '/'}${name}`],
       'detail': { operation: 'Update', name, type: 'String', description: '' },
     });
+  }
+
+  /** Writes a service's configuration parameter, as CloudFormation does (fleet/service-enrollment.ts). */
+  private writeConfig(config: SessionManagerConfig): void {
+    this.ssm.parameters.set(`${SIM_CONFIG_PREFIX}${config.ownerId}`, JSON.stringify(configToEnv(config)));
+    this.ssm.modifiedAt.set(`${SIM_CONFIG_PREFIX}${config.ownerId}`, this.clock.now);
   }
 
   /** Whether a task of the service is to be mirrored now: sampled, and the switch on. */
@@ -366,7 +390,7 @@ export class World {
     const tick = () => {
       if (!this.scheduleEnabled) return;
       service.sweeps++;
-      void this.reconciler!.invoke({ [CONFIG_KEY]: configToEnv(service.scheduleConfig), [SWEEP_KEY]: true });
+      void this.reconciler!.invoke({ [SERVICE_KEY]: service.config.ownerId, [SWEEP_KEY]: true });
       this.clock.schedule(this.settings.reconcileIntervalMs, tick);
     };
     this.clock.schedule(this.settings.reconcileIntervalMs, tick);
@@ -379,7 +403,7 @@ export class World {
   private async startSweep(config: SessionManagerConfig): Promise<void> {
     await this.clock.sleep(INVOKE_API_MS);
     this.immediateSweeps++;
-    const event = { [CONFIG_KEY]: configToEnv(config), [SWEEP_KEY]: true, [IMMEDIATE_KEY]: true };
+    const event = { [SERVICE_KEY]: config.ownerId, [SWEEP_KEY]: true, [IMMEDIATE_KEY]: true };
     this.clock.schedule(ASYNC_INVOKE_DELAY_MS, () => void this.reconciler!.invoke(event));
   }
 
@@ -406,10 +430,12 @@ export class World {
       // per container, the rest per configuration.
       const ssmClient = new SSMClient({ region: REGION, credentials, requestHandler: this.ssm.handlerFor(label, alive) as any });
       const switches = new SwitchReader(ssmClient, () => Date.now());
+      const configs = new ConfigReader(ssmClient, SIM_CONFIG_PREFIX, () => Date.now());
       const logger = new Logger({ logLevel: 'SILENT' });
       const recent = new RecentTasks();
       const depsFor = (config: SessionManagerConfig) => ({
         config,
+        currentConfig: () => configs.configOf(config.ownerId),
         logger,
         metrics: this.metrics,
         sessions: new MirrorSessions(ec2Client, config),
@@ -419,7 +445,11 @@ export class World {
         eventBacklog: async () => this.queue?.messages.filter(m => m.visibleAt <= this.clock.now).length ?? 0,
         switchState: config.switchParameter ? async (fresh?: boolean) => (await switches.state(config.switchParameter!, fresh)).state : undefined,
       });
-      const options = { log: () => undefined, startSweep: (config: SessionManagerConfig) => this.startSweep(config) };
+      const options = {
+        log: () => undefined,
+        configFor: (ownerId: unknown, fresh?: boolean) => configs.configOf(ownerId, fresh),
+        startSweep: (config: SessionManagerConfig) => this.startSweep(config),
+      };
       return (event: unknown, context: SimContext) => routeTrigger(event, depsFor, options, context);
     };
   }

@@ -18,6 +18,14 @@ export interface MirrorMetrics {
   flush(): void;
 }
 
+/** Counts triggers that named no service of the stack (forged or stale), with the `service` dimension only, and publishes at once. */
+export function publishIgnoredTriggers(count: number): void {
+  if (count <= 0) return;
+  const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: SERVICE_DIMENSION_VALUE });
+  metrics.addMetric(METRIC.IGNORED_TRIGGERS, MetricUnit.Count, count);
+  metrics.publishStoredMetrics();
+}
+
 /** Publishes through Powertools Metrics as CloudWatch Embedded Metric Format. */
 export class EmfMirrorMetrics implements MirrorMetrics {
   private readonly metrics: Metrics;

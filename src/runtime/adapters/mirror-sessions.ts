@@ -12,7 +12,7 @@ import {
   paginateDescribeTrafficMirrorSessions,
 } from '@aws-sdk/client-ec2';
 import {
-  CLUSTER_TAG_KEY, OWNER_TAG_KEY, REQUEST_TAG_KEY, SERVICE_TAG_KEY, TASK_TAG_KEY,
+  CLUSTER_TAG_KEY, OWNER_TAG_KEY, REQUEST_TAG_KEY, SERVICE_TAG_KEY, STACK_TAG_KEY, TASK_TAG_KEY,
   clientTokenFor, tagValue, taskTagValue,
 } from '../../contract/ownership';
 import { SessionManagerConfig } from '../../contract/session-manager-config';
@@ -89,6 +89,7 @@ export class MirrorSessions {
           { Key: SERVICE_TAG_KEY, Value: tagValue(c.serviceName) },
           { Key: TASK_TAG_KEY, Value: taskTagValue(taskArn) },
           { Key: REQUEST_TAG_KEY, Value: requestId },
+          ...(c.stackTag ? [{ Key: STACK_TAG_KEY, Value: c.stackTag }] : []),
         ],
       }],
     }));

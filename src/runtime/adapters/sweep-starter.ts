@@ -1,7 +1,7 @@
 /** Adapter: starts a sweep of one service on the reconciler with an asynchronous Lambda Invoke. */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { SessionManagerConfig, configToEnv } from '../../contract/session-manager-config';
-import { CONFIG_KEY, IMMEDIATE_KEY, SWEEP_KEY } from '../../contract/trigger-keys';
+import { SessionManagerConfig } from '../../contract/session-manager-config';
+import { IMMEDIATE_KEY, SERVICE_KEY, SWEEP_KEY } from '../../contract/trigger-keys';
 
 /**
  * Starts a sweep of one service now, on the reconciler, asynchronously: the event path's answer
@@ -13,7 +13,8 @@ export function sweepStarterOf(lambda: LambdaClient, reconcilerName: string): (c
     await lambda.send(new InvokeCommand({
       FunctionName: reconcilerName,
       InvocationType: 'Event',
-      Payload: Buffer.from(JSON.stringify({ [CONFIG_KEY]: configToEnv(config), [SWEEP_KEY]: true, [IMMEDIATE_KEY]: true })),
+      // Only which service: the sweep reads the configuration from the service's parameter.
+      Payload: Buffer.from(JSON.stringify({ [SERVICE_KEY]: config.ownerId, [SWEEP_KEY]: true, [IMMEDIATE_KEY]: true })),
     }));
   };
 }

@@ -12,7 +12,7 @@ import { FailureReason } from '../../contract/failure-reason';
  * task stopped between the listing and the create (its ENI is gone), or EC2 throttled (the final
  * sweep has none of these, since a sweep with transient failures does not complete the enrollment).
  */
-const NOT_A_REFUSAL: ReadonlySet<string> = new Set([FailureReason.SOURCE_NOT_FOUND, FailureReason.TRANSIENT]);
+const NOT_A_REFUSAL: ReadonlySet<string> = new Set([FailureReason.SOURCE_NOT_FOUND, FailureReason.TRANSIENT, FailureReason.SHADOWED]);
 
 /** `Reason=count` pairs in a stable order, or {@link NO_FAILURES}. */
 export function formatReasons(byReason: Readonly<Record<string, number>>): string {

@@ -98,14 +98,33 @@ export async function mirrorTask(deps: OperationDeps, task: DesiredTask, options
         const refusal = { targetId: target.targetId, code: cls.code, reason: cls.reason, message: errorMessageOf(error) };
         refusals.push(refusal);
         unusable?.set(target.targetId, refusal);
-        logger.info('target refused the task; trying the next', {
-          action: 'start', taskArn: task.taskArn, networkInterfaceId: task.networkInterfaceId, targetId: target.targetId, errorCode: cls.code, reason: cls.reason,
+        logger.warn('EC2 refused the create: the target is full or gone; trying the next target', {
+          action: 'start',
+          outcome: 'refused',
+          taskArn: task.taskArn,
+          networkInterfaceId: task.networkInterfaceId,
+          targetId: target.targetId,
+          errorCode: cls.code,
+          errorMessage: errorMessageOf(error),
+          reason: cls.reason,
         });
         continue;
       }
       if (!needsLook(cls)) {
         throw error;
       }
+      // Logged here, whatever follows: should the one further create succeed, EC2's first answer
+      // (a configuration it refused once) would otherwise be seen nowhere.
+      logger.warn('EC2 refused the create; looking at the ENI, then at most one more create', {
+        action: 'start',
+        outcome: 'refused',
+        taskArn: task.taskArn,
+        networkInterfaceId: task.networkInterfaceId,
+        targetId: target.targetId,
+        errorCode: cls.code,
+        errorMessage: errorMessageOf(error),
+        reason: cls.reason,
+      });
       return lookAndDecide(deps, task, `${tokenSalt}|${cls.reason}`, target.targetId, cls);
     }
   }

@@ -34,6 +34,11 @@ export interface OperationDeps {
    */
   readonly eventBacklog?: () => Promise<number>;
   /**
+   * The service's configuration as its parameter holds it now (cached for a few seconds); a sweep
+   * stops when it no longer is the one it runs. @default the configuration never changes
+   */
+  readonly currentConfig?: () => Promise<SessionManagerConfig | undefined>;
+  /**
    * What the service's switch says now; `fresh` skips any cached value (a sweep a flip started).
    * @default always on
    */
@@ -47,6 +52,11 @@ export interface InvocationLimits {
    * it and the next one continues. @default no deadline
    */
   readonly deadline?: number;
+  /**
+   * Whether the configuration the invocation runs is still the service's current one; actions
+   * stop (unfinished) once it is not. @default always current
+   */
+  readonly stillCurrent?: () => Promise<boolean>;
 }
 
 /** How one sweep runs. */
@@ -59,11 +69,22 @@ export interface SweepOptions extends InvocationLimits {
    */
   readonly createdBefore?: number;
   /**
-   * Bring owned sessions to the configuration only when at most this many differ from it: more
-   * means a deployment is changing it, or this sweep runs the previous one.
-   * @default all of them, however many
+   * While more of the service's unmirrored tasks created at or after this time than one round of
+   * polls takes wait for their events (a burst of this service), tasks count as young from this
+   * time instead of `createdBefore`. @default `createdBefore` always
    */
-  readonly maxModifies?: number;
+  readonly busyCreatedBefore?: number;
+  /**
+   * Bring sessions to the configuration from the highest session id down: a scheduled sweep, so
+   * that it and a deployment's sweep (lowest first) running at once share the work instead of
+   * doing it twice. @default lowest session id first
+   */
+  readonly modifyFromTheEnd?: boolean;
+  /**
+   * Leave sessions that differ from a configuration younger than the settle time to the
+   * deployment that wrote it (a scheduled sweep). @default bring them to it now
+   */
+  readonly deferYoungConfiguration?: boolean;
   /** Read the switch afresh: the sweep answers a flip. @default a value cached for a few seconds will do */
   readonly freshSwitch?: boolean;
 }

@@ -133,12 +133,15 @@ export async function runActions(
   ];
 
   let pending = jobs;
+  // A sweep whose configuration was replaced meanwhile stops: it would undo the new one's work.
+  const halted = { value: false };
   for (let round = 1; pending.length > 0; round++) {
-    const ran = await runWithConcurrency(pending, ACTION_CONCURRENCY, round === ACTION_ROUNDS, limits);
+    const ran = await runWithConcurrency(pending, ACTION_CONCURRENCY, round === ACTION_ROUNDS, limits, halted);
     r.unfinished += ran.skipped;
     pending = ran.again;
+    if (halted.value) logger.info('the configuration changed while this sweep ran; it stops and leaves the rest to a sweep of the new one', { action: 'sweep' });
     if (pending.length > 0) {
-      if (pastDeadline(limits)) {
+      if (pastDeadline(limits) || halted.value) {
         r.unfinished += pending.length;
         break;
       }
@@ -203,12 +206,26 @@ async function modifySession(deps: OperationDeps, m: ModifyAction): Promise<'mod
   }
 }
 
+/** Whether the configuration the actions run is still the current one; a failed check counts as yes. */
+async function stillCurrent(limits: InvocationLimits): Promise<boolean> {
+  try {
+    return await limits.stillCurrent!();
+  } catch {
+    return true;
+  }
+}
+
 /** Runs the jobs, `concurrency` at a time; returns those that asked to be retried and how many never started. */
-async function runWithConcurrency(jobs: Job[], concurrency: number, final: boolean, limits: InvocationLimits) {
+async function runWithConcurrency(jobs: Job[], concurrency: number, final: boolean, limits: InvocationLimits, halted: { value: boolean }) {
   let next = 0;
   const again: Job[] = [];
   const worker = async () => {
-    while (next < jobs.length && !pastDeadline(limits)) {
+    while (next < jobs.length && !pastDeadline(limits) && !halted.value) {
+      if (limits.stillCurrent && !(await stillCurrent(limits))) {
+        halted.value = true;
+        break;
+      }
+      if (next >= jobs.length) break;
       const job = jobs[next++];
       if (await job(final) === 'retry') again.push(job);
     }

@@ -6,7 +6,7 @@
 import { OperationDeps, SecondLookResult, SweepResult, pause, planFor, wantedTasks } from './operation-deps';
 import { runActions } from './run-actions';
 import { sweepService } from './sweep';
-import { BUSY_HEAL_AGE_MS, IDLE_HEAL_AGE_MS, KEEPING_UP_BACKLOG, SCHEDULED_SWEEP_MODIFY_LIMIT } from '../../contract/timing';
+import { BUSY_HEAL_AGE_MS, IDLE_HEAL_AGE_MS, KEEPING_UP_BACKLOG } from '../../contract/timing';
 import { StartingTask } from '../adapters/service-tasks';
 import { errorMessageOf } from '../core/errors';
 import { DesiredTask } from '../core/plan-sessions';
@@ -31,24 +31,31 @@ export interface ScheduledSweepOptions {
 
 /**
  * Sweeps the service, creating sessions only for tasks whose PENDING events had time to arrive
- * (contract/timing.ts: IDLE_HEAL_AGE_MS while the event queue keeps up, BUSY_HEAL_AGE_MS while it holds a
- * backlog). If it left younger tasks to their events, it waits, within its deadline, until their
- * events are {@link IDLE_HEAL_AGE_MS} overdue, and if the queue keeps up then, mirrors those
- * still without a session: their events were lost. That look reads only those tasks (one
+ * (contract/timing.ts: IDLE_HEAL_AGE_MS, or BUSY_HEAL_AGE_MS while the shared queue holds a
+ * backlog and more of this service's own tasks wait for a session than one round of polls
+ * takes: another service's backlog alone does not hold this one back). If it left younger tasks
+ * to their events, it waits, within its deadline, until their events are {@link IDLE_HEAL_AGE_MS}
+ * overdue, and unless the service is still in such a burst, mirrors those still without a
+ * session: their events were lost. That look reads only those tasks (one
  * DescribeTasks, one DescribeTrafficMirrorSessions by the documented `network-interface-id`
  * filter), never the account, and is reported apart (`secondLook`).
  */
 export async function scheduledSweep(deps: OperationDeps, options: ScheduledSweepOptions): Promise<SweepResult> {
   const now = Date.now();
-  const { summary, deferredTasks, startingTasks } = await sweepService(deps, {
+  const { summary, deferredTasks, startingTasks, busy } = await sweepService(deps, {
     deadline: options.deadline,
-    createdBefore: options.immediate ? undefined : now - (await eventPathKeepsUp(deps) ? IDLE_HEAL_AGE_MS : BUSY_HEAL_AGE_MS),
+    createdBefore: options.immediate ? undefined : now - IDLE_HEAL_AGE_MS,
+    // A backlog in the shared queue holds this service's events back only when it has events
+    // there: more of its own tasks wait for a session than one round of polls takes.
+    busyCreatedBefore: options.immediate || await eventPathKeepsUp(deps) ? undefined : now - BUSY_HEAL_AGE_MS,
     freshSwitch: options.immediate,
-    maxModifies: SCHEDULED_SWEEP_MODIFY_LIMIT,
+    modifyFromTheEnd: true,
+    // A flip's sweep answers the switch; it leaves a young configuration to its deployment too.
+    deferYoungConfiguration: true,
   });
   if (deferredTasks.length + startingTasks.length === 0) return summary;
   try {
-    const secondLook = await lookAgain(deps, deferredTasks, startingTasks, options.deadline);
+    const secondLook = await lookAgain(deps, deferredTasks, startingTasks, options.deadline, busy);
     return secondLook ? { ...summary, secondLook } : summary;
   } catch (error) {
     // The sweep's work is done and reported; the next sweep looks at these tasks again.
@@ -58,17 +65,16 @@ export async function scheduledSweep(deps: OperationDeps, options: ScheduledSwee
 }
 
 /**
- * Whether the event queue keeps up (no more task state changes waiting than one round of polls
- * takes, contract/timing.ts), so a task old enough without a session has lost its events. Unknown counts
- * as busy: the sweep then leaves young tasks to their events, which costs time to heal, never a
- * duplicate write.
+ * Whether the shared event queue keeps up (no more task state changes waiting than one round of
+ * polls takes, contract/timing.ts). Unknown counts as not: a service with a burst of its own
+ * then leaves its young tasks to their events, which costs time to heal, never a duplicate write.
  */
 async function eventPathKeepsUp(deps: OperationDeps): Promise<boolean> {
   if (!deps.eventBacklog) return false;
   try {
     return (await deps.eventBacklog()) <= KEEPING_UP_BACKLOG;
   } catch (error) {
-    deps.logger.warn('could not read the event queue\'s depth; young tasks are left to their events', { action: 'sweep', errorMessage: errorMessageOf(error) });
+    deps.logger.warn('could not read the event queue\'s depth; counted as a backlog', { action: 'sweep', errorMessage: errorMessageOf(error) });
     return false;
   }
 }
@@ -80,7 +86,7 @@ async function eventPathKeepsUp(deps: OperationDeps): Promise<boolean> {
  * @returns what it did, or nothing when no task's event is overdue before the look must start
  */
 async function lookAgain(
-  deps: OperationDeps, deferred: readonly DesiredTask[], starting: readonly StartingTask[], deadline: number,
+  deps: OperationDeps, deferred: readonly DesiredTask[], starting: readonly StartingTask[], deadline: number, busy: boolean,
 ): Promise<SecondLookResult | undefined> {
   const { logger } = deps;
   const lookAt = deadline - SECOND_LOOK_MARGIN_MS;
@@ -95,7 +101,7 @@ async function lookAgain(
   const startingArns = new Set(starting.map(t => t.taskArn));
   const started = active.filter(t => startingArns.has(t.taskArn)).length;
   const result = { looked: due.length, started, alreadyMirrored: 0, created: 0, raced: 0, failures: 0, left: active.length };
-  if (!(await eventPathKeepsUp(deps))) {
+  if (busy && !(await eventPathKeepsUp(deps))) {
     logger.info('young unmirrored tasks left to their queued events and the next sweep', { action: 'sweep', tasks: active.length });
     return result;
   }

@@ -3,6 +3,9 @@
  */
 import { OperationDeps, SweepOptions, SweepResult, planFor, wantedTasks } from './operation-deps';
 import { ModifyAction, runActions } from './run-actions';
+import { FailureReason } from '../../contract/failure-reason';
+import { configToEnv } from '../../contract/session-manager-config';
+import { KEEPING_UP_BACKLOG, SETTLE_MS } from '../../contract/timing';
 import { MirrorSession } from '../adapters/mirror-sessions';
 import { StartingTask } from '../adapters/service-tasks';
 import { DesiredTask } from '../core/plan-sessions';
@@ -29,6 +32,8 @@ export interface SweepOutcome {
   readonly summary: SweepResult;
   /** Unmirrored tasks created at or after `createdBefore`, whose creates were left to their PENDING events. */
   readonly deferredTasks: readonly DesiredTask[];
+  /** Whether more of the service's tasks wait for their events than one round of polls takes (its own burst). */
+  readonly busy: boolean;
   /** Wanted tasks created at or after `createdBefore` that are still PROVISIONING. */
   readonly startingTasks: readonly StartingTask[];
 }
@@ -67,8 +72,13 @@ export async function sweepService(deps: OperationDeps, limits: SweepOptions = {
   const foreign = all.filter(s => !sessions.isOwned(s) && desiredEnis.has(s.networkInterfaceId));
 
   const planned = planFor(deps, desired, [...owned, ...foreign]);
-  // A young task's PENDING event may still be on its way: its create is left to it.
-  const isYoung = (t: StartingTask) => limits.createdBefore !== undefined && t.createdAt !== undefined && t.createdAt >= limits.createdBefore;
+  // A young task's PENDING event may still be on its way: its create is left to it. While the
+  // shared queue holds a backlog (busyCreatedBefore is set), a task is young for longer only if
+  // this service has events in it: more of its tasks wait for a session than one round of polls
+  // takes. Another service's backlog alone would otherwise hold every service's healing back.
+  const after = (time: number | undefined) => (t: StartingTask) => time !== undefined && t.createdAt !== undefined && t.createdAt >= time;
+  const busy = limits.busyCreatedBefore !== undefined && planned.creates.filter(after(limits.busyCreatedBefore)).length > KEEPING_UP_BACKLOG;
+  const isYoung = after(busy ? limits.busyCreatedBefore : limits.createdBefore);
   const plan = { ...planned, creates: planned.creates.filter(c => !isYoung(c)) };
   const deferredTasks = planned.creates.filter(isYoung);
   const startingTasks = listedTasks.starting.filter(t => wanted(t) && isYoung(t));
@@ -91,21 +101,50 @@ export async function sweepService(deps: OperationDeps, limits: SweepOptions = {
   if (crossZone > 0) {
     logger.warn('tasks mirrored to a target in another Availability Zone: their zone has no target with room', { action: 'sweep', crossZoneTasks: crossZone });
   }
-  // A scheduled sweep repairs a few sessions changed by hand. When more differ, a deployment is
-  // changing the configuration (its own sweep modifies them all), or this sweep runs the
-  // previous one (a schedule is updated after the enrollment): either way, not its business.
-  const modifyNow = limits.maxModifies !== undefined && modifies.length > limits.maxModifies ? [] : modifies;
-  if (modifies.length > 0) {
-    logger.info(modifyNow.length > 0 ? 'bringing owned sessions to the current configuration' : 'many owned sessions differ from this configuration; left to the deployment',
-      { action: 'sweep', sessions: modifies.length });
+  // Every sweep runs the current configuration (read from the service's parameter, never from
+  // a trigger), so whatever differs from it is brought to it, however many. A deployment's sweep
+  // and a scheduled one may run at once: they take the sessions from opposite ends, by session
+  // id, so neither redoes what the other did since its listing (each write spends one of EC2's
+  // tokens, which the two share).
+  const bySessionId = (a: { session: { sessionId: string } }, b: { session: { sessionId: string } }) =>
+    (a.session.sessionId < b.session.sessionId ? -1 : a.session.sessionId > b.session.sessionId ? 1 : 0);
+  const modifyNow = [...modifies].sort(bySessionId);
+  if (limits.modifyFromTheEnd) modifyNow.reverse();
+  // A configuration the deployment wrote less than the settle time ago is its enrollment's to
+  // apply (CloudFormation writes the parameter just before the enrollment's Update): a scheduled
+  // sweep beside it would spend EC2's writes on the same sessions a second time. Later sweeps
+  // apply it when the deployment did not.
+  const young = limits.deferYoungConfiguration && config.configuredAt !== undefined && Date.now() - config.configuredAt < SETTLE_MS;
+  if (young && modifyNow.length > 0) {
+    logger.info('the configuration is younger than the settle time; its deployment brings the sessions to it', { action: 'sweep', sessions: modifyNow.length });
+    modifyNow.length = 0;
+  }
+  if (modifyNow.length > 0) {
+    logger.info('bringing owned sessions to the current configuration', { action: 'sweep', sessions: modifyNow.length });
   }
   // A task without a session at this point either never got one or lost it to a hand delete;
   // a fresh token per sweep makes EC2 create a new session in the second case too.
-  const result = await runActions(deps, plan, modifyNow, `sweep-${Date.now()}-${Math.random()}`, limits);
-  const mirrored = plan.alreadyMirrored + result.created + result.raced;
+  const running = JSON.stringify(configToEnv(config));
+  const stillCurrent = deps.currentConfig
+    ? async () => {
+      const current = await deps.currentConfig!();
+      return current === undefined || JSON.stringify(configToEnv({ ...current, stackTag: config.stackTag })) === running;
+    }
+    : undefined;
+  const result = await runActions(deps, plan, modifyNow, `sweep-${Date.now()}-${Math.random()}`, { ...limits, stillCurrent });
+  // Among the tasks mirrored before this sweep; those it creates now are looked at by the next.
+  const shadowed = shadowedTasks(deps, desired, owned, foreign);
+  const mirrored = plan.alreadyMirrored + result.created + result.raced - shadowed.length;
   metrics.coverage(desired.length, mirrored);
   const failuresByReason = { ...result.failuresByReason };
   const unmirroredByReason = { ...result.createFailuresByReason };
+  if (shadowed.length > 0) {
+    unmirroredByReason[FailureReason.SHADOWED] = shadowed.length;
+    for (const _ of shadowed) metrics.failure(FailureReason.SHADOWED);
+    logger.warn('tasks whose session sits behind another tool\'s lower-numbered session on the same ENI: it may get no packet', {
+      action: 'sweep', outcome: 'shadowed', reason: FailureReason.SHADOWED, tasks: shadowed.length, examples: shadowed.slice(0, 10),
+    });
+  }
   for (const conflict of plan.conflicts) {
     failuresByReason[conflict.reason] = (failuresByReason[conflict.reason] ?? 0) + 1;
     unmirroredByReason[conflict.reason] = (unmirroredByReason[conflict.reason] ?? 0) + 1;
@@ -145,5 +184,32 @@ export async function sweepService(deps: OperationDeps, limits: SweepOptions = {
     });
   }
   logger.info('sweep finished', { action: 'sweep', ...summary, crossZoneTasks: crossZone });
-  return { summary, deferredTasks, startingTasks };
+  return { summary, deferredTasks, startingTasks, busy };
+}
+
+/**
+ * The tasks whose session of ours sits behind another tool's session with a lower number on the
+ * same ENI. EC2 evaluates a source's sessions in session-number order and the first session whose
+ * filter matches a packet mirrors it (Traffic Mirroring guide, "Traffic mirror sessions"), so
+ * ours may get none of the packets. The other session's filter is not read (that would need
+ * ec2:DescribeTrafficMirrorFilters on filters of other tools): any lower-numbered foreign
+ * session may match, so it is reported.
+ */
+function shadowedTasks(
+  deps: OperationDeps, desired: readonly DesiredTask[], owned: readonly MirrorSession[], foreign: readonly MirrorSession[],
+): Array<{ taskArn: string; networkInterfaceId: string; sessionNumber: number; before: string[] }> {
+  if (foreign.length === 0) return [];
+  const ours = new Map<string, number>();
+  const keep = (eni: string, n: number) => ours.set(eni, Math.min(n, ours.get(eni) ?? Infinity));
+  for (const s of owned) keep(s.networkInterfaceId, s.sessionNumber);
+  const out = [];
+  for (const task of desired) {
+    const n = ours.get(task.networkInterfaceId);
+    if (n === undefined) continue;
+    const before = foreign.filter(s => s.networkInterfaceId === task.networkInterfaceId && s.sessionNumber < n && !deps.sessions.isOwned(s));
+    if (before.length > 0) {
+      out.push({ taskArn: task.taskArn, networkInterfaceId: task.networkInterfaceId, sessionNumber: n, before: before.map(s => s.sessionId) });
+    }
+  }
+  return out;
 }

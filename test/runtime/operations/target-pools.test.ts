@@ -173,6 +173,24 @@ describe.each(TARGET_LIMIT_CODES.flatMap(code => ERROR_SPELLINGS.map(spelling =>
         expect(h.ec2.count('ModifyTrafficMirrorSession')).toBe(1);
       });
 
+      // The probe of issue 21: more than a handful of sessions cross zones; scheduled sweeps move
+      // every one back once the zone frees up (no cap on how many a scheduled sweep modifies).
+      test('six tasks mirrored cross-zone while zone A\'s target is full all move back once it frees up, by scheduled sweeps alone', async () => {
+        const zones = [{ targetId: T(1), availabilityZone: A, maxSources: 10 }, { targetId: T(2), availabilityZone: B, maxSources: 10 }];
+        const h = setup(zones, { allowCrossZone: true });
+        // Zone A's target full with 10 other sources... of this service's tasks that then stop.
+        for (let i = 0; i < 16; i++) {
+          addTask(h, i, A);
+          await routeInvocation(pending(i, A), h.deps);
+        }
+        const crossing = () => [...targetsByEni(h).values()].filter(t => t === T(2)).length;
+        expect(crossing()).toBe(6);
+        for (let i = 0; i < 6; i++) stopTask(h, i);
+        for (let sweep = 0; sweep < 5 && crossing() > 0; sweep++) await routeInvocation(SCHEDULED, h.deps);
+        expect(crossing()).toBe(0);
+        expect(h.ec2.count('ModifyTrafficMirrorSession')).toBe(6);
+      });
+
       test('the sweep takes the zone from DescribeTasks for tasks whose events were lost', async () => {
         const h = setup(perZone);
         addTask(h, 1, A);
