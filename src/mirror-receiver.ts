@@ -1,5 +1,4 @@
 /** Public API: `MirrorReceiver`, mirrored packets to rotating pcap files in S3 with an index. */
-import * as path from 'path';
 import {
   Duration, RemovalPolicy, Size, Stack, Token,
   aws_cloudwatch as cloudwatch, aws_ec2 as ec2, aws_ecs as ecs, aws_elasticloadbalancingv2 as elbv2, aws_iam as iam, aws_logs as logs, aws_s3 as s3,
@@ -9,6 +8,7 @@ import { SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE, METRIC_NAMESPACE } from './
 import {
   RECEIVER_CONTAINER_NAME, RECEIVER_DIMENSION, RECEIVER_ENTRY_POINT, RECEIVER_ENV, RECEIVER_HEALTH_COMMAND, RECEIVER_METRIC,
 } from './contract/receiver-env';
+import { VXLAN_PORT, captureAgentImage, netRawOnly } from './private/capture-container';
 import { suppressNagFindings } from './private/nag-suppressions';
 import { validateIntegerRange } from './private/validation';
 
@@ -104,8 +104,6 @@ export interface MirrorReceiverProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
-/** VXLAN's UDP port, where Traffic Mirroring and the capture sidecar send. */
-const VXLAN_PORT = 4789;
 /** The TCP port of the receiver's health check. */
 const HEALTH_PORT = 8080;
 /**
@@ -116,7 +114,6 @@ const STOP_TIMEOUT = Duration.seconds(120);
 const STOP_SECONDS = 100;
 /** The receiver writes each pcap file here before it uploads it (the task's ephemeral storage). */
 const SPOOL_PATH = '/spool';
-const AGENT_ASSET_DIR = path.join(__dirname, '..', 'capture-agent');
 
 /**
  * Receives mirrored packets (VXLAN on UDP 4789, from VPC Traffic Mirroring sessions or from the
@@ -172,7 +169,7 @@ export class MirrorReceiver extends Construct {
     });
     const container = taskDefinition.addContainer(RECEIVER_CONTAINER_NAME, {
       containerName: RECEIVER_CONTAINER_NAME,
-      image: props.image ?? ecs.ContainerImage.fromAsset(AGENT_ASSET_DIR),
+      image: props.image ?? captureAgentImage(),
       entryPoint: RECEIVER_ENTRY_POINT,
       essential: true,
       environment: {
@@ -199,7 +196,7 @@ export class MirrorReceiver extends Construct {
       readonlyRootFilesystem: true,
       // Root with NET_RAW for the AF_PACKET ring; every other default capability is dropped.
       user: '0',
-      linuxParameters: this.linuxParameters(),
+      linuxParameters: netRawOnly(this),
       healthCheck: {
         command: RECEIVER_HEALTH_COMMAND, interval: Duration.seconds(10), timeout: Duration.seconds(2), retries: 3, startPeriod: Duration.seconds(10),
       },
@@ -325,16 +322,6 @@ export class MirrorReceiver extends Construct {
    */
   public metricUploadFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(RECEIVER_METRIC.UPLOAD_FAILURES, props);
-  }
-
-  private linuxParameters(): ecs.LinuxParameters {
-    const linux = new ecs.LinuxParameters(this, 'LinuxParameters');
-    linux.dropCapabilities(
-      ecs.Capability.AUDIT_WRITE, ecs.Capability.CHOWN, ecs.Capability.DAC_OVERRIDE, ecs.Capability.FOWNER, ecs.Capability.FSETID,
-      ecs.Capability.KILL, ecs.Capability.MKNOD, ecs.Capability.NET_BIND_SERVICE, ecs.Capability.SETFCAP, ecs.Capability.SETGID,
-      ecs.Capability.SETPCAP, ecs.Capability.SETUID, ecs.Capability.SYS_CHROOT,
-    );
-    return linux;
   }
 
   private createBucket(expiration: Duration): s3.Bucket {

@@ -2,6 +2,7 @@
 import { Stack, Token, aws_ec2 as ec2, aws_elasticloadbalancingv2 as elbv2 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { MirrorReceiver } from './mirror-receiver';
+import { VXLAN_PORT } from './private/capture-container';
 import { validateIntegerRange, validatePattern } from './private/validation';
 
 /**
@@ -266,8 +267,6 @@ export abstract class MirrorTarget {
   }
 }
 
-/** VXLAN's UDP port, where Traffic Mirroring sends and targets listen. */
-const VXLAN_PORT = 4789;
 const IPV4_ADDRESS = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 /** Sources a network interface target accepts (Traffic Mirroring quotas), and on the largest instance sizes. */

@@ -4,29 +4,22 @@
  * other container wait until capture runs.
  */
 import { createHash } from 'crypto';
-import * as path from 'path';
 import {
   Aspects, Duration, IAspect, Lazy, Token, aws_ecs as ecs, aws_iam as iam, aws_logs as logs, aws_ssm as ssm,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
+import { validateCaptureProps } from './props-validation';
 import { sidecarFilter, validateSidecarProps } from './sidecar-validation';
 import { SidecarCaptureOptions } from '../capture-method';
 import { AGENT_ENV, AGENT_HEALTH_COMMAND, CAPTURE_CONTAINER_NAME } from '../contract/capture-agent-env';
 import { FargateTrafficMirrorProps } from '../fargate-traffic-mirror-props';
 import { MirrorTargetAddress } from '../mirror-target';
+import { captureAgentImage, netRawOnly } from '../private/capture-container';
 import { validateIntegerRange } from '../private/validation';
 
 /** The agent's defaults: measured RSS stays far below (README, bench/capture-results.json). */
 const DEFAULT_CPU = 128;
 const DEFAULT_MEMORY_RESERVATION_MIB = 64;
-/** Fargate's default capabilities less NET_RAW, which AF_PACKET needs: the agent keeps only that one. */
-const DROPPED_CAPABILITIES = [
-  ecs.Capability.AUDIT_WRITE, ecs.Capability.CHOWN, ecs.Capability.DAC_OVERRIDE, ecs.Capability.FOWNER, ecs.Capability.FSETID,
-  ecs.Capability.KILL, ecs.Capability.MKNOD, ecs.Capability.NET_BIND_SERVICE, ecs.Capability.SETFCAP, ecs.Capability.SETGID,
-  ecs.Capability.SETPCAP, ecs.Capability.SETUID, ecs.Capability.SYS_CHROOT,
-];
-/** The package's capture agent sources: `capture-agent/` at the package root. */
-const AGENT_ASSET_DIR = path.join(__dirname, '..', '..', 'capture-agent');
 
 /** What the sidecar takes from the mirror construct that adds it. */
 export interface SidecarOwner extends Construct {
@@ -42,9 +35,7 @@ export interface SidecarOwner extends Construct {
 export function captureWithSidecar(mirror: SidecarOwner, props: FargateTrafficMirrorProps, options: SidecarCaptureOptions): CaptureSidecar {
   const taskDefinition = validateSidecarProps(mirror.node.path, props);
   const targets = props.target.sidecarAddresses();
-  if (props.allowCrossZone && !targets.some(t => t.availabilityZone !== undefined)) {
-    throw new Error('allowCrossZone has an effect only with MirrorTarget.perAvailabilityZone() targets; remove it or give target a target per zone');
-  }
+  validateCaptureProps(props, targets.some(t => t.availabilityZone !== undefined));
   const filter = sidecarFilter(mirror.node.path, props);
   return new CaptureSidecar(mirror, 'Capture', {
     taskDefinition,
@@ -123,7 +114,7 @@ export class CaptureSidecar extends Construct {
     };
     this.container = taskDefinition.addContainer(CAPTURE_CONTAINER_NAME, {
       containerName: CAPTURE_CONTAINER_NAME,
-      image: options.image ?? ecs.ContainerImage.fromAsset(AGENT_ASSET_DIR),
+      image: options.image ?? captureAgentImage(),
       cpu: options.cpu ?? DEFAULT_CPU,
       memoryReservationMiB: memory,
       essential,
@@ -142,7 +133,7 @@ export class CaptureSidecar extends Construct {
       // Root inside the container: ECS gives a non-root user no capabilities (there are no ambient
       // ones), and AF_PACKET needs NET_RAW; every other default capability is dropped below.
       user: '0',
-      linuxParameters: this.linuxParameters(),
+      linuxParameters: netRawOnly(this),
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: CAPTURE_CONTAINER_NAME, logGroup: this.logGroup }),
       stopTimeout: Duration.seconds(10),
     });
@@ -155,12 +146,6 @@ export class CaptureSidecar extends Construct {
     // Every other container, also one added after this construct, starts once capture runs.
     Aspects.of(taskDefinition).add(new StartAfterCapture(this.container));
     taskDefinition.node.addValidation({ validate: () => memoryRoom(taskDefinition, this.container, memory) });
-  }
-
-  private linuxParameters(): ecs.LinuxParameters {
-    const linux = new ecs.LinuxParameters(this, 'LinuxParameters');
-    linux.dropCapabilities(...DROPPED_CAPABILITIES);
-    return linux;
   }
 }
 

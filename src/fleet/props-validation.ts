@@ -25,22 +25,14 @@ export function validateProps(props: FargateTrafficMirrorProps, bound: readonly 
   if (bound.length > MAX_TARGETS_PER_SERVICE) {
     throw new Error(`target must hold at most ${MAX_TARGETS_PER_SERVICE} targets (the configuration and IAM policies list each one), got ${bound.length}`);
   }
-  if (props.allowCrossZone && !bound.some(t => t.availabilityZone !== undefined)) {
-    throw new Error('allowCrossZone has an effect only with MirrorTarget.perAvailabilityZone() targets; remove it or give target a target per zone');
-  }
   const nlb = bound.filter(t => t.kind === MirrorTargetKind.NETWORK_LOAD_BALANCER).length;
   const known = bound.filter(t => t.kind !== MirrorTargetKind.UNKNOWN).length;
   if (nlb > 0 && nlb < known) {
     throw new Error('target mixes Network Load Balancer targets (packet length at most 8500 bytes, 8500 by default) with targets that take '
       + 'whole packets: a task\'s mirrored packets would be cut or not depending on its target. Use targets of one kind.');
   }
-  if (props.sampling !== undefined && !Token.isUnresolved(props.sampling) && !(props.sampling > 0 && props.sampling <= 1)) {
-    throw new Error(`sampling must be greater than 0 and at most 1, got ${props.sampling}`);
-  }
-  if (props.initialSwitch !== undefined && !Token.isUnresolved(props.initialSwitch)
-    && !switchStateOf(props.initialSwitch, Date.now()).understood) {
-    throw new Error(`initialSwitch must be 'on', 'off' or 'on until <ISO 8601 time>', got '${props.initialSwitch}'`);
-  }
+  validateCaptureProps(props, bound.some(t => t.availabilityZone !== undefined),
+    nlb > 0 ? { max: MAX_NLB_PACKET_LENGTH, context: ' for a Network Load Balancer target' } : undefined);
   const interval = props.reconcileInterval;
   if (interval && !interval.isUnresolved()) {
     const seconds = interval.toSeconds();
@@ -59,10 +51,28 @@ export function validateProps(props: FargateTrafficMirrorProps, bound: readonly 
   validateIntegerRange('reservedConcurrentExecutions', props.reservedConcurrentExecutions, EVENT_SOURCE_MAX_CONCURRENCY, MAX_RESERVED_CONCURRENCY,
     ' (the queue runs up to 2 session managers at once)');
   validateIntegerRange('sessionNumber', props.sessionNumber, 1, MAX_SESSION_NUMBER);
-  validateIntegerRange('virtualNetworkId', props.virtualNetworkId, 0, MAX_VNI);
-  if (nlb > 0) {
-    validateIntegerRange('packetLength', props.packetLength, 1, MAX_NLB_PACKET_LENGTH, ' for a Network Load Balancer target');
-  } else {
-    validateIntegerRange('packetLength', props.packetLength, 1, MAX_PACKET_LENGTH);
+}
+
+/**
+ * The checks both capture methods share: what the mirrored packets look like (VNI, packet
+ * length), which tasks are mirrored (sampling, the switch) and the zones of the targets.
+ *
+ * @param zoned whether any target serves one Availability Zone only
+ * @param packetLength the largest packet length the targets take, and why, when below 65535
+ */
+export function validateCaptureProps(
+  props: FargateTrafficMirrorProps, zoned: boolean, packetLength = { max: MAX_PACKET_LENGTH, context: '' },
+): void {
+  if (props.allowCrossZone && !zoned) {
+    throw new Error('allowCrossZone has an effect only with MirrorTarget.perAvailabilityZone() targets; remove it or give target a target per zone');
   }
+  if (props.sampling !== undefined && !Token.isUnresolved(props.sampling) && !(props.sampling > 0 && props.sampling <= 1)) {
+    throw new Error(`sampling must be greater than 0 and at most 1, got ${props.sampling}`);
+  }
+  if (props.initialSwitch !== undefined && !Token.isUnresolved(props.initialSwitch)
+    && !switchStateOf(props.initialSwitch, Date.now()).understood) {
+    throw new Error(`initialSwitch must be 'on', 'off' or 'on until <ISO 8601 time>', got '${props.initialSwitch}'`);
+  }
+  validateIntegerRange('virtualNetworkId', props.virtualNetworkId, 0, MAX_VNI);
+  validateIntegerRange('packetLength', props.packetLength, 1, packetLength.max, packetLength.context);
 }

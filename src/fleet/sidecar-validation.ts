@@ -3,14 +3,9 @@
  * a service of this app, a filter whose rules are known, and options that mean something without
  * sessions. Each error names the prop and what to do.
  */
-import { Token, aws_ecs as ecs } from 'aws-cdk-lib';
-import { switchStateOf } from '../contract/mirror-switch';
+import { aws_ecs as ecs } from 'aws-cdk-lib';
 import { FargateTrafficMirrorProps } from '../fargate-traffic-mirror-props';
 import { AgentFilter, agentFilterOf } from '../private/agent-filters';
-import { validateIntegerRange } from '../private/validation';
-
-const MAX_VNI = 16777215;
-const MAX_PACKET_LENGTH = 65535;
 
 /** Props of the Traffic Mirroring path that have no meaning for the sidecar, and why. */
 const SESSION_ONLY_PROPS: ReadonlyArray<[keyof FargateTrafficMirrorProps, string]> = [
@@ -39,15 +34,6 @@ export function validateSidecarProps(path: string, props: FargateTrafficMirrorPr
       throw new Error(`${at}: ${prop} has no effect with captureMethod CaptureMethod.sidecar() (${why}); remove it`);
     }
   }
-  if (props.sampling !== undefined && !Token.isUnresolved(props.sampling) && !(props.sampling > 0 && props.sampling <= 1)) {
-    throw new Error(`sampling must be greater than 0 and at most 1, got ${props.sampling}`);
-  }
-  if (props.initialSwitch !== undefined && !Token.isUnresolved(props.initialSwitch)
-    && !switchStateOf(props.initialSwitch, Date.now()).understood) {
-    throw new Error(`initialSwitch must be 'on', 'off' or 'on until <ISO 8601 time>', got '${props.initialSwitch}'`);
-  }
-  validateIntegerRange('virtualNetworkId', props.virtualNetworkId, 0, MAX_VNI);
-  validateIntegerRange('packetLength', props.packetLength, 1, MAX_PACKET_LENGTH);
   return taskDefinition;
 }
 

@@ -57,31 +57,58 @@ func (e *Emitter) Flush(now time.Time) error {
 	if e.last == nil {
 		e.last = make([]uint64, len(cur))
 	}
-	type metric struct {
-		Name string
-		Unit string
-	}
-	var defs []metric
-	doc := map[string]any{}
+	values := make([]Value, len(Names))
 	for i, n := range Names {
 		unit := "Count"
 		if n == "CapturedBytes" || n == "MirroredBytes" {
 			unit = "Bytes"
 		}
-		defs = append(defs, metric{n, unit})
-		doc[n] = cur[i] - e.last[i]
+		values[i] = Value{Name: n, Unit: unit, Value: cur[i] - e.last[i]}
 	}
-	dims := []string{ServiceDimension}
-	doc[ServiceDimension] = ServiceValue
+	dims := []Dimension{{ServiceDimension, ServiceValue}}
 	if e.Owner != "" {
-		dims = append(dims, "Owner")
-		doc["Owner"] = e.Owner
+		dims = append(dims, Dimension{"Owner", e.Owner})
+	}
+	if err := WriteLine(e.Out, e.Namespace, now, dims, values); err != nil {
+		return err
+	}
+	e.last = cur
+	return nil
+}
+
+// Dimension is one dimension of an EMF line: its name and value.
+type Dimension struct{ Name, Value string }
+
+// Value is one metric of an EMF line.
+type Value struct {
+	Name  string
+	Unit  string
+	Value any
+}
+
+// WriteLine prints one CloudWatch Embedded Metric Format line: the values, under one dimension
+// set, in the namespace. The capture agent and the receiver write theirs through it.
+func WriteLine(out io.Writer, namespace string, now time.Time, dims []Dimension, values []Value) error {
+	doc := map[string]any{}
+	names := make([]string, len(dims))
+	for i, d := range dims {
+		names[i] = d.Name
+		doc[d.Name] = d.Value
+	}
+	type definition struct {
+		Name string
+		Unit string
+	}
+	defs := make([]definition, len(values))
+	for i, v := range values {
+		defs[i] = definition{v.Name, v.Unit}
+		doc[v.Name] = v.Value
 	}
 	doc["_aws"] = map[string]any{
 		"Timestamp": now.UnixMilli(),
 		"CloudWatchMetrics": []any{map[string]any{
-			"Namespace":  e.Namespace,
-			"Dimensions": [][]string{dims},
+			"Namespace":  namespace,
+			"Dimensions": [][]string{names},
 			"Metrics":    defs,
 		}},
 	}
@@ -89,7 +116,6 @@ func (e *Emitter) Flush(now time.Time) error {
 	if err != nil {
 		return err
 	}
-	e.last = cur
-	_, err = e.Out.Write(append(b, '\n'))
+	_, err = out.Write(append(b, '\n'))
 	return err
 }

@@ -1,7 +1,6 @@
 package receiver
 
 import (
-	"encoding/json"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -91,40 +90,21 @@ func (e *Emitter) Flush(now time.Time) error {
 	if e.last == nil {
 		e.last = make([]uint64, len(defs))
 	}
-	type metric struct {
-		Name string
-		Unit string
-	}
-	var ms []metric
-	doc := map[string]any{}
+	values := make([]metrics.Value, 0, len(defs)+2)
 	cur := make([]uint64, len(defs))
 	for i, d := range defs {
 		cur[i] = d.get(e.Counters)
-		doc[d.name] = cur[i] - e.last[i]
-		ms = append(ms, metric{d.name, d.unit})
+		values = append(values, metrics.Value{Name: d.name, Unit: d.unit, Value: cur[i] - e.last[i]})
 	}
 	var files, bytes int64
 	if e.Gauges != nil {
 		files, bytes = e.Gauges()
 	}
-	doc["SpooledFiles"] = files
-	doc["SpoolBytes"] = bytes
-	ms = append(ms, metric{"SpooledFiles", "Count"}, metric{"SpoolBytes", "Bytes"})
-	doc[metrics.ServiceDimension] = metrics.ServiceValue
-	doc["Receiver"] = e.Receiver
-	doc["_aws"] = map[string]any{
-		"Timestamp": now.UnixMilli(),
-		"CloudWatchMetrics": []any{map[string]any{
-			"Namespace":  e.Namespace,
-			"Dimensions": [][]string{{metrics.ServiceDimension, "Receiver"}},
-			"Metrics":    ms,
-		}},
-	}
-	b, err := json.Marshal(doc)
-	if err != nil {
+	values = append(values, metrics.Value{Name: "SpooledFiles", Unit: "Count", Value: files}, metrics.Value{Name: "SpoolBytes", Unit: "Bytes", Value: bytes})
+	dims := []metrics.Dimension{{Name: metrics.ServiceDimension, Value: metrics.ServiceValue}, {Name: "Receiver", Value: e.Receiver}}
+	if err := metrics.WriteLine(e.Out, e.Namespace, now, dims, values); err != nil {
 		return err
 	}
 	e.last = cur
-	_, err = e.Out.Write(append(b, '\n'))
-	return err
+	return nil
 }

@@ -93,29 +93,9 @@ export async function mirrorTask(deps: OperationDeps, task: DesiredTask, options
       return { sessionId: result.sessionId, created: false, targetId: target.targetId, refusals };
     } catch (error) {
       const cls = classifyError(error);
-      if (isTargetUnusable(cls)) {
-        // This target is full or gone; the next may take the task.
-        const refusal = { targetId: target.targetId, code: cls.code, reason: cls.reason, message: errorMessageOf(error) };
-        refusals.push(refusal);
-        unusable?.set(target.targetId, refusal);
-        logger.warn('EC2 refused the create: the target is full or gone; trying the next target', {
-          action: 'start',
-          outcome: 'refused',
-          taskArn: task.taskArn,
-          networkInterfaceId: task.networkInterfaceId,
-          targetId: target.targetId,
-          errorCode: cls.code,
-          errorMessage: errorMessageOf(error),
-          reason: cls.reason,
-        });
-        continue;
-      }
-      if (!needsLook(cls)) {
-        throw error;
-      }
-      // Logged here, whatever follows: should the one further create succeed, EC2's first answer
-      // (a configuration it refused once) would otherwise be seen nowhere.
-      logger.warn('EC2 refused the create; looking at the ENI, then at most one more create', {
+      // Every refusal is logged, whatever follows: should a later create succeed, EC2's first
+      // answer (a configuration it refused once) would otherwise be seen nowhere.
+      const logRefusal = (what: string) => logger.warn(`EC2 refused the create: ${what}`, {
         action: 'start',
         outcome: 'refused',
         taskArn: task.taskArn,
@@ -125,6 +105,18 @@ export async function mirrorTask(deps: OperationDeps, task: DesiredTask, options
         errorMessage: errorMessageOf(error),
         reason: cls.reason,
       });
+      if (isTargetUnusable(cls)) {
+        // This target is full or gone; the next may take the task.
+        const refusal = { targetId: target.targetId, code: cls.code, reason: cls.reason, message: errorMessageOf(error) };
+        refusals.push(refusal);
+        unusable?.set(target.targetId, refusal);
+        logRefusal('the target is full or gone; trying the next target');
+        continue;
+      }
+      if (!needsLook(cls)) {
+        throw error;
+      }
+      logRefusal('looking at the ENI, then at most one more create');
       return lookAndDecide(deps, task, `${tokenSalt}|${cls.reason}`, target.targetId, cls);
     }
   }
