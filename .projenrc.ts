@@ -56,6 +56,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-sqs@^3',
     '@aws-sdk/client-ssm@^3',
     '@aws-sdk/client-lambda@^3',
+    '@aws-sdk/client-cloudformation@^3',
     '@aws-lambda-powertools/logger@^2',
     '@aws-lambda-powertools/metrics@^2',
     'fast-check@^3',

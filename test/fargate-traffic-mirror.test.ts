@@ -158,7 +158,7 @@ describe('FargateTrafficMirror', () => {
     const [schedule] = Object.values(template.findResources('AWS::Scheduler::Schedule')) as any[];
     expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({ service: mirror.ownerId, sweep: true });
     for (const fn of Object.values(template.findResources('AWS::Lambda::Function')) as any[]) {
-      expect(Object.keys(fn.Properties.Environment?.Variables ?? {}).filter(k => k.startsWith('MIRROR_') && !/QUEUE_URL|RECONCILER_FUNCTION|STACK_TAG|CONFIG_PREFIX/.test(k))).toEqual([]);
+      expect(Object.keys(fn.Properties.Environment?.Variables ?? {}).filter(k => k.startsWith('MIRROR_') && !/QUEUE_URL|RECONCILER_FUNCTION|STACK_TAG|STACK_ID|CONFIG_PREFIX/.test(k))).toEqual([]);
     }
   });
 
@@ -258,10 +258,14 @@ describe('FargateTrafficMirror', () => {
       const statements = policyStatements(Template.fromStack(stack), RECONCILER);
       const actions = statements.flatMap(s => [].concat(s.Action)).sort();
       expect(actions).toEqual([
+        // Before a Delete removes sessions, and before a flip's sweep starts its next chunk.
+        'cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks',
         'ec2:CreateTags', 'ec2:CreateTrafficMirrorSession', 'ec2:CreateTrafficMirrorSession',
         'ec2:DeleteTrafficMirrorSession', 'ec2:DeleteTrafficMirrorSession', 'ec2:DescribeTrafficMirrorSessions',
         'ec2:ModifyTrafficMirrorSession', 'ec2:ModifyTrafficMirrorSession', 'ec2:ModifyTrafficMirrorSession',
         'ecs:DescribeTasks', 'ecs:ListTasks',
+        // The next chunk of a flip's sweep, on itself.
+        'lambda:InvokeFunction',
         'logs:CreateLogStream', 'logs:PutLogEvents',
         'sqs:GetQueueAttributes',
         'ssm:GetParameter', 'ssm:GetParameter',

@@ -30,6 +30,11 @@ export const ENV = {
   STACK_TAG: 'MIRROR_STACK_TAG',
   /** The function environment's: where the services' configuration parameters are (ownership.ts configParameterPrefix). */
   CONFIG_PREFIX: 'MIRROR_CONFIG_PREFIX',
+  /**
+   * The reconciler's environment: its stack's id, which it asks CloudFormation about before a
+   * custom resource's Delete removes sessions, and before a flip's sweep starts its next chunk.
+   */
+  STACK_ID: 'MIRROR_STACK_ID',
   /** The function environment's, not a trigger's: the reconciler a switch change starts. */
   RECONCILER_FUNCTION: 'MIRROR_RECONCILER_FUNCTION',
   /**

@@ -40,6 +40,14 @@ export const RECONCILER_MAX_EVENT_AGE_SEC = 60;
  * The enrollment is not bound by this: it works across the provider framework's polls.
  */
 export const SCHEDULED_SWEEP_BUDGET_MS = 45_000;
+/**
+ * A sweep a flipped switch started works in chunks of {@link SCHEDULED_SWEEP_BUDGET_MS}: one that
+ * leaves work starts the next (an asynchronous invoke of the reconciler), while the stack is not
+ * being deleted, rolled back or cleaned up, so the flip is carried out whole without the
+ * schedule. At EC2's 5 writes per second a chunk does about 225 writes; this many cover the
+ * account's 10,000 sessions with room for throttling.
+ */
+export const MAX_SWEEP_CHUNKS = 60;
 /** An action started just before a deadline still runs, with the SDK's retries. */
 export const ACTION_GRACE_MS = 30_000;
 /**

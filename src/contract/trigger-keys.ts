@@ -21,3 +21,8 @@ export const EVENT_KEY = 'event';
 export const SWEEP_KEY = 'sweep';
 /** The key that marks a sweep started by a flipped switch: it does not wait for young tasks' events. */
 export const IMMEDIATE_KEY = 'immediate';
+/**
+ * The key that numbers the chunks of a flipped switch's sweep: each chunk that leaves work starts
+ * the next, up to contract/timing.ts MAX_SWEEP_CHUNKS. It bounds the chain and nothing else.
+ */
+export const CHUNK_KEY = 'chunk';

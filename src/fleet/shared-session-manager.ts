@@ -194,6 +194,7 @@ export class SharedSessionManager extends Construct {
     // received (its receipt handle), so a direct invoke with forged records does nothing.
     this.eventFunction.addEnvironment(ENV.EVENT_QUEUE_URL, this.queue.queueUrl);
     this.reconciler.grantInvoke(this.eventFunction);
+    this.allowChunkedSweeps(stack, reconcilerRole);
 
     this.serviceToken = enrollmentProvider(this, this.reconciler, logRetention).serviceToken;
 
@@ -215,6 +216,27 @@ export class SharedSessionManager extends Construct {
         appliesTo: [reconcilerVersions],
       }]);
     }
+  }
+
+  /**
+   * What the reconciler asks CloudFormation, and its own invoke: a custom resource's Delete
+   * removes sessions only once CloudFormation says it is deleting that resource (so a Delete
+   * anyone hands the function directly does nothing), and a flip's sweep that leaves work starts
+   * its next chunk on the reconciler, only while the stack is not being deleted or rolled back.
+   */
+  private allowChunkedSweeps(stack: Stack, reconcilerRole: iam.Role): void {
+    this.reconciler.addEnvironment(ENV.STACK_ID, stack.stackId);
+    reconcilerRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'AskCloudFormationAboutThisStack',
+      actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
+      resources: [stack.stackId],
+    }));
+    // A policy of its own: in the role's default policy, the function's ARN would make the
+    // function depend on a policy that depends on the function.
+    new iam.Policy(this, 'ReconcilerChunksPolicy', {
+      roles: [reconcilerRole],
+      statements: [new iam.PolicyStatement({ sid: 'StartTheNextChunkOfASweep', actions: ['lambda:InvokeFunction'], resources: [this.reconciler.functionArn] })],
+    });
   }
 
   /**

@@ -3,6 +3,7 @@
  */
 import { classifyError, errorMessageOf } from './core/errors';
 import { isObject } from './core/is-object';
+import { enrollmentPhysicalId } from './core/physical-id';
 import { removedFields } from './core/session-parameters';
 import { checksUnmirrored, enrollmentReport, unmirroredError } from './operations/enrollment-report';
 import { handleQueueBatch } from './operations/handle-queue-batch';
@@ -87,7 +88,7 @@ async function handleCustomResource(event: Record<string, any>, deps: OperationD
     // An Update or Delete keeps the id CloudFormation has: a new one on Update would make it
     // delete the old resource (and with it every session), and the framework refuses a new one on Delete.
     const physicalResourceId = typeof event.PhysicalResourceId === 'string' && event.PhysicalResourceId
-      ? event.PhysicalResourceId : `fargate-traffic-mirror-${deps.config.ownerId}`;
+      ? event.PhysicalResourceId : enrollmentPhysicalId(deps.config.ownerId);
     return { PhysicalResourceId: physicalResourceId, Data: { [STARTED_AT]: String(Date.now()) } };
   }
   const workLimit = startedAt + ENROLLMENT_WORK_LIMIT_MS;

@@ -8,13 +8,17 @@
  */
 import { OWNER_ID_PATTERN } from '../contract/ownership';
 import { ENV, SessionManagerConfig, configToEnv } from '../contract/session-manager-config';
-import { CONFIG_KEY, EVENT_KEY, IMMEDIATE_KEY, SERVICE_KEY, SWEEP_KEY } from '../contract/trigger-keys';
+import { MAX_SWEEP_CHUNKS } from '../contract/timing';
+import { CHUNK_KEY, CONFIG_KEY, EVENT_KEY, IMMEDIATE_KEY, SERVICE_KEY, SWEEP_KEY } from '../contract/trigger-keys';
 import { QueueReceipt, ReceiptCheck } from './adapters/event-queue';
+import { StackLifecycle } from './adapters/stack-status';
+import { SweepStarter } from './adapters/sweep-starter';
 import { classifyError, errorMessageOf } from './core/errors';
 import { fitFailureReason } from './core/failure-text';
 import { isObject } from './core/is-object';
+import { enrollmentPhysicalId } from './core/physical-id';
 import { BatchResponse } from './operations/handle-queue-batch';
-import { OperationDeps } from './operations/operation-deps';
+import { OperationDeps, SweepResult } from './operations/operation-deps';
 import { InvocationContext, routeInvocation } from './route-invocation';
 
 /** The dependencies of one service's work; the Lambda builds them per configuration and keeps its clients. */
@@ -50,7 +54,7 @@ export interface QueueGroup {
 /** What one trigger of the shared functions is, once unwrapped. */
 export type Trigger =
   | { readonly kind: 'queue'; readonly groups: readonly QueueGroup[]; readonly unusable: string[]; readonly receipts: readonly QueueReceipt[] }
-  | { readonly kind: 'sweep'; readonly ownerId: unknown; readonly immediate: boolean }
+  | { readonly kind: 'sweep'; readonly ownerId: unknown; readonly immediate: boolean; readonly chunk: number }
   | { readonly kind: 'customResource'; readonly ownerId: unknown; readonly event: Record<string, any> }
   | { readonly kind: 'unusable'; readonly reason: string };
 
@@ -63,7 +67,8 @@ const sweepEvent = (immediate: boolean) => ({ 'source': 'aws.events', 'detail-ty
  * - SQS batch: each message is `{ service, event }`; messages are grouped by the service they
  *   name. A message that is not JSON or names nothing is listed in `unusable`: it can never
  *   succeed and is acknowledged.
- * - Schedule, or a sweep a flipped switch starts: `{ service, sweep: true }`.
+ * - Schedule, or a sweep a flipped switch started: `{ service, sweep: true }`; a flip's sweep
+ *   also has `immediate: true`, and its chunks after the first their number under `chunk`.
  * - Custom resource: the service is the owner id among the resource's properties.
  */
 export function unwrapTrigger(event: unknown): Trigger {
@@ -100,7 +105,13 @@ export function unwrapTrigger(event: unknown): Trigger {
     return { kind: 'customResource', ownerId: properties[ENV.OWNER_ID], event };
   }
   if (isObject(event) && event[SWEEP_KEY] === true) {
-    return { kind: 'sweep', ownerId: serviceNamedBy(event), immediate: event[IMMEDIATE_KEY] === true };
+    const chunk = event[CHUNK_KEY];
+    return {
+      kind: 'sweep',
+      ownerId: serviceNamedBy(event),
+      immediate: event[IMMEDIATE_KEY] === true,
+      chunk: typeof chunk === 'number' && Number.isInteger(chunk) && chunk > 0 ? chunk : 0,
+    };
   }
   return { kind: 'unusable', reason: 'not a trigger of the shared session manager' };
 }
@@ -111,8 +122,18 @@ export interface TriggerOptions {
   readonly log: (message: string, details: object) => void;
   /** The current configuration of a named service: the one source the functions act on. */
   readonly configFor: ConfigFor;
-  /** Starts a sweep of the service now (a flipped switch). @default switch changes wait for the schedule */
-  readonly startSweep?: (config: SessionManagerConfig) => Promise<void>;
+  /**
+   * Starts a sweep of the service now (a flipped switch), or the next chunk of one.
+   * @default switch changes wait for the schedule
+   */
+  readonly startSweep?: SweepStarter;
+  /**
+   * CloudFormation's view of the function's own stack: a custom resource's Delete removes
+   * sessions only when CloudFormation is deleting that resource, and a flip's sweep starts its
+   * next chunk only while the stack is not being deleted, rolled back or cleaned up.
+   * @default no Delete is confirmed (none removes a session), and a flip's sweep is one chunk
+   */
+  readonly stack?: StackLifecycle;
   /** Counts triggers that named no service of the stack (a metric). @default not counted */
   readonly ignored?: (count: number) => void;
   /**
@@ -126,8 +147,9 @@ export interface TriggerOptions {
  * The entry point of the shared functions: unwraps the trigger, reads the configuration of the
  * service it names and routes the work with that service's dependencies. A custom resource event
  * naming no service fails (CloudFormation reports the message), except a Delete, which removes
- * the sessions of the owner id it names (nothing else of its properties is used); anything else
- * naming no service is logged, counted and dropped.
+ * the sessions of the owner id it names (nothing else of its properties is used), once
+ * CloudFormation confirms it is deleting that resource; anything else naming no service is
+ * logged, counted and dropped.
  */
 export async function routeTrigger(event: unknown, depsFor: DepsFor, options: TriggerOptions, context?: InvocationContext): Promise<unknown> {
   const { log, configFor } = options;
@@ -146,10 +168,26 @@ export async function routeTrigger(event: unknown, depsFor: DepsFor, options: Tr
       ignore('a sweep of an unknown service', { service: String(trigger.ownerId).slice(0, 64) });
       return { skipped: 'unknown service' };
     }
-    return routeInvocation(sweepEvent(trigger.immediate), depsFor(config), context);
+    if (!trigger.immediate) return routeInvocation(sweepEvent(false), depsFor(config), context);
+    let result: unknown;
+    try {
+      result = await routeInvocation(sweepEvent(true), depsFor(config), context);
+    } catch (error) {
+      await continueFlipSweep(config, trigger.chunk, undefined, options);
+      throw error;
+    }
+    await continueFlipSweep(config, trigger.chunk, result as SweepResult, options);
+    return result;
   }
   if (trigger.kind === 'customResource') {
     try {
+      if (trigger.event.RequestType === 'Delete' && isPoll(trigger.event)) {
+        const refused = await confirmDelete(trigger, options);
+        if (refused) {
+          ignore('a custom resource Delete CloudFormation is not running', { service: String(trigger.ownerId).slice(0, 64), why: refused });
+          return { IsComplete: false };
+        }
+      }
       return await routeCustomResource(trigger, depsFor, options, context);
     } catch (error) {
       // CloudFormation shows the reason only when the response fits 4,096 bytes: the whole
@@ -224,8 +262,7 @@ async function routeCustomResource(
     // error); the first call, which only records the start, needs no more than the owner id.
     if (!classifyError(error).transient) throw error;
     log('could not read the service\'s configuration; the next poll tries again', { errorMessage: errorMessageOf(error) });
-    const polling = isObject(trigger.event.Data) && trigger.event.Data.StartedAt !== undefined;
-    if (polling) return { IsComplete: false };
+    if (isPoll(trigger.event)) return { IsComplete: false };
     if (typeof trigger.ownerId !== 'string' || !OWNER_ID_PATTERN.test(trigger.ownerId)) throw error;
     config = ownerOnly(trigger.ownerId);
   }
@@ -257,4 +294,62 @@ function customResourceEvent(event: Record<string, any>, config: SessionManagerC
   const properties = isObject(event.ResourceProperties) ? event.ResourceProperties : {};
   const { [ENV.PACKET_LENGTH]: _p, [ENV.VIRTUAL_NETWORK_ID]: _v, [ENV.DESCRIPTION]: _d, ...rest } = properties;
   return { ...event, ResourceProperties: { ...rest, ...configToEnv(config) } };
+}
+
+/** Whether a custom resource event is an isComplete poll (the first call only records the start). */
+function isPoll(event: Record<string, any>): boolean {
+  return isObject(event.Data) && event.Data.StartedAt !== undefined;
+}
+
+/**
+ * Asks CloudFormation whether it is deleting the resource a Delete names, under the physical id
+ * that resource's service has: a Delete the functions are handed by anyone else (a direct
+ * invoke) removes no session. Returns why the Delete was not confirmed, or nothing when it was.
+ * A throttled or failed question is a poll to repeat; any other error fails the Delete with what
+ * CloudFormation answered.
+ */
+async function confirmDelete(trigger: { ownerId: unknown; event: Record<string, any> }, options: TriggerOptions): Promise<string | undefined> {
+  const { event, ownerId } = trigger;
+  if (!options.stack) return 'this function does not handle the stack\'s custom resources';
+  if (typeof ownerId !== 'string' || !OWNER_ID_PATTERN.test(ownerId)) return 'no owner id';
+  const physicalId = enrollmentPhysicalId(ownerId);
+  if (event.PhysicalResourceId !== physicalId) return 'the physical id is not the one of the service\'s enrollment';
+  if (typeof event.LogicalResourceId !== 'string' || event.LogicalResourceId.length === 0) return 'no logical resource id';
+  try {
+    const check = await options.stack.deleting(event.LogicalResourceId, physicalId);
+    return check.confirmed ? undefined : check.reason;
+  } catch (error) {
+    const cls = classifyError(error);
+    if (cls.transient) return `CloudFormation did not answer (${cls.code}); the next poll asks again`;
+    throw new Error(`cannot confirm with CloudFormation that it is deleting ${event.LogicalResourceId}, so no session was removed: `
+      + `${cls.code}: ${errorMessageOf(error)} (the reconciler needs cloudformation:DescribeStackResource on its stack)`);
+  }
+}
+
+/**
+ * A flip's sweep that left work (unfinished actions, transient failures, or a chunk that failed)
+ * starts its next chunk, so the flip is carried out whole without the schedule: while the stack
+ * is not being deleted, rolled back or cleaned up (a chunk started then could create sessions
+ * after a Delete's final listing; contract/timing.ts SETTLE_MS bounds only chunks started
+ * before), and for at most {@link MAX_SWEEP_CHUNKS} chunks. Every chunk reads the configuration
+ * and the switch afresh. What it could not start is left to the schedule, and logged.
+ */
+async function continueFlipSweep(config: SessionManagerConfig, chunk: number, result: SweepResult | undefined, options: TriggerOptions): Promise<void> {
+  if (result && result.unfinished === 0 && result.transientFailures === 0) return;
+  if (!options.startSweep || !options.stack) return;
+  const next = chunk + 1;
+  const details = { owner: config.ownerId, chunk: next, unfinished: result?.unfinished, transientFailures: result?.transientFailures };
+  if (next >= MAX_SWEEP_CHUNKS) {
+    options.log(`the flip's sweep did not finish in ${MAX_SWEEP_CHUNKS} chunks; the schedule carries on with the rest`, details);
+    return;
+  }
+  try {
+    if (!(await options.stack.allowsChainedSweeps())) {
+      options.log('the stack is being deleted, rolled back or cleaned up: the flip\'s sweep stops here', details);
+      return;
+    }
+    await options.startSweep(config, next);
+  } catch (error) {
+    options.log('could not start the next chunk of the flip\'s sweep; the schedule carries on with the rest', { ...details, errorMessage: errorMessageOf(error) });
+  }
 }

@@ -2,6 +2,7 @@
  * Runtime entry: the Lambda handler; builds the clients once per container and routes each trigger.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -12,6 +13,7 @@ import { EmfMirrorMetrics, publishIgnoredTriggers } from './adapters/metrics';
 import { MirrorSessions } from './adapters/mirror-sessions';
 import { RecentTasks } from './adapters/recent-tasks';
 import { ServiceTasks } from './adapters/service-tasks';
+import { StackStatus } from './adapters/stack-status';
 import { sweepStarterOf } from './adapters/sweep-starter';
 import { SwitchReader } from './adapters/switch-reader';
 import { OperationDeps } from './operations/operation-deps';
@@ -37,8 +39,15 @@ const switches = new SwitchReader(ssm);
 // The one source of each service's configuration: its parameter under the stack's prefix, which
 // only the deployment writes and which is all the functions may read there.
 const configs = new ConfigReader(ssm, process.env[ENV.CONFIG_PREFIX] ?? '/fargate-traffic-mirror/unset/');
-const reconcilerName = process.env[ENV.RECONCILER_FUNCTION];
+// The event function starts a flip's sweep on the reconciler; the reconciler (which has no such
+// variable: it cannot name itself in its own template) starts the sweep's next chunk on itself.
+const reconcilerName = process.env[ENV.RECONCILER_FUNCTION] ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
 const startSweep = reconcilerName ? sweepStarterOf(new LambdaClient({}), reconcilerName) : undefined;
+// Only the reconciler has its stack's id: it asks CloudFormation before a custom resource's
+// Delete removes sessions, and before a flip's sweep goes on. The event function has none, so
+// it never acts on a Delete or chains a sweep.
+const stackId = process.env[ENV.STACK_ID];
+const stack = stackId ? new StackStatus(new CloudFormationClient({}), stackId) : undefined;
 // Constant for the stack, from the deployment: every session carries it (IAM scopes Delete to it).
 const stackTag = process.env[ENV.STACK_TAG] || undefined;
 
@@ -72,6 +81,7 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
     log: (message, details) => logger.warn(message, { ...details }),
     configFor: (ownerId, fresh) => configs.configOf(ownerId, fresh),
     startSweep,
+    stack,
     ignored: publishIgnoredTriggers,
     checkReceipts,
   }, context);

@@ -11,6 +11,7 @@ const ALLOWED_ACTIONS = new Set([
   'logs:CreateLogStream', 'logs:PutLogEvents',
   'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes',
   'lambda:InvokeFunction', 'states:StartExecution', 'ssm:GetParameter',
+  'cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks',
 ]);
 /** Actions IAM cannot scope to a resource; the only ones a function role may hold on Resource '*'. */
 const UNSCOPABLE_ACTIONS = new Set(['ec2:DescribeTrafficMirrorSessions', 'ecs:ListTasks']);
@@ -183,9 +184,11 @@ describe.each(cases)('IAM of %s', (_name, { resources, own, policies, statements
       expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
         { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
       ]);
-      // Its default policy, and the managed policies of the mirrored services (the two session manager functions).
+      // Its default policy (and the reconciler its invoke of itself, in a policy of its own), and
+      // the managed policies of the mirrored services (the two session manager functions).
       const policyOfRole = policies.filter(([, p]) => text(p.Properties.Roles) === text([{ Ref: roleId }])).map(([id]) => id);
-      expect(policyOfRole.filter(id => resources[id].Type === 'AWS::IAM::Policy')).toHaveLength(1);
+      const reconciler = /Reconciler/.test(fnId) && !/Provider/.test(fnId);
+      expect(policyOfRole.filter(id => resources[id].Type === 'AWS::IAM::Policy')).toHaveLength(reconciler ? 2 : 1);
       expect(policyOfRole.filter(id => resources[id].Type === 'AWS::IAM::ManagedPolicy').length).toBe(/SessionManager|Reconciler/.test(fnId) && !/Provider/.test(fnId) ? 1 : 0);
       expect(referrersOf(resources, roleId).sort()).toEqual([fnId, ...policyOfRole].sort());
     }
@@ -200,5 +203,31 @@ describe.each(cases)('IAM of %s', (_name, { resources, own, policies, statements
       const fn = ofType(own, 'AWS::Lambda::Function').find(([, f]) => text(f.Properties.Role).includes(s.policy.replace(/DefaultPolicy[0-9A-F]{8}$/, '')))!;
       expect(fn[1].Properties.LoggingConfig.LogGroup).toEqual({ Ref: s.Resource[0]['Fn::GetAtt'][0] });
     }
+  });
+});
+
+describe.each(cases)('the reconciler and CloudFormation in %s', (_name, { own, statements }) => {
+  const functions = ofType(own, 'AWS::Lambda::Function');
+  const [reconcilerId, reconciler] = functions.find(([id]) => /Reconciler/.test(id) && !/Provider/.test(id))!;
+  const roleOf = (fn: any) => fn.Properties.Role['Fn::GetAtt'][0];
+
+  test('only the reconciler asks CloudFormation, only about its own stack, and only the two read calls', () => {
+    const asking = statements.filter(st => st.Action.some((a: string) => a.startsWith('cloudformation:')));
+    expect(asking).toHaveLength(1);
+    expect(asking[0].role).toBe(roleOf(reconciler));
+    expect(asking[0].Action.sort()).toEqual(['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks']);
+    expect(asking[0].Resource).toEqual([{ Ref: 'AWS::StackId' }]);
+    // The stack id it asks about is the deployment's, in its environment; the event function has none.
+    expect(reconciler.Properties.Environment.Variables.MIRROR_STACK_ID).toEqual({ Ref: 'AWS::StackId' });
+    for (const [id, fn] of functions.filter(([fid]) => fid !== reconcilerId)) {
+      expect([id, fn.Properties.Environment?.Variables?.MIRROR_STACK_ID]).toEqual([id, undefined]);
+    }
+  });
+
+  test('the reconciler may invoke itself (the next chunk of a sweep), unqualified, from a policy the function does not depend on', () => {
+    const own = statements.filter(st => st.role === roleOf(reconciler) && st.Action.includes('lambda:InvokeFunction'));
+    expect(own).toHaveLength(1);
+    expect(own[0].Resource).toEqual([{ 'Fn::GetAtt': [reconcilerId, 'Arn'] }]);
+    expect([].concat(reconciler.DependsOn ?? [])).not.toContain(own[0].policy);
   });
 });
