@@ -2,7 +2,7 @@ import { configParameterPrefix } from '../../src/contract/ownership';
 import { SessionManagerConfig, configToEnv } from '../../src/contract/session-manager-config';
 import { ACCOUNT, CLUSTER_ARN, REGION, taskArnOf, taskEvent } from '../fixtures/task-events';
 import { TEST_CONFIG } from '../support/harness';
-import { LocalEndpoints } from '../support/local-endpoints';
+import { LOCAL_STACK_ID, LocalEndpoints } from '../support/local-endpoints';
 
 // The shipped bundle, in a child process with its own SDK clients, against the fake EC2, ECS,
 // SSM and SQS endpoints on 127.0.0.1: what a principal that may send to the queue or invoke the
@@ -33,7 +33,11 @@ beforeAll(async () => {
       taskArn, group: `service:${CONFIG.serviceName}`, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', networkInterfaceId: eniOf(i), createdAt: Date.now() - 600_000,
     });
   }
-  functionEnv = { MIRROR_CONFIG_PREFIX: PREFIX, MIRROR_STACK_TAG: STACK_TAG, MIRROR_EVENT_QUEUE_URL: endpoints.queueUrl() };
+  // The reconciler's environment (the event function's has no stack id).
+  functionEnv = { MIRROR_CONFIG_PREFIX: PREFIX, MIRROR_STACK_TAG: STACK_TAG, MIRROR_EVENT_QUEUE_URL: endpoints.queueUrl(), MIRROR_STACK_ID: LOCAL_STACK_ID };
+  endpoints.cloudformation.resources.set('MirrorEnrollment', {
+    physicalId: `fargate-traffic-mirror-${CONFIG.ownerId}`, status: 'CREATE_COMPLETE', type: 'AWS::CloudFormation::CustomResource',
+  });
   // The schedule's own trigger: it names the service, and the sweep mirrors its 4 tasks.
   const { answer } = await endpoints.invoke({ service: CONFIG.ownerId, sweep: true }, functionEnv);
   expect(JSON.parse(answer)).toMatchObject({ runningTasks: 4, created: 4 });
@@ -106,6 +110,37 @@ describe('forged triggers change no session', () => {
     const created = [...endpoints.ec2.sessions.values()].find(s => s.networkInterfaceId === eniOf(5));
     expect(created?.targetId).toBe(CONFIG.targetId);
     expect(endpoints.sqs.calls).toContain('ChangeMessageVisibilityBatch');
+  }, 60_000);
+
+  // Last: the genuine Delete removes every session.
+  test('a custom resource Delete invoked directly removes no session; the same Delete while CloudFormation deletes the resource removes them all', async () => {
+    const before = sessions();
+    expect(before.length).toBeGreaterThan(0);
+    const calls = mutations();
+    const del = {
+      RequestType: 'Delete',
+      StackId: LOCAL_STACK_ID,
+      LogicalResourceId: 'MirrorEnrollment',
+      PhysicalResourceId: `fargate-traffic-mirror-${CONFIG.ownerId}`,
+      ResourceProperties: { ServiceToken: 'arn', ...configToEnv(CONFIG) },
+      Data: { StartedAt: String(Date.now() - 300_000) },
+    };
+    const forged = await endpoints.invoke(del, functionEnv);
+    expect(JSON.parse(forged.answer)).toEqual({ IsComplete: false });
+    expect(forged.log).toMatch(/a custom resource Delete CloudFormation is not running/);
+    expect(sessions()).toEqual(before);
+    expect(mutations()).toBe(calls);
+    // The event function (no stack id) does not even ask.
+    const asked = endpoints.cloudformation.calls.length;
+    const { MIRROR_STACK_ID: _, ...eventFunctionEnv } = functionEnv;
+    expect(JSON.parse((await endpoints.invoke(del, eventFunctionEnv)).answer)).toEqual({ IsComplete: false });
+    expect(endpoints.cloudformation.calls.length).toBe(asked);
+    expect(sessions()).toEqual(before);
+
+    endpoints.cloudformation.resources.get('MirrorEnrollment')!.status = 'DELETE_IN_PROGRESS';
+    const genuine = await endpoints.invoke(del, functionEnv);
+    expect(JSON.parse(genuine.answer)).toMatchObject({ IsComplete: true, Data: { Deleted: String(before.length) } });
+    expect(sessions()).toEqual([]);
   }, 60_000);
 });
 

@@ -2,13 +2,14 @@
  * Test support: the fake EC2, ECS and SSM endpoints served over HTTP on 127.0.0.1, so the shipped
  * bundle runs in a child process with its own SDK clients, pointed here by the SDK's
  * service-specific endpoint variables (`AWS_ENDPOINT_URL_EC2`, `..._ECS`, `..._SSM`, `..._LAMBDA`,
- * `..._SQS`; AWS SDKs and Tools Reference Guide, "Service-specific endpoints"). Nothing leaves
+ * `..._SQS`, `..._CLOUDFORMATION`; AWS SDKs and Tools Reference Guide, "Service-specific endpoints"). Nothing leaves
  * the machine.
  */
 import { execFile } from 'child_process';
 import { createServer, IncomingMessage, Server } from 'http';
 import { AddressInfo } from 'net';
 import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
+import { FakeCloudFormationEndpoint } from './fake-cloudformation-endpoint';
 import { FakeEc2Endpoint } from './fake-ec2-endpoint';
 import { FakeEcsEndpoint } from './fake-ecs-endpoint';
 import { json, jsonError, jsonRequest } from './json-protocol';
@@ -57,6 +58,9 @@ export class FakeSqsEndpoint {
   };
 }
 
+/** The id of the stack the local endpoints play (the reconciler's MIRROR_STACK_ID). */
+export const LOCAL_STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/MirrorStack/0f0e0d0c-1111-2222-3333-444455556666';
+
 type Handler = { handle(request: HttpRequest): Promise<{ response: HttpResponse }> };
 
 /** Serves each fake on a port of its own on 127.0.0.1. */
@@ -65,6 +69,8 @@ export class LocalEndpoints {
   public readonly ecs: FakeEcsEndpoint;
   public readonly ssm = new FakeSsmEndpoint();
   public readonly sqs = new FakeSqsEndpoint();
+  /** The deployment's stack, as CloudFormation answers about it. */
+  public readonly cloudformation = new FakeCloudFormationEndpoint(LOCAL_STACK_ID);
   /** Requests to services without a fake (Lambda): answered 500 and listed. */
   public readonly unexpected: string[] = [];
   private readonly servers: Server[] = [];
@@ -83,7 +89,7 @@ export class LocalEndpoints {
       },
     };
     for (const [name, handler] of [['EC2', this.ec2.requestHandler], ['ECS', this.ecs.requestHandler], ['SSM', this.ssm.requestHandler],
-      ['SQS', this.sqs.requestHandler], ['LAMBDA', unexpected]] as Array<[string, Handler]>) {
+      ['SQS', this.sqs.requestHandler], ['CLOUDFORMATION', this.cloudformation.requestHandler], ['LAMBDA', unexpected]] as Array<[string, Handler]>) {
       const server = createServer((req, res) => void serve(handler, req).then(({ statusCode, headers, body }) => {
         res.writeHead(statusCode, headers);
         res.end(body);
