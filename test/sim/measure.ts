@@ -84,6 +84,10 @@ export interface Figures {
   readonly timeToZeroSessionsSec?: number | null;
   /** switch-off-on: the token-bucket bound for those deletes. */
   readonly zeroSessionsBoundSec?: number | null;
+  /** switch-off-on: scheduled sweeps that ran after the first flip (none when unscheduled). */
+  readonly scheduledSweepsAfterFlip?: number;
+  /** Chunks of flips' sweeps after their first, each started by the chunk before. */
+  readonly sweepChunks?: number;
 }
 
 /** The token-bucket bound of `writes` creates, modifies or deletes: EC2's burst, then its refill rate. */

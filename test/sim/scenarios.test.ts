@@ -212,6 +212,33 @@ describe('one stack of many services, the switch, sampling', () => {
     expect(figures.ratioToBound).toBeLessThanOrEqual(1.5);
   });
 
+  test('switch-off-on-unscheduled: with no scheduled sweep, each flip\'s sweep carries itself out in chunks, within 1.1x of the token-bucket bound', async () => {
+    const figures = await ours('switch-off-on-unscheduled');
+    expect(figures.violations).toEqual([]);
+    expect(figures.scheduledSweepsAfterFlip).toBe(0);
+    expect(figures.tasksAtEnd).toEqual({ running: 1000, wanted: 1000, mirrored: 1000, mirroredUnwanted: 0 });
+    // 1000 deletes, then 1000 creates, at about 225 writes per 45-s chunk: several chunks each.
+    expect(figures.sweepChunks!).toBeGreaterThanOrEqual(6);
+    expect(figures.timeToZeroSessionsSec! / figures.zeroSessionsBoundSec!).toBeLessThanOrEqual(1.1);
+    expect(figures.ratioToBound).toBeLessThanOrEqual(1.1);
+  });
+
+  test('switch-off-on: the flip\'s chunks and the scheduled sweeps take the work from opposite ends: no write twice', async () => {
+    const figures = await ours('switch-off-on');
+    // Every create and delete succeeds once; what is more than 1000 each is throttled retries.
+    const writes = (figures.sweepApiCalls.CreateTrafficMirrorSession ?? 0);
+    expect(writes - figures.throttledCalls).toBeLessThanOrEqual(1000);
+  });
+
+  test('stack-delete-during-flip: no chunk starts once the stack is being deleted, and the Delete leaves no session', async () => {
+    const figures = await ours('stack-delete-during-flip');
+    expect(figures.violations).toEqual([]);
+    expect(figures.enrollmentResults).toEqual(['Create: SUCCESS', 'Delete: SUCCESS']);
+    // The chunk at work when the delete began was the first: no later one started.
+    expect(figures.sweepChunks).toBe(0);
+    expect(figures.sweepApiCalls.CreateTrafficMirrorSession).toBeGreaterThan(0);
+  });
+
   test('switch-off-on: the switch change reaches the event function through the service\'s rule, which starts a sweep at once', async () => {
     // The rule is the synthesized one (settings.ts): its pattern must let the Parameter Store Change through.
     expect((await ours('switch-off-on')).immediateSweeps).toBe(1);

@@ -279,6 +279,8 @@ export const SCENARIOS: Scenario[] = [
     horizonMs: 8 * MINUTE,
   }),
   switchOffOn(),
+  switchOffOn(30_000, false),
+  stackDeleteDuringFlip(),
   scenario('sampling-0.1', '1000 tasks start within a minute with sampling 0.1: the sampled tenth is mirrored, no other task', 1000, {
     writesNeeded: w => w.ecs.tasksOf().filter(t => isSampled(t.arn, 0.1)).length,
     baselineComparable: false,
@@ -319,11 +321,13 @@ function foreignSessions(): Scenario {
  * session, and from on to full coverage, each against the token-bucket bound of 1000 writes.
  * The figures but the first are those of the second half, from switching on.
  */
-export function switchOffOn(flipAfterSweepMs = 30_000): Scenario {
+export function switchOffOn(flipAfterSweepMs = 30_000, scheduled = true): Scenario {
   const tasks = 1000;
   return {
-    name: 'switch-off-on',
-    description: '1000 mirrored tasks: the service\'s switch goes off until no session is left, then on again a minute later',
+    name: scheduled ? 'switch-off-on' : 'switch-off-on-unscheduled',
+    description: scheduled
+      ? '1000 mirrored tasks: the service\'s switch goes off until no session is left, then on again a minute later'
+      : 'As switch-off-on, with no scheduled sweep after the deployment: each flip\'s sweep carries itself out in chunks',
     tasks,
     baselineComparable: false,
     async run(strategy, seed = 1, ec2 = {}) {
@@ -334,6 +338,9 @@ export function switchOffOn(flipAfterSweepMs = 30_000): Scenario {
       await deploy(w);
       // The schedules start with the deployment: the switch goes off this long after a sweep began.
       await w.clock.run(w.clock.now + w.settings.reconcileIntervalMs + flipAfterSweepMs);
+      // Without the schedule (reconcileInterval: none), only the flip's own sweep can act.
+      if (!scheduled) w.scheduleEnabled = false;
+      const sweepsBefore = service.sweeps;
       const m = new Measure(w);
       w.flipSwitch(service, 'off');
       m.trigger();
@@ -344,7 +351,47 @@ export function switchOffOn(flipAfterSweepMs = 30_000): Scenario {
       w.flipSwitch(service, 'on');
       m.trigger();
       await w.clock.run(w.clock.now + 20 * MINUTE);
-      return { ...m.figures(tasks, tasks), timeToZeroSessionsSec, zeroSessionsBoundSec: tokenBucketBoundSec(tasks) };
+      return {
+        ...m.figures(tasks, tasks),
+        timeToZeroSessionsSec,
+        zeroSessionsBoundSec: tokenBucketBoundSec(tasks),
+        scheduledSweepsAfterFlip: service.sweeps - sweepsBefore,
+        sweepChunks: w.sweepChunks,
+      };
+    },
+  };
+}
+
+/**
+ * 1000 tasks run unmirrored with the switch off and no schedule; the switch goes on, and 30 s
+ * into the flip's sweep (its second chunk has not started) the stack is deleted. The chunk at
+ * work ends within the settle time; no later chunk starts, since CloudFormation says the stack
+ * is being deleted; the Delete's final listing finds nothing left.
+ */
+export function stackDeleteDuringFlip(): Scenario {
+  const tasks = 1000;
+  return {
+    name: 'stack-delete-during-flip',
+    description: '1000 unmirrored tasks; the switch goes on (no schedule), and the stack is deleted 30 s into the flip\'s chunked sweep',
+    tasks,
+    baselineComparable: false,
+    async run(strategy, seed = 1, ec2 = {}) {
+      const w = new World({ strategy, seed, initialSwitch: 'off', ec2 });
+      const service = w.services[0];
+      w.ecs.preexisting(tasks);
+      await deploy(w);
+      w.scheduleEnabled = false;
+      await w.clock.run(w.clock.now + MINUTE);
+      const m = new Measure(w, { stackDeleted: true });
+      w.flipSwitch(service, 'on');
+      let deleted = false;
+      m.trigger(() => deleted);
+      w.clock.schedule(30_000, () => {
+        w.removeEventPath();
+        void w.deleteEnrollment().then(() => { deleted = true; });
+      });
+      await w.clock.run(w.clock.now + 20 * MINUTE);
+      return { ...m.figures(tasks, tasks), sweepChunks: w.sweepChunks };
     },
   };
 }

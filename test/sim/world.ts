@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { baselineHandler } from './baseline';
 import { SIM_EPOCH_MS, SimClock } from './clock';
@@ -13,17 +14,20 @@ import { switchStateOf } from '../../src/contract/mirror-switch';
 import { OWNER_TAG_KEY, TASK_TAG_KEY, configParameterPrefix } from '../../src/contract/ownership';
 import { SessionManagerConfig, configToEnv } from '../../src/contract/session-manager-config';
 import { TargetSpec } from '../../src/contract/target-layout';
-import { EVENT_KEY, IMMEDIATE_KEY, SERVICE_KEY, SWEEP_KEY } from '../../src/contract/trigger-keys';
+import { CHUNK_KEY, EVENT_KEY, IMMEDIATE_KEY, SERVICE_KEY, SWEEP_KEY } from '../../src/contract/trigger-keys';
 import { newEc2Client, newEcsClient } from '../../src/runtime/adapters/clients';
 import { ConfigReader } from '../../src/runtime/adapters/config-reader';
 import { MirrorSessions } from '../../src/runtime/adapters/mirror-sessions';
 import { RecentTasks } from '../../src/runtime/adapters/recent-tasks';
 import { ServiceTasks } from '../../src/runtime/adapters/service-tasks';
+import { StackStatus } from '../../src/runtime/adapters/stack-status';
 import { SwitchReader } from '../../src/runtime/adapters/switch-reader';
+import { enrollmentPhysicalId } from '../../src/runtime/core/physical-id';
 import { isSampled } from '../../src/runtime/core/sampling';
 import { candidateTargets } from '../../src/runtime/core/target-placement';
 import { routeTrigger } from '../../src/runtime/route-trigger';
 import { ACCOUNT, CLUSTER_ARN, SERVICE_NAME } from '../fixtures/task-events';
+import { FakeCloudFormationEndpoint } from '../support/fake-cloudformation-endpoint';
 import { RecordingMetrics } from '../support/recording-metrics';
 
 /** Which session manager runs: this library's, or the naive one public tools use. */
@@ -32,6 +36,8 @@ export type Strategy = 'ours' | 'baseline';
 /** How a simulated world is set up. */
 /** The stack's configuration prefix in the simulation (contract/ownership.ts configParameterPrefix). */
 const SIM_CONFIG_PREFIX = configParameterPrefix('ftms-0123456789abcdef01234567');
+/** The stack the simulated deployment is: the reconciler's MIRROR_STACK_ID. */
+const SIM_STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/MirrorStack/0f0e0d0c-1111-2222-3333-444455556666';
 
 export interface WorldOptions {
   readonly strategy: Strategy;
@@ -139,6 +145,13 @@ export class World {
   public ruleEnabled = true;
   /** Sweeps the event function started at once, for a flipped switch. */
   public immediateSweeps = 0;
+  /** Later chunks of those sweeps, each started by the chunk before on the reconciler. */
+  public sweepChunks = 0;
+  /**
+   * CloudFormation's view of the stack: its status, and each service's enrollment custom resource
+   * (logical id `Enrollment<n>`), as the lifecycle the scenario plays sets them.
+   */
+  public readonly cloudformation = new FakeCloudFormationEndpoint(SIM_STACK_ID);
 
   constructor(public readonly options: WorldOptions) {
     this.clock = new SimClock(new Random(options.seed));
@@ -174,11 +187,12 @@ export class World {
     const s = this.settings;
     this.queue = new SimQueue(this.clock, s.visibilityTimeoutMs, s.maxReceiveCount);
     const ours = options.strategy === 'ours';
-    this.eventFunction = new SimFunction(this.clock, 'event', ours ? this.ourHandler() : this.baselineHandler(), {
+    this.eventFunction = new SimFunction(this.clock, 'event', ours ? this.ourHandler(false) : this.baselineHandler(), {
       timeoutMs: s.eventTimeoutMs, crashRate: options.crashRate,
     });
     if (ours) {
-      this.reconciler = new SimFunction(this.clock, 'sweep', this.ourHandler(), { timeoutMs: s.reconcilerTimeoutMs });
+      // Only the reconciler has the stack's id (shared-session-manager.ts).
+      this.reconciler = new SimFunction(this.clock, 'sweep', this.ourHandler(true), { timeoutMs: s.reconcilerTimeoutMs });
       this.mapping = new SimEventSourceMapping(this.clock, this.queue, this.eventFunction, s.batchSize, s.maxConcurrency);
       // Each service's rule, with the synthesized pattern; its input: the event, with the
       // configuration the deployed rule carries.
@@ -205,7 +219,9 @@ export class World {
    */
   public async deploy(): Promise<void> {
     if (this.options.strategy === 'ours') {
+      this.cloudformation.stackStatus = 'CREATE_IN_PROGRESS';
       await Promise.all(this.services.map(s => this.provide(s, { RequestType: 'Create' })));
+      this.cloudformation.stackStatus = 'CREATE_COMPLETE';
       this.mapping!.start();
       for (const service of this.services) this.startSchedule(service);
     } else {
@@ -220,6 +236,7 @@ export class World {
    * schedule go first (they depend on the enrollment). In-flight batches still finish.
    */
   public removeEventPath(): void {
+    this.cloudformation.stackStatus = 'DELETE_IN_PROGRESS';
     if (this.mapping) this.mapping.enabled = false;
     this.scheduleEnabled = false;
   }
@@ -227,7 +244,7 @@ export class World {
   /** Stack delete, second half: every enrollment's Delete; then the rules and queue go. */
   public async deleteEnrollment(): Promise<void> {
     if (this.options.strategy === 'ours') {
-      await Promise.all(this.services.map(s => this.provide(s, { RequestType: 'Delete', PhysicalResourceId: 'x' })));
+      await Promise.all(this.services.map(s => this.provide(s, { RequestType: 'Delete' })));
     }
     this.ruleEnabled = false;
   }
@@ -247,7 +264,9 @@ export class World {
     // CloudFormation updates the configuration parameter before the enrollment (which depends on it).
     this.writeConfig(service.config);
     if (this.options.strategy === 'ours') {
-      await this.provide(service, { RequestType: 'Update', PhysicalResourceId: 'x' });
+      this.cloudformation.stackStatus = 'UPDATE_IN_PROGRESS';
+      await this.provide(service, { RequestType: 'Update' });
+      this.cloudformation.stackStatus = 'UPDATE_COMPLETE';
     }
     service.scheduleConfig = { ...service.config };
   }
@@ -312,14 +331,23 @@ export class World {
     const prefix = this.services.length > 1 ? `${service.name} ` : '';
     const record = (outcome: string) => this.enrollmentResults.push(`${prefix}${request.RequestType}: ${outcome}`);
     const properties = { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:provider', ...configToEnv(service.config) };
-    const first = await this.reconciler!.invoke({ ResourceProperties: properties, ...request });
+    // CloudFormation marks the resource as it starts the operation, and names it in the request.
+    const logicalId = `Enrollment${this.services.indexOf(service)}`;
+    const physicalId = enrollmentPhysicalId(service.config.ownerId);
+    const status = `${String(request.RequestType).toUpperCase()}_IN_PROGRESS`;
+    this.cloudformation.resources.set(logicalId, { physicalId, status, type: 'AWS::CloudFormation::CustomResource' });
+    const ids = { StackId: SIM_STACK_ID, LogicalResourceId: logicalId, ...(request.RequestType === 'Create' ? {} : { PhysicalResourceId: physicalId }) };
+    const first = await this.reconciler!.invoke({ ResourceProperties: properties, ...ids, ...request });
     if (!first.ok) return void record(`FAILED (${first.failure})`);
-    const event = { ResourceProperties: properties, ...request, ...(first.result as object) };
+    const event = { ResourceProperties: properties, ...ids, ...request, ...(first.result as object) };
     for (let attempt = 0; attempt <= s.providerMaxAttempts; attempt++) {
       if (attempt > 0) await this.clock.sleep(s.providerQueryIntervalMs);
       const answer = await this.reconciler!.invoke(event);
       if (!answer.ok) return void record(`FAILED (${answer.failure})`);
-      if ((answer.result as any)?.IsComplete) return void record('SUCCESS');
+      if ((answer.result as any)?.IsComplete) {
+        this.cloudformation.resources.get(logicalId)!.status = status.replace('IN_PROGRESS', 'COMPLETE');
+        return void record('SUCCESS');
+      }
     }
     record('FAILED (timed out)');
   }
@@ -400,10 +428,11 @@ export class World {
    * The event function's `startSweep` (src/runtime/adapters/sweep-starter.ts): an asynchronous Lambda Invoke of the
    * reconciler, which answers once the invocation is queued; the sweep runs shortly after.
    */
-  private async startSweep(config: SessionManagerConfig): Promise<void> {
+  private async startSweep(config: SessionManagerConfig, chunk = 0): Promise<void> {
     await this.clock.sleep(INVOKE_API_MS);
-    this.immediateSweeps++;
-    const event = { [SERVICE_KEY]: config.ownerId, [SWEEP_KEY]: true, [IMMEDIATE_KEY]: true };
+    if (chunk > 0) this.sweepChunks++;
+    else this.immediateSweeps++;
+    const event = { [SERVICE_KEY]: config.ownerId, [SWEEP_KEY]: true, [IMMEDIATE_KEY]: true, ...(chunk > 0 ? { [CHUNK_KEY]: chunk } : {}) };
     this.clock.schedule(ASYNC_INVOKE_DELAY_MS, () => void this.reconciler!.invoke(event));
   }
 
@@ -422,7 +451,7 @@ export class World {
   }
 
   /** The production wiring of session-manager.lambda.ts, with simulated endpoints. */
-  private ourHandler() {
+  private ourHandler(hasStackId: boolean) {
     return (label: string, alive: () => boolean) => {
       const ec2Client = newEc2Client({ region: REGION, credentials, requestHandler: this.ec2.handlerFor(() => label, alive) as any });
       const ecsClient = newEcsClient({ region: REGION, credentials, requestHandler: this.ecs.handlerFor(label, alive) as any });
@@ -448,7 +477,10 @@ export class World {
       const options = {
         log: () => undefined,
         configFor: (ownerId: unknown, fresh?: boolean) => configs.configOf(ownerId, fresh),
-        startSweep: (config: SessionManagerConfig) => this.startSweep(config),
+        startSweep: (config: SessionManagerConfig, chunk?: number) => this.startSweep(config, chunk),
+        stack: hasStackId ? new StackStatus(new CloudFormationClient({
+          region: REGION, credentials, requestHandler: this.cloudformation.requestHandler as any,
+        }), SIM_STACK_ID) : undefined,
       };
       return (event: unknown, context: SimContext) => routeTrigger(event, depsFor, options, context);
     };

@@ -75,11 +75,12 @@ export interface SweepOptions extends InvocationLimits {
    */
   readonly busyCreatedBefore?: number;
   /**
-   * Bring sessions to the configuration from the highest session id down: a scheduled sweep, so
-   * that it and a deployment's sweep (lowest first) running at once share the work instead of
-   * doing it twice. @default lowest session id first
+   * Work from the other end: creates from the highest ENI id down, deletes and modifies from the
+   * highest session id down. A scheduled sweep does, so that it and a deployment's or a flip's
+   * sweep (lowest first) running at once share the work instead of doing it twice.
+   * @default lowest ids first
    */
-  readonly modifyFromTheEnd?: boolean;
+  readonly fromTheEnd?: boolean;
   /**
    * Leave sessions that differ from a configuration younger than the settle time to the
    * deployment that wrote it (a scheduled sweep). @default bring them to it now

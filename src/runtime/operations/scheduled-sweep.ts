@@ -49,7 +49,8 @@ export async function scheduledSweep(deps: OperationDeps, options: ScheduledSwee
     // there: more of its own tasks wait for a session than one round of polls takes.
     busyCreatedBefore: options.immediate || await eventPathKeepsUp(deps) ? undefined : now - BUSY_HEAL_AGE_MS,
     freshSwitch: options.immediate,
-    modifyFromTheEnd: true,
+    // A flip's sweep takes the work from the start, scheduled sweeps beside it from the end.
+    fromTheEnd: !options.immediate,
     // A flip's sweep answers the switch; it leaves a young configuration to its deployment too.
     deferYoungConfiguration: true,
   });

@@ -79,7 +79,19 @@ export async function sweepService(deps: OperationDeps, limits: SweepOptions = {
   const after = (time: number | undefined) => (t: StartingTask) => time !== undefined && t.createdAt !== undefined && t.createdAt >= time;
   const busy = limits.busyCreatedBefore !== undefined && planned.creates.filter(after(limits.busyCreatedBefore)).length > KEEPING_UP_BACKLOG;
   const isYoung = after(busy ? limits.busyCreatedBefore : limits.createdBefore);
-  const plan = { ...planned, creates: planned.creates.filter(c => !isYoung(c)) };
+  // Every sweep runs the current configuration (read from the service's parameter, never from
+  // a trigger). A deployment's or a flip's sweep and a scheduled one may run at once: they take
+  // the work from opposite ends, creates by ENI id and the rest by session id, so neither redoes
+  // what the other did since its listing (each write spends one of EC2's tokens, which they share).
+  const byId = <T>(id: (x: T) => string) => (a: T, b: T) => {
+    const [x, y] = limits.fromTheEnd ? [id(b), id(a)] : [id(a), id(b)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  const plan = {
+    ...planned,
+    creates: planned.creates.filter(c => !isYoung(c)).sort(byId(c => c.networkInterfaceId)),
+    deletes: [...planned.deletes].sort(byId(d => d.sessionId)),
+  };
   const deferredTasks = planned.creates.filter(isYoung);
   const startingTasks = listedTasks.starting.filter(t => wanted(t) && isYoung(t));
   const deferred = deferredTasks.length;
@@ -101,15 +113,8 @@ export async function sweepService(deps: OperationDeps, limits: SweepOptions = {
   if (crossZone > 0) {
     logger.warn('tasks mirrored to a target in another Availability Zone: their zone has no target with room', { action: 'sweep', crossZoneTasks: crossZone });
   }
-  // Every sweep runs the current configuration (read from the service's parameter, never from
-  // a trigger), so whatever differs from it is brought to it, however many. A deployment's sweep
-  // and a scheduled one may run at once: they take the sessions from opposite ends, by session
-  // id, so neither redoes what the other did since its listing (each write spends one of EC2's
-  // tokens, which the two share).
-  const bySessionId = (a: { session: { sessionId: string } }, b: { session: { sessionId: string } }) =>
-    (a.session.sessionId < b.session.sessionId ? -1 : a.session.sessionId > b.session.sessionId ? 1 : 0);
-  const modifyNow = [...modifies].sort(bySessionId);
-  if (limits.modifyFromTheEnd) modifyNow.reverse();
+  // Whatever differs from the configuration is brought to it, however many.
+  const modifyNow = [...modifies].sort(byId(m => m.session.sessionId));
   // A configuration the deployment wrote less than the settle time ago is its enrollment's to
   // apply (CloudFormation writes the parameter just before the enrollment's Update): a scheduled
   // sweep beside it would spend EC2's writes on the same sessions a second time. Later sweeps
