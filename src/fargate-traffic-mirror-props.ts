@@ -111,8 +111,9 @@ export interface FargateTrafficMirrorProps {
   readonly reconcileInterval?: Duration;
 
   /**
-   * Create CloudWatch alarms for tasks that stay unmirrored (every reconciliation for 15 minutes)
-   * and for events in the dead-letter queue. Attach actions through `alarms`.
+   * Create CloudWatch alarms for tasks that stay unmirrored (every reconciliation for 15 minutes),
+   * for events in the dead-letter queue and for triggers the session manager ignored (forged or
+   * stale; one alarm per stack). Attach actions through `alarms`.
    * @default false
    */
   readonly createAlarms?: boolean;

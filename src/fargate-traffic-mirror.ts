@@ -228,6 +228,7 @@ export class FargateTrafficMirror extends Construct {
       targetIds,
       filterId,
       enrollmentReport,
+      manager,
       rule: wiring.rule,
       sessionManager: manager.eventFunction,
       reconciler: manager.reconciler,
@@ -257,6 +258,7 @@ export class FargateTrafficMirror extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
         manager.deadLetterQueueAlarm(),
+        manager.ignoredTriggersAlarmOnce(),
       );
     }
   }
@@ -391,6 +393,18 @@ export class FargateTrafficMirror extends Construct {
   }
 
   /**
+   * Triggers the stack's shared session manager ignored: queue records, invokes and custom
+   * resource Deletes that no rule, schedule or CloudFormation operation of this stack sent
+   * (forged, or left over from a removed mirror). One metric for the stack (dimensions `service`
+   * and `Stack`), the same from every mirror of it (sum over 5 minutes unless `props` say otherwise).
+   * Traffic Mirroring only.
+   * @param props Period, statistic, dimensions and other options that override the defaults
+   */
+  public metricIgnoredTriggers(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.sessionPart('metricIgnoredTriggers()').manager.metricIgnoredTriggers(props);
+  }
+
+  /**
    * Running tasks without a session, as counted by the reconciler (maximum over 5 minutes unless `props` say otherwise).
    * @param props Period, statistic, dimensions and other options that override the defaults
    */
@@ -443,4 +457,5 @@ interface SessionParts {
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly enrollmentReport: EnrollmentReport;
+  readonly manager: SharedSessionManager;
 }

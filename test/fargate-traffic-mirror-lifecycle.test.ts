@@ -272,9 +272,20 @@ describe('metrics and alarms', () => {
     expect(mirror.alarms).toEqual([]);
   });
 
-  test('createAlarms: unmirrored tasks in every sweep for 15 minutes, and a non-empty dead-letter queue', () => {
+  test('createAlarms: unmirrored tasks in every sweep for 15 minutes, a non-empty dead-letter queue, and ignored triggers', () => {
     const { template, mirror } = mirrorStack({ createAlarms: true });
-    expect(mirror.alarms).toHaveLength(2);
+    expect(mirror.alarms).toHaveLength(3);
+    // The stack's one alarm on triggers its functions ignored, on the dimensions the functions publish.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'FargateTrafficMirror',
+      MetricName: 'IgnoredTriggers',
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Dimensions: Match.arrayWith([{ Name: 'Stack', Value: Match.stringLikeRegexp('^ftms-[0-9a-f]{24}$') }, { Name: 'service', Value: 'fargate-traffic-mirror' }]),
+    });
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f: any) => f.Properties.Environment?.Variables?.MIRROR_STACK_TAG) as any;
+    expect(mirror.metricIgnoredTriggers().dimensions).toEqual({ service: 'fargate-traffic-mirror', Stack: fn.Properties.Environment.Variables.MIRROR_STACK_TAG });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'FargateTrafficMirror',
       MetricName: 'UnmirroredTasks',

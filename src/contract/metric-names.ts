@@ -8,6 +8,8 @@ export const SERVICE_DIMENSION = 'service';
 export const SERVICE_DIMENSION_VALUE = 'fargate-traffic-mirror';
 /** One construct instance's metrics: its owner id. */
 export const OWNER_DIMENSION = 'Owner';
+/** The stack-wide metrics (IgnoredTriggers): the stack tag of the shared session manager (ownership.ts STACK_TAG_KEY). */
+export const STACK_DIMENSION = 'Stack';
 /** Failure metrics broken down by reason (see FailureReason). */
 export const REASON_DIMENSION = 'Reason';
 
@@ -23,8 +25,8 @@ export const METRIC = {
   CROSS_ZONE_SESSIONS: 'CrossZoneSessions',
   /**
    * Triggers (queue messages, invokes) the functions ignored because they name no service of the
-   * stack: forged, or left over from a mirror that is gone. Published with the `service`
-   * dimension only.
+   * stack, or a Delete CloudFormation is not running: forged, or left over from a mirror that is
+   * gone. Published with the `service` and `Stack` dimensions (the session manager is the stack's).
    */
   IGNORED_TRIGGERS: 'IgnoredTriggers',
 } as const;

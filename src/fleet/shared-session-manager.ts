@@ -10,7 +10,7 @@ import { Construct, IConstruct } from 'constructs';
 import { EnrollmentDeleteOrder } from './delete-order';
 import { enrollmentProvider } from './enrollment-provider';
 import { MAX_SERVICES_PER_STACK, ServiceGrant, ServicePolicies } from './service-policies';
-import { SERVICE_DIMENSION_VALUE } from '../contract/metric-names';
+import { METRIC, METRIC_NAMESPACE, SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE, STACK_DIMENSION } from '../contract/metric-names';
 import { configParameterPrefix, stackTagFor } from '../contract/ownership';
 import { ENV } from '../contract/session-manager-config';
 import { EVENT_BATCH_SIZE, EVENT_QUEUE_VISIBILITY_TIMEOUT_SEC, EVENT_SOURCE_MAX_CONCURRENCY, EVENT_TIMEOUT_SEC, RECONCILER_MAX_EVENT_AGE_SEC, RECONCILER_TIMEOUT_SEC } from '../contract/timing';
@@ -79,6 +79,7 @@ export class SharedSessionManager extends Construct {
   private readonly reconcilerPolicies: ServicePolicies;
   private services = 0;
   private deadLetterAlarm?: cloudwatch.Alarm;
+  private ignoredTriggersAlarm?: cloudwatch.Alarm;
 
   private constructor(scope: Construct, id: string, private readonly settings: SharedSettings) {
     super(scope, id);
@@ -270,6 +271,34 @@ export class SharedSessionManager extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     return this.deadLetterAlarm;
+  }
+
+  /**
+   * Triggers the stack's functions ignored: queue records, invokes and custom resource Deletes
+   * that name no service of the stack or that CloudFormation is not running (sum over 5 minutes
+   * unless `props` say otherwise).
+   */
+  public metricIgnoredTriggers(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: METRIC.IGNORED_TRIGGERS,
+      statistic: 'Sum',
+      ...props,
+      dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_DIMENSION_VALUE, [STACK_DIMENSION]: this.stackTag, ...props?.dimensionsMap },
+    });
+  }
+
+  /** One alarm per stack on ignored triggers: someone hands the functions what the stack did not send. */
+  public ignoredTriggersAlarmOnce(): cloudwatch.Alarm {
+    this.ignoredTriggersAlarm ??= this.metricIgnoredTriggers().createAlarm(this, 'IgnoredTriggersAlarm', {
+      alarmDescription: 'The session manager ignored triggers that no rule, schedule or CloudFormation operation of this stack sent '
+        + '(forged messages or invokes, or ones left over from a removed mirror); see the functions\' logs',
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    return this.ignoredTriggersAlarm;
   }
 
   private agree(settings: SharedSettings, path: string): void {

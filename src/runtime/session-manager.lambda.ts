@@ -9,7 +9,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { newEc2Client, newEcsClient } from './adapters/clients';
 import { ConfigReader } from './adapters/config-reader';
 import { eventBacklogOf, receiptCheckerOf } from './adapters/event-queue';
-import { EmfMirrorMetrics, publishIgnoredTriggers } from './adapters/metrics';
+import { EmfMirrorMetrics, ignoredTriggersPublisher } from './adapters/metrics';
 import { MirrorSessions } from './adapters/mirror-sessions';
 import { RecentTasks } from './adapters/recent-tasks';
 import { ServiceTasks } from './adapters/service-tasks';
@@ -82,7 +82,7 @@ export async function handler(event: unknown, context?: InvocationContext): Prom
     configFor: (ownerId, fresh) => configs.configOf(ownerId, fresh),
     startSweep,
     stack,
-    ignored: publishIgnoredTriggers,
+    ignored: ignoredTriggersPublisher(stackTag),
     checkReceipts,
   }, context);
 }

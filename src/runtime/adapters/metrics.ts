@@ -1,6 +1,6 @@
 /** Adapter: the session manager's metrics through Powertools (EMF). */
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, REASON_DIMENSION, SERVICE_DIMENSION_VALUE } from '../../contract/metric-names';
+import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, REASON_DIMENSION, SERVICE_DIMENSION_VALUE, STACK_DIMENSION } from '../../contract/metric-names';
 
 /** What the session manager counts. Tests use a recording implementation. */
 export interface MirrorMetrics {
@@ -18,12 +18,19 @@ export interface MirrorMetrics {
   flush(): void;
 }
 
-/** Counts triggers that named no service of the stack (forged or stale), with the `service` dimension only, and publishes at once. */
-export function publishIgnoredTriggers(count: number): void {
-  if (count <= 0) return;
-  const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: SERVICE_DIMENSION_VALUE });
-  metrics.addMetric(METRIC.IGNORED_TRIGGERS, MetricUnit.Count, count);
-  metrics.publishStoredMetrics();
+/**
+ * Counts triggers the stack's functions ignored (forged or stale), with the `service` and `Stack`
+ * dimensions (the stack tag, from the function's environment), and publishes at once.
+ */
+export function ignoredTriggersPublisher(stackTag: string | undefined): (count: number) => void {
+  return count => {
+    if (count <= 0) return;
+    const metrics = new Metrics({
+      namespace: METRIC_NAMESPACE, serviceName: SERVICE_DIMENSION_VALUE, defaultDimensions: stackTag ? { [STACK_DIMENSION]: stackTag } : {},
+    });
+    metrics.addMetric(METRIC.IGNORED_TRIGGERS, MetricUnit.Count, count);
+    metrics.publishStoredMetrics();
+  };
 }
 
 /** Publishes through Powertools Metrics as CloudWatch Embedded Metric Format. */

@@ -1,4 +1,4 @@
-import { EmfMirrorMetrics } from '../../../src/runtime/adapters/metrics';
+import { EmfMirrorMetrics, ignoredTriggersPublisher } from '../../../src/runtime/adapters/metrics';
 
 /** Captures the EMF documents Powertools writes to stdout. */
 function captureEmf(run: () => void): any[] {
@@ -39,4 +39,16 @@ test('publishes counts and coverage in the namespace and dimensions the construc
   const byReason = docs.find(d => d.Reason === 'TargetSourcesLimit');
   expect(byReason).toMatchObject({ Owner: 'ftm-owner', SessionFailures: 1 });
   expect(byReason._aws.CloudWatchMetrics[0].Dimensions[0]).toEqual(expect.arrayContaining(['Owner', 'Reason']));
+});
+
+test('ignored triggers are counted per stack (the dimensions metricIgnoredTriggers() reads), and nothing is written for none', () => {
+  const docs = captureEmf(() => {
+    const publish = ignoredTriggersPublisher('ftms-0123456789abcdef01234567');
+    publish(0);
+    publish(3);
+  });
+  expect(docs).toHaveLength(1);
+  expect(docs[0]._aws.CloudWatchMetrics[0].Namespace).toBe('FargateTrafficMirror');
+  expect(docs[0]._aws.CloudWatchMetrics[0].Dimensions[0].sort()).toEqual(['Stack', 'service']);
+  expect(docs[0]).toMatchObject({ IgnoredTriggers: 3, Stack: 'ftms-0123456789abcdef01234567', service: 'fargate-traffic-mirror' });
 });
