@@ -8,7 +8,7 @@
  */
 import { OWNER_ID_PATTERN } from '../contract/ownership';
 import { ENV, SessionManagerConfig, configToEnv } from '../contract/session-manager-config';
-import { MAX_SWEEP_CHUNKS } from '../contract/timing';
+import { ENROLLMENT_WORK_LIMIT_MS, MAX_SWEEP_CHUNKS } from '../contract/timing';
 import { CHUNK_KEY, CONFIG_KEY, EVENT_KEY, IMMEDIATE_KEY, SERVICE_KEY, SWEEP_KEY } from '../contract/trigger-keys';
 import { QueueReceipt, ReceiptCheck } from './adapters/event-queue';
 import { StackLifecycle } from './adapters/stack-status';
@@ -185,6 +185,12 @@ export async function routeTrigger(event: unknown, depsFor: DepsFor, options: Tr
         const refused = await confirmDelete(trigger, options);
         if (refused) {
           ignore('a custom resource Delete CloudFormation is not running', { service: String(trigger.ownerId).slice(0, 64), why: refused });
+          // Should CloudFormation never confirm a Delete it runs, it fails with the reason at the
+          // work limit, as any Delete that cannot finish, and removes nothing.
+          if (Date.now() >= Number(trigger.event.Data.StartedAt) + ENROLLMENT_WORK_LIMIT_MS) {
+            throw new Error(`CloudFormation did not confirm within ${ENROLLMENT_WORK_LIMIT_MS / 60_000} minutes that it is deleting this resource, `
+              + `so no session was removed: ${refused}`);
+          }
           return { IsComplete: false };
         }
       }

@@ -1,6 +1,6 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SessionManagerConfig, configToEnv } from '../../src/contract/session-manager-config';
-import { SETTLE_MS } from '../../src/contract/timing';
+import { ENROLLMENT_WORK_LIMIT_MS, SETTLE_MS } from '../../src/contract/timing';
 import { StackStatus } from '../../src/runtime/adapters/stack-status';
 import { routeTrigger } from '../../src/runtime/route-trigger';
 import { FakeCloudFormationEndpoint } from '../support/fake-cloudformation-endpoint';
@@ -95,5 +95,12 @@ describe('a custom resource Delete removes sessions only when CloudFormation is 
     cfn.failWith = undefined;
     expect(await routeTrigger(poll(), () => h.deps, options())).toMatchObject({ IsComplete: true });
     expect(h.ec2.sessions.size).toBe(0);
+  });
+
+  test('a Delete CloudFormation never confirms fails at the work limit with the reason, having removed nothing', async () => {
+    const { h, options, poll } = await setup();
+    await expect(routeTrigger(poll({ Data: { StartedAt: String(Date.now() - ENROLLMENT_WORK_LIMIT_MS - 1) } }), () => h.deps, options()))
+      .rejects.toThrow(/did not confirm within 50 minutes.*no session was removed.*CREATE_COMPLETE/);
+    expect(h.ec2.sessions.size).toBe(3);
   });
 });
