@@ -17,6 +17,8 @@ const eniOf = (n: number) => `eni-${n.toString(16).padStart(17, '0')}`;
 const taskIdOf = (n: number) => `task${n.toString().padStart(8, '0')}`;
 /** A Lambda context with time for the margin only: the chunk starts no action and leaves all its work. */
 const NO_TIME = { getRemainingTimeInMillis: () => DEADLINE_MARGIN_MS + 1 };
+/** A flip's sweep of the service, chunk `chunk`. */
+const flip = (chunk?: number) => ({ service: CONFIG.ownerId, sweep: true, immediate: true, ...(chunk === undefined ? {} : { chunk }) });
 const steady = (answer = true): StackLifecycle & { asked: number } => ({
   asked: 0,
   async deleting() { throw new Error('not asked here'); },
@@ -51,7 +53,7 @@ describe('the chunks of a flip\'s sweep', () => {
   test('a chunk that leaves work asks CloudFormation, then starts the next chunk of the same service', async () => {
     const { h, started, options } = setup();
     const stack = steady();
-    const result = await routeTrigger({ service: CONFIG.ownerId, sweep: true, immediate: true, chunk: 4 }, () => h.deps, options(stack), NO_TIME);
+    const result = await routeTrigger(flip(4), () => h.deps, options(stack), NO_TIME);
     expect(result).toMatchObject({ runningTasks: 3, created: 0, unfinished: 3 });
     expect(stack.asked).toBe(1);
     expect(started).toEqual([[CONFIG.ownerId, 5]]);
@@ -60,23 +62,23 @@ describe('the chunks of a flip\'s sweep', () => {
   test('a chunk that finishes its work starts none and asks nothing', async () => {
     const { h, started, options } = setup();
     const stack = steady();
-    expect(await routeTrigger({ service: CONFIG.ownerId, sweep: true, immediate: true }, () => h.deps, options(stack))).toMatchObject({ created: 3, unfinished: 0 });
+    expect(await routeTrigger(flip(), () => h.deps, options(stack))).toMatchObject({ created: 3, unfinished: 0 });
     expect(stack.asked).toBe(0);
     expect(started).toEqual([]);
   });
 
   test('while the stack is deleted, rolled back or cleaned up, the sweep stops and says so', async () => {
     const { h, started, logged, options } = setup();
-    await routeTrigger({ service: CONFIG.ownerId, sweep: true, immediate: true }, () => h.deps, options(steady(false)), NO_TIME);
+    await routeTrigger(flip(), () => h.deps, options(steady(false)), NO_TIME);
     expect(started).toEqual([]);
     expect(logged).toContain('the stack is being deleted, rolled back or cleaned up: the flip\'s sweep stops here');
   });
 
   test(`the chain ends after ${MAX_SWEEP_CHUNKS} chunks, and leaves the rest to the schedule with a log line`, async () => {
     const { h, started, logged, options } = setup();
-    await routeTrigger({ service: CONFIG.ownerId, sweep: true, immediate: true, chunk: MAX_SWEEP_CHUNKS - 2 }, () => h.deps, options(steady()), NO_TIME);
+    await routeTrigger(flip(MAX_SWEEP_CHUNKS - 2), () => h.deps, options(steady()), NO_TIME);
     expect(started).toEqual([[CONFIG.ownerId, MAX_SWEEP_CHUNKS - 1]]);
-    await routeTrigger({ service: CONFIG.ownerId, sweep: true, immediate: true, chunk: MAX_SWEEP_CHUNKS - 1 }, () => h.deps, options(steady()), NO_TIME);
+    await routeTrigger(flip(MAX_SWEEP_CHUNKS - 1), () => h.deps, options(steady()), NO_TIME);
     expect(started).toHaveLength(1);
     expect(logged.some(m => m.includes(`did not finish in ${MAX_SWEEP_CHUNKS} chunks`))).toBe(true);
   });
@@ -84,7 +86,7 @@ describe('the chunks of a flip\'s sweep', () => {
   test('scheduled sweeps never chain (the schedule is their next chunk); nor does a function without its stack id', async () => {
     const { h, started, options } = setup();
     await routeTrigger({ service: CONFIG.ownerId, sweep: true }, () => h.deps, options(steady()), NO_TIME);
-    await routeTrigger({ service: CONFIG.ownerId, sweep: true, immediate: true }, () => h.deps, options(undefined), NO_TIME);
+    await routeTrigger(flip(), () => h.deps, options(undefined), NO_TIME);
     expect(started).toEqual([]);
   });
 
@@ -92,7 +94,7 @@ describe('the chunks of a flip\'s sweep', () => {
     const { h, started, options } = setup();
     // ECS answers every call with a server error the SDK has given up retrying.
     const failing = new Proxy(h.deps.tasks, { get: () => async () => { throw Object.assign(new Error('internal error'), { name: 'ServerException' }); } });
-    await expect(routeTrigger({ service: CONFIG.ownerId, sweep: true, immediate: true }, () => ({ ...h.deps, tasks: failing }), options(steady())))
+    await expect(routeTrigger(flip(), () => ({ ...h.deps, tasks: failing }), options(steady())))
       .rejects.toThrow('internal error');
     expect(started).toEqual([[CONFIG.ownerId, 1]]);
   });
@@ -100,7 +102,7 @@ describe('the chunks of a flip\'s sweep', () => {
   test('a next chunk that cannot be started is logged; the chunk\'s own result stands', async () => {
     const { h, logged, options } = setup();
     const failing = { ...options(steady()), startSweep: async () => { throw new Error('TooManyRequestsException'); } };
-    expect(await routeTrigger({ service: CONFIG.ownerId, sweep: true, immediate: true }, () => h.deps, failing, NO_TIME)).toMatchObject({ unfinished: 3 });
+    expect(await routeTrigger(flip(), () => h.deps, failing, NO_TIME)).toMatchObject({ unfinished: 3 });
     expect(logged).toContain('could not start the next chunk of the flip\'s sweep; the schedule carries on with the rest');
   });
 
@@ -110,7 +112,7 @@ describe('the chunks of a flip\'s sweep', () => {
     await sweepStarterOf(new LambdaClient({ region: 'us-east-1' }), 'reconciler')(CONFIG, 3);
     const input = lambda.commandCalls(InvokeCommand)[0].args[0].input;
     expect(input).toMatchObject({ FunctionName: 'reconciler', InvocationType: 'Event' });
-    expect(JSON.parse(Buffer.from(input.Payload as Uint8Array).toString())).toEqual({ service: CONFIG.ownerId, sweep: true, immediate: true, chunk: 3 });
+    expect(JSON.parse(Buffer.from(input.Payload as Uint8Array).toString())).toEqual(flip(3));
     lambda.restore();
   });
 });

@@ -45,8 +45,8 @@ describe('triggers of the shared session manager', () => {
   });
 
   test('a schedule\'s input is a sweep of the service it names; a custom resource names it by its owner id property; anything else is skipped', () => {
-    expect(unwrapTrigger({ service: CONFIG.ownerId, sweep: true })).toEqual({ kind: 'sweep', ownerId: CONFIG.ownerId, immediate: false });
-    expect(unwrapTrigger({ mirror: configToEnv(CONFIG), sweep: true, immediate: true })).toEqual({ kind: 'sweep', ownerId: CONFIG.ownerId, immediate: true });
+    expect(unwrapTrigger({ service: CONFIG.ownerId, sweep: true })).toEqual({ kind: 'sweep', ownerId: CONFIG.ownerId, immediate: false, chunk: 0 });
+    expect(unwrapTrigger({ mirror: configToEnv(CONFIG), sweep: true, immediate: true })).toEqual({ kind: 'sweep', ownerId: CONFIG.ownerId, immediate: true, chunk: 0 });
     expect(unwrapTrigger({ RequestType: 'Create', ResourceProperties: { ServiceToken: 'arn', ...configToEnv(OTHER) } }))
       .toMatchObject({ kind: 'customResource', ownerId: OTHER.ownerId });
     expect(unwrapTrigger({ 'source': 'aws.events', 'detail-type': 'Scheduled Event' })).toMatchObject({ kind: 'unusable' });

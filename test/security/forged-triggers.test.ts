@@ -34,7 +34,9 @@ beforeAll(async () => {
     });
   }
   // The reconciler's environment (the event function's has no stack id).
-  functionEnv = { MIRROR_CONFIG_PREFIX: PREFIX, MIRROR_STACK_TAG: STACK_TAG, MIRROR_EVENT_QUEUE_URL: endpoints.queueUrl(), MIRROR_STACK_ID: LOCAL_STACK_ID };
+  functionEnv = {
+    MIRROR_CONFIG_PREFIX: PREFIX, MIRROR_STACK_TAG: STACK_TAG, MIRROR_EVENT_QUEUE_URL: endpoints.queueUrl(), MIRROR_STACK_ID: LOCAL_STACK_ID,
+  };
   endpoints.cloudformation.resources.set('MirrorEnrollment', {
     physicalId: `fargate-traffic-mirror-${CONFIG.ownerId}`, status: 'CREATE_COMPLETE', type: 'AWS::CloudFormation::CustomResource',
   });

@@ -22,11 +22,11 @@ export class FakeCloudFormationEndpoint {
   /** An error code to answer every request with (`Throttling`, `AccessDenied`), or none. */
   public failWith?: string;
 
-  constructor(public readonly stackId: string, public readonly stackName = stackId.split('/')[1] ?? stackId) {}
-
   public readonly requestHandler = {
     handle: async (request: HttpRequest) => ({ response: this.answer(new URLSearchParams(bodyText(request))) }),
   };
+
+  constructor(public readonly stackId: string, public readonly stackName = stackId.split('/')[1] ?? stackId) {}
 
   private answer(params: URLSearchParams): HttpResponse {
     const action = params.get('Action') ?? '';
@@ -58,6 +58,6 @@ function result(action: string, body: string): HttpResponse {
 
 /** A Query protocol error: `<ErrorResponse><Error><Type/><Code/><Message/></Error>`. */
 function queryError(status: number, code: string, message: string): HttpResponse {
-  return xml(status, `<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type>`
+  return xml(status, '<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type>'
     + `${element('Code', code)}${element('Message', message)}</Error><RequestId>r</RequestId></ErrorResponse>`);
 }

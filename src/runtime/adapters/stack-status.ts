@@ -40,7 +40,8 @@ export class StackStatus implements StackLifecycle {
   public async deleting(logicalId: string, physicalId: string): Promise<DeleteCheck> {
     let detail;
     try {
-      ({ StackResourceDetail: detail } = await this.cfn.send(new DescribeStackResourceCommand({ StackName: this.stackId, LogicalResourceId: logicalId })));
+      const command = new DescribeStackResourceCommand({ StackName: this.stackId, LogicalResourceId: logicalId });
+      ({ StackResourceDetail: detail } = await this.cfn.send(command));
     } catch (error) {
       // A logical id the stack does not have is answered with ValidationError (a client fault).
       if ((error as { name?: string }).name === 'ValidationError') return { confirmed: false, reason: `the stack has no resource ${logicalId}` };
