@@ -30,7 +30,13 @@ export async function routeCustomResource(
 ): Promise<unknown> {
   try {
     if (trigger.event.RequestType === 'Delete' && isPoll(trigger.event)) {
-      const refused = await confirmDelete(trigger, options);
+      const check = await confirmDelete(trigger, options);
+      if (check.unanswered) {
+        // Not a forged Delete, just no answer yet: logged, not counted as ignored.
+        options.log('could not ask CloudFormation about the Delete; the next poll asks again', { errorCode: check.unanswered });
+        return { IsComplete: false };
+      }
+      const refused = check.refused;
       if (refused) {
         options.ignore('a custom resource Delete CloudFormation is not running', { service: String(trigger.ownerId).slice(0, 64), why: refused });
         // Should CloudFormation never confirm a Delete it runs, it fails with the reason at the
@@ -111,23 +117,23 @@ function isPoll(event: Record<string, any>): boolean {
 /**
  * Asks CloudFormation whether it is deleting the resource a Delete names, under the physical id
  * that resource's service has: a Delete the functions are handed by anyone else (a direct
- * invoke) removes no session. Returns why the Delete was not confirmed, or nothing when it was.
- * A throttled or failed question is a poll to repeat; any other error fails the Delete with what
- * CloudFormation answered.
+ * invoke) removes no session. Returns why the Delete was not confirmed (`refused`), or the code
+ * of a throttled or failed question (`unanswered`: a poll to repeat), or neither when it was
+ * confirmed; any other error fails the Delete with what CloudFormation answered.
  */
-async function confirmDelete(trigger: CustomResourceTrigger, options: TriggerOptions): Promise<string | undefined> {
+async function confirmDelete(trigger: CustomResourceTrigger, options: TriggerOptions): Promise<{ refused?: string; unanswered?: string }> {
   const { event, ownerId } = trigger;
-  if (!options.stack) return 'this function does not handle the stack\'s custom resources';
-  if (typeof ownerId !== 'string' || !OWNER_ID_PATTERN.test(ownerId)) return 'no owner id';
+  if (!options.stack) return { refused: 'this function does not handle the stack\'s custom resources' };
+  if (typeof ownerId !== 'string' || !OWNER_ID_PATTERN.test(ownerId)) return { refused: 'no owner id' };
   const physicalId = enrollmentPhysicalId(ownerId);
-  if (event.PhysicalResourceId !== physicalId) return 'the physical id is not the one of the service\'s enrollment';
-  if (typeof event.LogicalResourceId !== 'string' || event.LogicalResourceId.length === 0) return 'no logical resource id';
+  if (event.PhysicalResourceId !== physicalId) return { refused: 'the physical id is not the one of the service\'s enrollment' };
+  if (typeof event.LogicalResourceId !== 'string' || event.LogicalResourceId.length === 0) return { refused: 'no logical resource id' };
   try {
     const check = await options.stack.deleting(event.LogicalResourceId, physicalId);
-    return check.confirmed ? undefined : check.reason;
+    return check.confirmed ? {} : { refused: check.reason };
   } catch (error) {
     const cls = classifyError(error);
-    if (cls.transient) return `CloudFormation did not answer (${cls.code}); the next poll asks again`;
+    if (cls.transient) return { unanswered: cls.code };
     throw new Error(`cannot confirm with CloudFormation that it is deleting ${event.LogicalResourceId}, so no session was removed: `
       + `${cls.code}: ${errorMessageOf(error)} (the reconciler needs cloudformation:DescribeStackResource on its stack)`);
   }
