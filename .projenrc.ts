@@ -113,6 +113,13 @@ new awscdk.LambdaFunction(project, {
   bundlingOptions: { externals: [], minify: true, mainFields: ['module', 'main'] } as awscdk.LambdaFunctionCommonOptions['bundlingOptions'],
 });
 
+// projen's tsconfig has tsc inline a source map with the whole TypeScript source into every
+// lib/*.js (measured: 155 KB of each package, the Go module 970,731 -> 815,135 bytes). The
+// compiled JavaScript is plain and unminified and keeps the source's names, so stack traces
+// still read; without the maps every package keeps room under its 1 MB budget.
+project.tsconfig!.file.addOverride('compilerOptions.inlineSourceMap', false);
+project.tsconfig!.file.addOverride('compilerOptions.inlineSources', false);
+
 project.package.addField('files', [
   'lib/**/*.js',
   'lib/**/*.d.ts',
