@@ -18,6 +18,36 @@ const README = join(__dirname, '..', '..', 'README.md');
 const TABLE_START = '<!-- bench table: written by npx projen bench from bench/results.json -->';
 const TABLE_END = '<!-- end of bench table -->';
 const REQUIRE_RUNS = 7;
+/**
+ * Scenarios whose faults land at random moments (crashes, losses, throttling, reordering): one
+ * seed's blind-window p99 is the third-worst of 200 or 300 tasks and jumps between about 1 s and
+ * 50 s as one more crash lands before a write, so these also run with seeds 1..SEEDS and report
+ * the median and range of that figure. A change is visible only against those.
+ */
+const SEEDED_SCENARIOS = ['throttling-storm', 'lost-events-10pct', 'duplicated-reordered', 'function-failures'];
+const SEEDS = 10;
+
+/** Median, least and greatest of some figures. */
+function spread(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return { median: round(median), min: round(sorted[0]), max: round(sorted[sorted.length - 1]) };
+}
+
+/** Ours over seeds 1..SEEDS (seed 1 is the row's own run). */
+async function overSeeds(scenario: (typeof SCENARIOS)[number], first: Figures) {
+  const runs = [first];
+  for (let seed = 2; seed <= SEEDS; seed++) runs.push(await scenario.run('ours', seed));
+  return {
+    seeds: SEEDS,
+    invariantViolations: runs.reduce((n, f) => n + f.invariantViolations, 0),
+    blindWindowP99Sec: spread(runs.map(f => f.blindWindowSec?.p99 ?? 0)),
+    unmirroredTaskSeconds: spread(runs.map(f => f.unmirroredTaskSeconds ?? 0)),
+    ec2ReadsPerTaskStart: spread(runs.map(f => f.ec2ReadsPerTaskStart ?? 0)),
+  };
+}
 
 /** The figures bench/results.json carries for one strategy: all of them, times rounded. */
 function published(f: Figures) {
@@ -74,7 +104,8 @@ export function readmeTable(rows: readonly any[]): string {
   const blindOf = (w: { p50: number; p99: number } | null | undefined) => (w ? pair(w.p50.toFixed(1), w.p99.toFixed(1)) : '-');
   const header = ['scenario', 'tasks', 'violations (ours / baseline)', 'EC2 writes per task start', 'throttled attempts per task start',
     'EC2 reads per task start', 'time to full coverage, s', 'token-bucket bound, s', 'ours / bound', 'blind window p50 / p99, s (ours)',
-    'blind window p50 / p99, s (baseline)', 'unmirrored task-seconds', 'cross-zone session fraction'];
+    'blind window p50 / p99, s (baseline)', `blind window p99, s (ours): median [range] of seeds 1-${SEEDS}`, 'unmirrored task-seconds',
+    'cross-zone session fraction'];
   const lines = rows.map(r => {
     const b = r.baseline;
     const cells = [
@@ -89,6 +120,7 @@ export function readmeTable(rows: readonly any[]): string {
       fmt(r.ratioToBound),
       blindOf(r.blindWindowSec),
       blindOf(b?.blindWindowSec),
+      r.overSeeds ? `${fmt(r.overSeeds.blindWindowP99Sec.median, 1)} [${fmt(r.overSeeds.blindWindowP99Sec.min, 1)}-${fmt(r.overSeeds.blindWindowP99Sec.max, 1)}]` : '-',
       pair(fmt(r.unmirroredTaskSeconds, 0), b ? fmt(b.unmirroredTaskSeconds, 0) : '-'),
       pair(fmt(r.crossZoneSessionFraction), b ? fmt(b.crossZoneSessionFraction) : '-'),
     ];
@@ -112,7 +144,8 @@ async function main() {
   for (const scenario of SCENARIOS) {
     const ours = await scenario.run('ours');
     const baseline = scenario.baselineComparable ? published(await scenario.run('baseline')) : null;
-    rows.push({ name: scenario.name, description: scenario.description, ...published(ours), baseline });
+    const seeded = SEEDED_SCENARIOS.includes(scenario.name) ? { overSeeds: await overSeeds(scenario, ours) } : {};
+    rows.push({ name: scenario.name, description: scenario.description, ...published(ours), ...seeded, baseline });
   }
   const bundle = { bytes: statSync(BUNDLE).size, requireMsMedian: requireMsMedian(), requireRuns: REQUIRE_RUNS };
   const fleet = resourcesPerService();
@@ -171,6 +204,12 @@ async function main() {
   for (const row of table) console.log(line(row));
   console.log('coverage "-" = never reached (see violations); base = naive baseline; off→0 s: switch-off-on, from switching off to no owned session (bound: the same 1000 writes)');
   for (const r of rows) printSwitchAndFleet(r);
+  for (const r of rows.filter(row => row.overSeeds)) {
+    const o = r.overSeeds!;
+    const range = (x: { median: number; min: number; max: number }) => `${x.median} [${x.min}-${x.max}]`;
+    console.log(`${r.name}, seeds 1-${o.seeds}: blind window p99 ${range(o.blindWindowP99Sec)} s; unmirrored task-seconds `
+      + `${range(o.unmirroredTaskSeconds)}; EC2 reads per task start ${range(o.ec2ReadsPerTaskStart)}; violations ${o.invariantViolations}`);
+  }
   printResources(fleet);
   console.log(`\nhandler bundle: ${bundle.bytes} bytes; require() median of ${REQUIRE_RUNS}: ${bundle.requireMsMedian} ms (${process.version})`);
   console.log('wrote bench/results.json and the README\'s table of figures');
