@@ -1,6 +1,7 @@
-// A minimal AWS Signature Version 4 signer for the one SSM call the agent makes (no SDK: it
-// would triple the binary for one request).
-package switchparam
+// Package awsauth signs the few AWS requests the agent and the receiver make (the switch's SSM
+// GetParameter, the receiver's S3 PutObject) with AWS Signature Version 4, and finds the task
+// role's credentials. No SDK: it would triple the binaries for three request shapes.
+package awsauth
 
 import (
 	"crypto/hmac"
@@ -29,9 +30,9 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// sign adds X-Amz-Date, X-Amz-Security-Token (if any) and Authorization to req, whose URL has
-// an empty query and a path that needs no escaping (as the SSM call's "/").
-func sign(req *http.Request, body []byte, c Credentials, region, service string, now time.Time) {
+// SignBody adds X-Amz-Date, X-Amz-Security-Token (if any) and Authorization to req, whose body
+// is body, whose URL has an empty query and a path that needs no escaping (as the SSM call's "/").
+func SignBody(req *http.Request, body []byte, c Credentials, region, service string, now time.Time) {
 	Sign(req, sha256Hex(body), c, region, service, now)
 }
 

@@ -1,4 +1,4 @@
-package switchparam
+package awsauth
 
 import (
 	"net/http"

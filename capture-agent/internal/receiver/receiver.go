@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/agent"
-	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/switchparam"
+	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/awsauth"
 	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/taskmeta"
 )
 
@@ -41,9 +41,9 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) e
 	case "dir":
 		sink = DirSink{Dir: cfg.SinkDir}
 	default:
-		cc := &switchparam.Client{Getenv: os.Getenv, HTTP: &http.Client{Timeout: 5 * time.Second}, Now: time.Now}
+		cc := awsauth.NewSource()
 		sink = &S3Sink{Bucket: cfg.Bucket, Region: cfg.Region, Endpoint: cfg.Endpoint, PathStyle: cfg.PathStyle,
-			KMSKeyID: cfg.KMSKeyID, Creds: cc.Credentials, HTTP: &http.Client{Timeout: 5 * time.Minute}}
+			KMSKeyID: cfg.KMSKeyID, Creds: cc.Get, HTTP: &http.Client{Timeout: 5 * time.Minute}}
 	}
 	if err := os.MkdirAll(cfg.SpoolDir, 0o755); err != nil {
 		return fmt.Errorf("spool directory: %w", err)

@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/switchparam"
+	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/awsauth"
 	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/vxlan"
 )
 
@@ -343,8 +343,8 @@ func TestS3SinkRequest(t *testing.T) {
 	}))
 	defer srv.Close()
 	s := &S3Sink{Bucket: "bkt", Region: "eu-west-1", Endpoint: srv.URL, PathStyle: true, KMSKeyID: "alias/k", HTTP: srv.Client(),
-		Creds: func(context.Context) (switchparam.Credentials, error) {
-			return switchparam.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret", SessionToken: "tok"}, nil
+		Creds: func(context.Context) (awsauth.Credentials, error) {
+			return awsauth.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret", SessionToken: "tok"}, nil
 		}}
 	p := filepath.Join(t.TempDir(), "f.pcap")
 	os.WriteFile(p, []byte("pcapdata"), 0o644)
@@ -357,7 +357,7 @@ func TestS3SinkRequest(t *testing.T) {
 		t.Fatalf("%s %s %q", r.Method, r.URL.EscapedPath(), bodies[0])
 	}
 	for h, want := range map[string]string{
-		"X-Amz-Content-Sha256":                        switchparam.SHA256Hex([]byte("pcapdata")),
+		"X-Amz-Content-Sha256":                        awsauth.SHA256Hex([]byte("pcapdata")),
 		"X-Amz-Server-Side-Encryption":                "aws:kms",
 		"X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id": "alias/k",
 		"X-Amz-Security-Token":                        "tok",

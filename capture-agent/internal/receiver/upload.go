@@ -21,7 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/switchparam"
+	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/awsauth"
 )
 
 // Sink stores objects: S3, or a local directory (tests, benchmark).
@@ -37,7 +37,7 @@ type S3Sink struct {
 	Endpoint       string // "" : https://s3.<region>.amazonaws.com
 	PathStyle      bool
 	KMSKeyID       string // "": the bucket's default encryption
-	Creds          func(context.Context) (switchparam.Credentials, error)
+	Creds          func(context.Context) (awsauth.Credentials, error)
 	HTTP           *http.Client
 	Now            func() time.Time
 }
@@ -59,7 +59,7 @@ func (s *S3Sink) URL(key string) (*url.URL, error) {
 		u.Host = s.Bucket + "." + u.Host
 	}
 	u.Path = path
-	u.RawPath = switchparam.S3Path(path)
+	u.RawPath = awsauth.S3Path(path)
 	return u, nil
 }
 
@@ -94,7 +94,7 @@ func (s *S3Sink) put(ctx context.Context, key string, body func() (io.ReadCloser
 	if s.Now != nil {
 		now = s.Now
 	}
-	switchparam.Sign(req, hash, creds, s.Region, "s3", now())
+	awsauth.Sign(req, hash, creds, s.Region, "s3", now())
 	resp, err := s.HTTP.Do(req)
 	if err != nil {
 		return err
@@ -124,7 +124,7 @@ func (s *S3Sink) PutFile(ctx context.Context, key, path, contentType string) err
 
 // PutBytes uploads b.
 func (s *S3Sink) PutBytes(ctx context.Context, key string, b []byte, contentType string) error {
-	return s.put(ctx, key, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }, int64(len(b)), switchparam.SHA256Hex(b), contentType)
+	return s.put(ctx, key, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }, int64(len(b)), awsauth.SHA256Hex(b), contentType)
 }
 
 // DirSink "uploads" by moving files into Dir/<key> (the benchmark's no-network sink).

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/awsauth"
 )
 
 // ErrNotFound is SSM's ParameterNotFound.
@@ -26,8 +28,8 @@ type Client struct {
 	HTTP     *http.Client
 	Now      func() time.Time
 
-	mu    sync.Mutex
-	creds Credentials
+	once  sync.Once
+	creds *awsauth.Source
 }
 
 // NewClient builds a client from the environment; zone is the task's AZ (to derive the region
@@ -51,59 +53,10 @@ func firstNonEmpty(v ...string) string {
 	return ""
 }
 
-// Credentials returns the credentials the client signs with (for other AWS calls of the same
-// program, e.g. the receiver's S3 uploads).
-func (c *Client) Credentials(ctx context.Context) (Credentials, error) { return c.credentials(ctx) }
-
-// credentials: static keys from the environment, else the ECS container credentials endpoint.
-func (c *Client) credentials(ctx context.Context) (Credentials, error) {
-	if id := c.Getenv("AWS_ACCESS_KEY_ID"); id != "" {
-		return Credentials{AccessKeyID: id, SecretAccessKey: c.Getenv("AWS_SECRET_ACCESS_KEY"), SessionToken: c.Getenv("AWS_SESSION_TOKEN")}, nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.creds.AccessKeyID != "" && c.Now().Before(c.creds.Expiration.Add(-5*time.Minute)) {
-		return c.creds, nil
-	}
-	url := c.Getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")
-	if rel := c.Getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"); rel != "" {
-		url = "http://169.254.170.2" + rel
-	}
-	if url == "" {
-		return Credentials{}, errors.New("no AWS credentials (neither AWS_ACCESS_KEY_ID nor container credentials)")
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return Credentials{}, err
-	}
-	token := c.Getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN")
-	if f := c.Getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"); f != "" {
-		if b, err := os.ReadFile(f); err == nil {
-			token = strings.TrimSpace(string(b))
-		}
-	}
-	if token != "" {
-		req.Header.Set("Authorization", token)
-	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return Credentials{}, err
-	}
-	defer resp.Body.Close()
-	var body struct {
-		AccessKeyID     string `json:"AccessKeyId"`
-		SecretAccessKey string
-		Token           string
-		Expiration      time.Time
-	}
-	if resp.StatusCode != 200 {
-		return Credentials{}, fmt.Errorf("container credentials: HTTP %d", resp.StatusCode)
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&body); err != nil {
-		return Credentials{}, fmt.Errorf("container credentials: %w", err)
-	}
-	c.creds = Credentials{AccessKeyID: body.AccessKeyID, SecretAccessKey: body.SecretAccessKey, SessionToken: body.Token, Expiration: body.Expiration}
-	return c.creds, nil
+// source is where the client's credentials come from, built once from its fields.
+func (c *Client) source() *awsauth.Source {
+	c.once.Do(func() { c.creds = &awsauth.Source{Getenv: c.Getenv, HTTP: c.HTTP, Now: c.Now} })
+	return c.creds
 }
 
 // GetParameter returns the parameter's value.
@@ -111,7 +64,7 @@ func (c *Client) GetParameter(ctx context.Context, name string) (string, error) 
 	if c.Region == "" {
 		return "", errors.New("no AWS region (AWS_REGION unset and the task's zone unknown)")
 	}
-	creds, err := c.credentials(ctx)
+	creds, err := c.source().Get(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -126,7 +79,7 @@ func (c *Client) GetParameter(ctx context.Context, name string) (string, error) 
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", "AmazonSSM.GetParameter")
-	sign(req, body, creds, c.Region, "ssm", c.Now())
+	awsauth.SignBody(req, body, creds, c.Region, "ssm", c.Now())
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return "", err
