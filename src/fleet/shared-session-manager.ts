@@ -123,6 +123,10 @@ export class SharedSessionManager extends Construct {
       // Nor is a throttled one kept waiting: Lambda would otherwise retry it for up to six
       // hours. The stack delete's settle time counts on a sweep starting within a minute.
       maxEventAge: Duration.seconds(RECONCILER_MAX_EVENT_AGE_SEC),
+      // A flip's sweep invokes the reconciler again for each chunk (up to MAX_SWEEP_CHUNKS, and
+      // only while work is left and the stack is steady). Lambda's recursive loop detection,
+      // which also tracks direct invokes, would drop the 17th: the chain bounds itself instead.
+      recursiveLoop: lambda.RecursiveLoop.ALLOW,
     });
     // Both functions read the services' configuration, and only under the stack's prefix: the
     // prefix is constant, so a removed mirror's Delete may still read its parameter.

@@ -229,5 +229,9 @@ describe.each(cases)('the reconciler and CloudFormation in %s', (_name, { own, s
     expect(invokes).toHaveLength(1);
     expect(invokes[0].Resource).toEqual([{ 'Fn::GetAtt': [reconcilerId, 'Arn'] }]);
     expect([].concat(reconciler.DependsOn ?? [])).not.toContain(invokes[0].policy);
+    // Lambda's recursive loop detection counts direct invokes too and would drop the 17th chunk;
+    // the chain bounds itself (MAX_SWEEP_CHUNKS). Every other function keeps the default, Terminate.
+    expect(reconciler.Properties.RecursiveLoop).toBe('Allow');
+    for (const [id, fn] of functions.filter(([fid]) => fid !== reconcilerId)) expect([id, fn.Properties.RecursiveLoop]).toEqual([id, undefined]);
   });
 });
