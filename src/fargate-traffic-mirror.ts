@@ -11,7 +11,7 @@ import { CaptureMethod, CaptureMethodKind } from './capture-method';
 import { AGENT_METRIC } from './contract/capture-agent-env';
 import { FAIL_ON_UNMIRRORED_PROPERTY, REPORT_ATTRIBUTE } from './contract/enrollment-attributes';
 import { FailureReason } from './contract/failure-reason';
-import { METRIC, METRIC_NAMESPACE, OWNER_DIMENSION, REASON_DIMENSION, SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE } from './contract/metric-names';
+import { METRIC, OWNER_DIMENSION, REASON_DIMENSION } from './contract/metric-names';
 import { ownerIdFor } from './contract/ownership';
 import { EnrollmentReport, FargateTrafficMirrorProps } from './fargate-traffic-mirror-props';
 import { captureWithSidecar } from './fleet/capture-sidecar';
@@ -21,6 +21,7 @@ import { ServiceEnrollment } from './fleet/service-enrollment';
 import { ServiceWiring } from './fleet/service-wiring';
 import { SharedSessionManager } from './fleet/shared-session-manager';
 import { MirrorFilter } from './mirror-filter';
+import { libraryMetric } from './private/library-metric';
 
 // Sweeps heal what events missed: a task whose PENDING event was lost waits for the next one (or
 // its second look). Each minute is affordable because a sweep creates sessions for young tasks
@@ -328,13 +329,7 @@ export class FargateTrafficMirror extends Construct {
    * @param props Period, statistic, dimensions and other options that override the defaults
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName,
-      statistic: 'Sum',
-      ...props,
-      dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_DIMENSION_VALUE, [OWNER_DIMENSION]: this.ownerId, ...props?.dimensionsMap },
-    });
+    return libraryMetric(metricName, { [OWNER_DIMENSION]: this.ownerId }, props);
   }
 
   /**

@@ -4,11 +4,11 @@ import {
   aws_cloudwatch as cloudwatch, aws_ec2 as ec2, aws_ecs as ecs, aws_elasticloadbalancingv2 as elbv2, aws_iam as iam, aws_logs as logs, aws_s3 as s3,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE, METRIC_NAMESPACE } from './contract/metric-names';
 import {
   RECEIVER_CONTAINER_NAME, RECEIVER_DIMENSION, RECEIVER_ENTRY_POINT, RECEIVER_ENV, RECEIVER_HEALTH_COMMAND, RECEIVER_METRIC,
 } from './contract/receiver-env';
 import { VXLAN_PORT, captureAgentImage, netRawOnly } from './private/capture-container';
+import { libraryMetric } from './private/library-metric';
 import { suppressNagFindings } from './private/nag-suppressions';
 import { validateIntegerRange } from './private/validation';
 
@@ -281,13 +281,7 @@ export class MirrorReceiver extends Construct {
    * @param props Period, statistic, dimensions and other options that override the defaults
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName,
-      statistic: 'Sum',
-      ...props,
-      dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_DIMENSION_VALUE, [RECEIVER_DIMENSION]: this.node.path, ...props?.dimensionsMap },
-    });
+    return libraryMetric(metricName, { [RECEIVER_DIMENSION]: this.node.path }, props);
   }
 
   /**

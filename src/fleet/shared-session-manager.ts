@@ -10,11 +10,12 @@ import { Construct, IConstruct } from 'constructs';
 import { EnrollmentDeleteOrder } from './delete-order';
 import { enrollmentProvider } from './enrollment-provider';
 import { MAX_SERVICES_PER_STACK, ServiceGrant, ServicePolicies } from './service-policies';
-import { METRIC, METRIC_NAMESPACE, SERVICE_DIMENSION, SERVICE_DIMENSION_VALUE, STACK_DIMENSION } from '../contract/metric-names';
+import { METRIC, SERVICE_DIMENSION_VALUE, STACK_DIMENSION } from '../contract/metric-names';
 import { configParameterPrefix, stackTagFor } from '../contract/ownership';
 import { ENV } from '../contract/session-manager-config';
 import { EVENT_BATCH_SIZE, EVENT_QUEUE_VISIBILITY_TIMEOUT_SEC, EVENT_SOURCE_MAX_CONCURRENCY, EVENT_TIMEOUT_SEC, RECONCILER_MAX_EVENT_AGE_SEC, RECONCILER_TIMEOUT_SEC } from '../contract/timing';
 import { functionRole } from '../private/function-role';
+import { libraryMetric } from '../private/library-metric';
 import { suppressNagFindings } from '../private/nag-suppressions';
 import { SessionManagerFunction } from '../private/session-manager-function';
 
@@ -283,13 +284,7 @@ export class SharedSessionManager extends Construct {
    * unless `props` say otherwise).
    */
   public metricIgnoredTriggers(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: METRIC.IGNORED_TRIGGERS,
-      statistic: 'Sum',
-      ...props,
-      dimensionsMap: { [SERVICE_DIMENSION]: SERVICE_DIMENSION_VALUE, [STACK_DIMENSION]: this.stackTag, ...props?.dimensionsMap },
-    });
+    return libraryMetric(METRIC.IGNORED_TRIGGERS, { [STACK_DIMENSION]: this.stackTag }, props);
   }
 
   /** One alarm per stack on ignored triggers: someone hands the functions what the stack did not send. */

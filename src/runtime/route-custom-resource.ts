@@ -10,7 +10,7 @@ import { classifyError, errorMessageOf } from './core/errors';
 import { fitFailureReason } from './core/failure-text';
 import { isObject } from './core/is-object';
 import { enrollmentPhysicalId } from './core/physical-id';
-import { InvocationContext, routeInvocation } from './route-invocation';
+import { InvocationContext, routeInvocation, startedAtOf, workLimitOf } from './route-invocation';
 import { ConfigFor, DepsFor, TriggerOptions } from './trigger-options';
 
 /** A custom resource trigger: the owner id its properties name (not yet checked), and the event. */
@@ -29,7 +29,8 @@ export async function routeCustomResource(
   options: TriggerOptions & { readonly ignore: (reason: string, details: object) => void }, context?: InvocationContext,
 ): Promise<unknown> {
   try {
-    if (trigger.event.RequestType === 'Delete' && isPoll(trigger.event)) {
+    const startedAt = startedAtOf(trigger.event);
+    if (trigger.event.RequestType === 'Delete' && startedAt !== undefined) {
       const check = await confirmDelete(trigger, options);
       if (check.unanswered) {
         // Not a forged Delete, just no answer yet: logged, not counted as ignored.
@@ -41,7 +42,7 @@ export async function routeCustomResource(
         options.ignore('a custom resource Delete CloudFormation is not running', { service: String(trigger.ownerId).slice(0, 64), why: refused });
         // Should CloudFormation never confirm a Delete it runs, it fails with the reason at the
         // work limit, as any Delete that cannot finish, and removes nothing.
-        if (Date.now() >= Number(trigger.event.Data.StartedAt) + ENROLLMENT_WORK_LIMIT_MS) {
+        if (Date.now() >= workLimitOf(startedAt)) {
           throw new Error(`CloudFormation did not confirm within ${ENROLLMENT_WORK_LIMIT_MS / 60_000} minutes that it is deleting this resource, `
             + `so no session was removed: ${refused}`);
         }
@@ -75,7 +76,7 @@ async function runWithConfiguration(
     // error); the first call, which only records the start, needs no more than the owner id.
     if (!classifyError(error).transient) throw error;
     log('could not read the service\'s configuration; the next poll tries again', { errorMessage: errorMessageOf(error) });
-    if (isPoll(trigger.event)) return { IsComplete: false };
+    if (startedAtOf(trigger.event) !== undefined) return { IsComplete: false };
     if (typeof trigger.ownerId !== 'string' || !OWNER_ID_PATTERN.test(trigger.ownerId)) throw error;
     config = ownerOnly(trigger.ownerId);
   }
@@ -107,11 +108,6 @@ function customResourceEvent(event: Record<string, any>, config: SessionManagerC
   const properties = isObject(event.ResourceProperties) ? event.ResourceProperties : {};
   const { [ENV.PACKET_LENGTH]: _p, [ENV.VIRTUAL_NETWORK_ID]: _v, [ENV.DESCRIPTION]: _d, ...rest } = properties;
   return { ...event, ResourceProperties: { ...rest, ...configToEnv(config) } };
-}
-
-/** Whether a custom resource event is an isComplete poll (the first call only records the start). */
-function isPoll(event: Record<string, any>): boolean {
-  return isObject(event.Data) && event.Data.StartedAt !== undefined;
 }
 
 /**

@@ -61,6 +61,17 @@ export async function routeInvocation(event: unknown, deps: OperationDeps, conte
 /** The Data key the first call returns, which marks every later call as an isComplete poll. */
 export const STARTED_AT = 'StartedAt';
 
+/** When the custom resource operation began (epoch ms), or undefined on its first call. */
+export function startedAtOf(event: Record<string, any>): number | undefined {
+  const startedAt = Number(event.Data?.[STARTED_AT]);
+  return Number.isFinite(startedAt) ? startedAt : undefined;
+}
+
+/** When an operation that began at `startedAt` must stop working (see {@link ENROLLMENT_WORK_LIMIT_MS}). */
+export function workLimitOf(startedAt: number): number {
+  return startedAt + ENROLLMENT_WORK_LIMIT_MS;
+}
+
 /**
  * CloudFormation lifecycle, through the custom resource provider framework in its
  * asynchronous mode, so work of any size finishes across invocations. The first call (onEvent)
@@ -83,15 +94,15 @@ export const STARTED_AT = 'StartedAt';
  * creating sessions while a rollback removes them.
  */
 async function handleCustomResource(event: Record<string, any>, deps: OperationDeps, limits: InvocationLimits) {
-  const startedAt = Number(event.Data?.[STARTED_AT]);
-  if (!Number.isFinite(startedAt)) {
+  const startedAt = startedAtOf(event);
+  if (startedAt === undefined) {
     // An Update or Delete keeps the id CloudFormation has: a new one on Update would make it
     // delete the old resource (and with it every session), and the framework refuses a new one on Delete.
     const physicalResourceId = typeof event.PhysicalResourceId === 'string' && event.PhysicalResourceId
       ? event.PhysicalResourceId : enrollmentPhysicalId(deps.config.ownerId);
     return { PhysicalResourceId: physicalResourceId, Data: { [STARTED_AT]: String(Date.now()) } };
   }
-  const workLimit = startedAt + ENROLLMENT_WORK_LIMIT_MS;
+  const workLimit = workLimitOf(startedAt);
   if (Date.now() >= workLimit) {
     throw new Error(`${event.RequestType} of the mirror sessions did not finish within ${ENROLLMENT_WORK_LIMIT_MS / 60_000} minutes; `
       + 'see the reconciler\'s logs. Sessions already made stay; the periodic sweep carries on with the rest.');

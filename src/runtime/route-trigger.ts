@@ -131,15 +131,14 @@ export async function routeTrigger(event: unknown, depsFor: DepsFor, options: Tr
       return { skipped: 'unknown service' };
     }
     if (!trigger.immediate) return routeInvocation(sweepEvent(false), depsFor(config), context);
-    let result: unknown;
+    // A chunk that failed (no result) leaves work too: the next one starts either way.
+    let result: SweepResult | undefined;
     try {
-      result = await routeInvocation(sweepEvent(true), depsFor(config), context);
-    } catch (error) {
-      await continueFlipSweep(config, trigger.chunk, undefined, options);
-      throw error;
+      result = await routeInvocation(sweepEvent(true), depsFor(config), context) as SweepResult;
+      return result;
+    } finally {
+      await continueFlipSweep(config, trigger.chunk, result, options);
     }
-    await continueFlipSweep(config, trigger.chunk, result as SweepResult, options);
-    return result;
   }
   if (trigger.kind === 'customResource') return routeCustomResource(trigger, depsFor, { ...options, ignore }, context);
   const response: BatchResponse = { batchItemFailures: [] };

@@ -105,37 +105,22 @@ const generatorSource = [
   `const url = "http://" + process.env.TARGET_HOST + ":${HTTP_PORT}/" + process.env.MARKER;`,
   'setInterval(() => http.get(url, r => r.resume()).on("error", e => console.log(JSON.stringify({ event: "error", error: String(e) }))), 2000);',
 ].join('\n');
-const generatorTask = new ecs.FargateTaskDefinition(base, 'GeneratorTask', { cpu: 256, memoryLimitMiB: 512 });
-generatorTask.addContainer('generator', {
-  image: ecs.ContainerImage.fromRegistry(NODE_IMAGE),
-  command: ['node', '-e', generatorSource],
-  environment: { TARGET_HOST: nlb.loadBalancerDnsName, MARKER },
-  logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'generator', logGroup: logGroup('GeneratorLogs') }),
-});
-const generator = new ecs.FargateService(base, 'Generator', {
-  cluster,
-  taskDefinition: generatorTask,
-  desiredCount: 2,
-  assignPublicIp: true,
-  vpcSubnets: publicSubnets,
-});
+/** A service of generator tasks sending the marker; `id` names its task definition, logs and service. */
+function generatorService(id: string, size: { cpu: number; memoryLimitMiB: number }, desiredCount: number, streamPrefix: string) {
+  const task = new ecs.FargateTaskDefinition(base, `${id}Task`, size);
+  task.addContainer('generator', {
+    image: ecs.ContainerImage.fromRegistry(NODE_IMAGE),
+    command: ['node', '-e', generatorSource],
+    environment: { TARGET_HOST: nlb.loadBalancerDnsName, MARKER },
+    logging: ecs.LogDrivers.awsLogs({ streamPrefix, logGroup: logGroup(`${id}Logs`) }),
+  });
+  return new ecs.FargateService(base, id, { cluster, taskDefinition: task, desiredCount, assignPublicIp: true, vpcSubnets: publicSubnets });
+}
+const generator = generatorService('Generator', { cpu: 256, memoryLimitMiB: 512 }, 2, 'generator');
 
 // The second generator, captured by a sidecar: its marker must reach the same receiver with the
 // sidecar's VNI. Its tasks start only once the capture container is healthy.
-const sidecarGeneratorTask = new ecs.FargateTaskDefinition(base, 'SidecarGeneratorTask', { cpu: 512, memoryLimitMiB: 1024 });
-sidecarGeneratorTask.addContainer('generator', {
-  image: ecs.ContainerImage.fromRegistry(NODE_IMAGE),
-  command: ['node', '-e', generatorSource],
-  environment: { TARGET_HOST: nlb.loadBalancerDnsName, MARKER },
-  logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'sidecar-generator', logGroup: logGroup('SidecarGeneratorLogs') }),
-});
-const sidecarGenerator = new ecs.FargateService(base, 'SidecarGenerator', {
-  cluster,
-  taskDefinition: sidecarGeneratorTask,
-  desiredCount: 1,
-  assignPublicIp: true,
-  vpcSubnets: publicSubnets,
-});
+const sidecarGenerator = generatorService('SidecarGenerator', { cpu: 512, memoryLimitMiB: 1024 }, 1, 'sidecar-generator');
 new FargateTrafficMirror(base, 'SidecarMirror', {
   service: sidecarGenerator,
   target: MirrorTarget.receiver(receiver),

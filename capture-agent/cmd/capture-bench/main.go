@@ -22,7 +22,8 @@ import (
 	"time"
 
 	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
+
+	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/netns"
 )
 
 // Addresses inside the bench's own namespaces only (198.18.0.0/15, the benchmark range).
@@ -63,29 +64,8 @@ func must(err error) {
 }
 
 func sh(args ...string) {
-	if o, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-		must(fmt.Errorf("%v: %v %s", args, err, o))
-	}
-}
-
-// inNetns runs fn on a thread in namespace ns (the thread is discarded afterwards).
-func inNetns(ns string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		f, err := os.Open("/var/run/netns/" + ns)
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- err
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
+	_, err := netns.Cmd(args...)
+	must(err)
 }
 
 type bench struct {
@@ -108,7 +88,7 @@ func (b *bench) setup() {
 	sh("ip", "-n", b.peer, "link", "set", "ftmbp"+id, "up")
 	// Static neighbours: no ARP in the measured traffic.
 	var mac net.HardwareAddr
-	must(inNetns(b.peer, func() error {
+	must(netns.Run(b.peer, func() error {
 		i, err := net.InterfaceByName("ftmbp" + id)
 		if err == nil {
 			mac = i.HardwareAddr
@@ -131,7 +111,7 @@ func (b *bench) cleanup() {
 // mirrored app packets (inner UDP to the sink port) count.
 func (b *bench) counter(addr string, port int, n *atomic.Uint64, vxlan bool) {
 	var c *net.UDPConn
-	must(inNetns(b.peer, func() (err error) {
+	must(netns.Run(b.peer, func() (err error) {
 		c, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(addr), Port: port})
 		return
 	}))
@@ -170,7 +150,7 @@ func (b *bench) counter(addr string, port int, n *atomic.Uint64, vxlan bool) {
 // batches of up to 64 per sendmmsg, so the generator reaches rates a write per datagram cannot.
 func (b *bench) send(size, pps int, d time.Duration) (sent int) {
 	var c *net.UDPConn
-	must(inNetns(b.task, func() (err error) {
+	must(netns.Run(b.task, func() (err error) {
 		c, err = net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(198, 18, 0, 2), Port: sinkPort})
 		return
 	}))

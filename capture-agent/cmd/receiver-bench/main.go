@@ -29,6 +29,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fargate-traffic-mirror/fargate-traffic-mirror/capture-agent/internal/netns"
 )
 
 // Addresses inside the bench's own namespaces only (198.18.0.0/15, the benchmark range).
@@ -95,11 +97,8 @@ func must(err error) {
 }
 
 func sh(args ...string) error {
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%s: %v: %s", strings.Join(args, " "), err, out)
-	}
-	return nil
+	_, err := netns.Cmd(args...)
+	return err
 }
 
 type bench struct {
@@ -146,28 +145,15 @@ func main() {
 		must(sh(c...))
 	}
 	// the generator's socket, opened in the gen namespace
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		f, err := os.Open("/var/run/netns/" + b.gen)
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- err
-			return
-		}
+	must(netns.Run(b.gen, func() error {
 		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
 		if err == nil {
 			unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4<<20)
 			err = unix.Connect(fd, &unix.SockaddrInet4{Port: 4789, Addr: [4]byte{198, 18, 2, 2}})
 		}
 		b.fd = fd
-		errc <- err
-	}()
-	must(<-errc)
+		return err
+	}))
 
 	var results []result
 	for _, s := range strings.Split(*sizes, ",") {

@@ -11,10 +11,17 @@ import { errorMessageOf } from '../core/errors';
 
 /** What starting the next chunk needs. */
 export interface ChunkOptions {
+  /** Logs what was skipped or could not be done. */
   readonly log: (message: string, details: object) => void;
-  /** Starts the chunk. @default none: the flip's sweep is one chunk */
+  /**
+   * Starts a sweep of the service now (a flipped switch), or the next chunk of one.
+   * @default switch changes wait for the schedule, and a flip's sweep is one chunk
+   */
   readonly startSweep?: SweepStarter;
-  /** Whether the stack allows a next chunk. @default none: the flip's sweep is one chunk */
+  /**
+   * CloudFormation's view of the function's own stack: a flip's sweep starts its next chunk only
+   * while the stack is not being deleted, rolled back or cleaned up. @default a flip's sweep is one chunk
+   */
   readonly stack?: StackLifecycle;
 }
 
